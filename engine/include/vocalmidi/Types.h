@@ -1,0 +1,57 @@
+// Plain types shared by the engine, the plugin, the C API and the tests.
+// Thread: any (these are values).
+#pragma once
+
+#include <cstdint>
+
+// Marks a function the audio thread may call: it never locks, allocates, logs, or calls
+// ONNX Runtime, and its cost is bounded by the block size.
+#define VM_REALTIME
+
+namespace vocalmidi {
+
+enum class EventType : uint8_t { NoteOn = 0, NoteOff = 1, PitchBend = 2 };
+
+// One MIDI event for the block passed to Engine::process, placed at sampleOffset.
+struct NoteEvent {
+    EventType type = EventType::NoteOn;
+    uint8_t channel = 1;   // 1..16
+    uint8_t note = 0;      // 0..127 (NoteOn/NoteOff)
+    uint8_t velocity = 0;  // 1..127 for NoteOn
+    int16_t bend = 0;      // -8192..8191 (PitchBend), 0 = centre
+    int32_t sampleOffset = 0;  // 0..numSamples-1 within the current block
+};
+
+enum class BendMode : uint8_t { Off = 0, Single = 1, Continuous = 2 };
+
+enum class Scale : uint8_t {
+    Chromatic = 0, Major, Minor, Dorian, Phrygian, Lydian, Mixolydian, Locrian,
+    HarmonicMinor, MajorPentatonic, MinorPentatonic, Blues
+};
+
+enum class VelocityMode : uint8_t { Fixed = 0, Loudness = 1 };
+
+enum class LatencyMode : uint8_t { Fast = 0, Accurate = 1 };
+
+// Pitch models the engine can run; each has an adapter in src/ml/.
+enum class ModelKind : uint8_t { SwiftF0 = 0, CrepeTiny = 1, Pesto = 2, BasicPitch = 3 };
+
+// Every user-facing setting of the tracker. Set from any thread with Engine::setParams.
+struct Params {
+    float inputGainDb = 0.0f;        // -24..+24 dB, applied before analysis only
+    float sensitivity = 0.5f;        // 0..1: higher = lower confidence/level thresholds
+    float minNoteMs = 60.0f;         // notes shorter than this are not emitted
+    BendMode bendMode = BendMode::Off;
+    float bendRangeSemitones = 2.0f; // must match the receiving synth's range
+    int keyRoot = 0;                 // 0 = C .. 11 = B
+    Scale scale = Scale::Chromatic;
+    VelocityMode velocityMode = VelocityMode::Loudness;
+    float velocityCurve = 1.0f;      // exponent applied to normalised loudness (0.25..4)
+    int fixedVelocity = 100;         // 1..127 when velocityMode == Fixed
+    int midiChannel = 1;             // 1..16
+    int noteMin = 36;                // lowest MIDI note emitted (C2; low male voices)
+    int noteMax = 96;                // highest MIDI note emitted
+    LatencyMode latencyMode = LatencyMode::Fast;
+};
+
+}  // namespace vocalmidi

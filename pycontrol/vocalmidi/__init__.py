@@ -1,0 +1,14 @@
+"""VocalMIDI: real-time voice-to-MIDI.
+
+The package builds and drives the C++ engine and the JUCE plugin, supplies the models,
+transcribes files, runs live, and measures everything.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("vocalmidi")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

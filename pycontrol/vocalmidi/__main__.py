@@ -1,0 +1,3 @@
+from vocalmidi.cli.main import main
+
+raise SystemExit(main())
