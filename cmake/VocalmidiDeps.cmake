@@ -76,3 +76,34 @@ function(vocalmidi_fetch_deb out_dir suite)
   endforeach()
   file(WRITE "${stamp}" "${pkgs}\n")
 endfunction()
+
+# vocalmidi_fetch_wheel_file(OUT_VAR SPEC MEMBER): `pip download --no-deps SPEC` into the
+# build tree (cached) and extract MEMBER from the wheel; OUT_VAR receives its path.
+# Used for models that ship inside wheels (e.g. swift-f0's model.onnx) for tests.
+function(vocalmidi_fetch_wheel_file out_var spec member)
+  string(MAKE_C_IDENTIFIER "${spec}" _id)
+  set(_dir "${VOCALMIDI_DEPS_DIR}/wheels/${_id}")
+  set(_out "${_dir}/files/${member}")
+  if(NOT EXISTS "${_out}")
+    if(NOT Python3_Interpreter_FOUND)
+      vocalmidi_fail("a Python interpreter with pip (to fetch ${spec})" "apt-get install python3-pip")
+    endif()
+    execute_process(
+      COMMAND "${Python3_EXECUTABLE}" -m pip download --quiet --no-deps --only-binary=:all: "${spec}" -d "${_dir}/download"
+      RESULT_VARIABLE rc ERROR_VARIABLE err)
+    file(GLOB _whl "${_dir}/download/*.whl")
+    if(NOT rc EQUAL 0 OR NOT _whl)
+      vocalmidi_fail("the ${spec} wheel: ${err}" "check access to the Python package index (pip download ${spec})")
+    endif()
+    list(GET _whl 0 _whl)
+    execute_process(
+      COMMAND "${Python3_EXECUTABLE}" -c
+        "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])"
+        "${_whl}" "${member}" "${_dir}/files"
+      RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      vocalmidi_fail("${member} inside ${_whl}: ${err}" "delete ${_dir} and configure again")
+    endif()
+  endif()
+  set(${out_var} "${_out}" PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,95 @@
+// The ML side of the engine: reads host-rate samples from the audioToMl ring, resamples
+// them to the model rate, frames them, runs the model, tracks notes and pushes stamped
+// events into the mlToAudio ring.
+//
+// Thread: pump() runs on the engine's ML thread (realtime) or on the caller's thread
+// (offline, so output is deterministic); only one thread at a time. It may allocate and
+// call ONNX Runtime; it never touches audio-thread state except through the rings and
+// the atomics of SharedState.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsp/StreamingResampler.h"
+#include "ml/PitchModel.h"
+#include "notes/NoteTracker.h"
+#include "rt/ParamStore.h"
+#include "rt/SpscRing.h"
+#include "rt/TimedEvent.h"
+#include "profile/TimingStats.h"
+
+namespace vocalmidi {
+
+// State both sides read; written with the memory orders stated at each use.
+struct SharedState {
+    ParamStore params;
+    std::atomic<PitchModel*> pendingModel{nullptr};  // handed from the loader to the ML side
+    // Reset/overflow hand-shake: the audio thread writes the marks, then bumps resetGen.
+    std::atomic<uint32_t> resetGen{0};
+    std::atomic<int64_t> resetMarkRing{0};
+    std::atomic<int64_t> resetMarkHost{0};
+
+    std::atomic<float> currentPitchHz{0.0f};
+
+    TimingStats resampleTime, inferenceTime, trackingTime, mlStepTime;
+    std::atomic<uint64_t> framesAnalysed{0};
+    std::atomic<uint64_t> framesDropped{0};
+    std::atomic<uint64_t> modelErrors{0};
+    std::atomic<double> mlCpuSeconds{0.0};
+    std::atomic<double> mlWallSeconds{0.0};
+};
+
+class MlPipeline {
+public:
+    MlPipeline(SharedState& shared, SpscRing<float>& audioToMl, SpscRing<TimedEvent>& mlToAudio);
+    ~MlPipeline();
+
+    void prepare(double hostRate, bool realtime);
+    // Processes everything the ring holds; returns the number of frames analysed.
+    int pump();
+    // Offline end of stream: analyse the lookahead tail (zero padded), end a held note, and
+    // start a new segment at `hostEnd`.
+    void finish(int64_t hostEnd);
+    // Drops the analysis state (not the model), as after reset().
+    void restartSegment(int64_t hostStart);
+
+    bool hasModel() const { return model != nullptr; }
+    std::string lastError() const { return error; }
+
+private:
+    void adoptPendingModel();
+    void checkReset();
+    void feed(const float* host, int n);
+    int runReadyFrames();
+    void emitEvents(const NoteEvent* ev, int n, int64_t pos);
+    int64_t decisionPos(int64_t frame, LatencyMode mode) const;
+    void compact();
+
+    SharedState& shared;
+    SpscRing<float>& audioToMl;
+    SpscRing<TimedEvent>& mlToAudio;
+
+    std::unique_ptr<PitchModel> model;
+    StreamingResampler resampler;
+    NoteTracker tracker;
+    double hostRate = 48000.0;
+    bool realtime = true;
+
+    std::vector<float> readBuf;
+    std::vector<float> stream;  // model-rate samples; stream[0] is absolute index streamStart
+    int64_t streamStart = 0;
+    int64_t nextFrame = 0;
+    int64_t segmentHostStart = 0;  // absolute host position of this segment's first sample
+    int64_t ringConsumed = 0;      // total samples read from audioToMl
+    int64_t segmentConsumed = 0;   // host samples fed into this segment (incl. flush zeros)
+    uint32_t seenGen = 0;
+    std::vector<FrameResult> results;
+    Params params;
+    std::string error;
+};
+
+}  // namespace vocalmidi

@@ -1,0 +1,87 @@
+#include "ml/ModelFactory.h"
+
+#include <fstream>
+#include <vector>
+
+#include <onnxruntime_cxx_api.h>
+
+#include "ml/FramewiseModel.h"
+#include "ml/OrtRuntime.h"
+#include "ml/SwiftF0Model.h"
+#include "vocalmidi/Engine.h"
+
+namespace vocalmidi {
+
+namespace {
+
+const char* kFix = "run `vocalmidi models pull` to fetch a verified copy";
+
+std::unique_ptr<PitchModel> adapterFor(ModelKind kind, std::unique_ptr<Ort::Session> session,
+                                       std::string& why) {
+    switch (kind) {
+        case ModelKind::SwiftF0:
+            why = SwiftF0Model::validate(*session);
+            if (!why.empty()) return nullptr;
+            return std::make_unique<SwiftF0Model>(std::move(session));
+        case ModelKind::CrepeTiny:
+        case ModelKind::Pesto: {
+            int w = 0;
+            why = FramewiseModel::validate(*session, w);
+            if (!why.empty()) return nullptr;
+            return std::make_unique<FramewiseModel>(kind, std::move(session), w);
+        }
+        case ModelKind::BasicPitch:
+            why = "basic-pitch is polyphonic and offline-only; the real-time engine does not run it yet";
+            return nullptr;
+    }
+    why = "unknown model kind";
+    return nullptr;
+}
+
+}  // namespace
+
+std::unique_ptr<PitchModel> ModelFactory::load(ModelKind kind, const std::string& path, std::string& error) {
+    const std::string id = modelKindId(kind);
+    {
+        std::ifstream f(path, std::ios::binary);
+        if (!f) {
+            error = "model file not found: " + path + " (" + id + "); " + kFix;
+            return nullptr;
+        }
+        f.seekg(0, std::ios::end);
+        if (f.tellg() <= 0) {
+            error = "model file is empty: " + path + " (" + id + "); delete it and " + kFix;
+            return nullptr;
+        }
+    }
+    std::unique_ptr<Ort::Session> session;
+    try {
+        session = OrtRuntime::openSession(path);
+    } catch (const Ort::Exception& e) {
+        error = "model file is not a loadable ONNX model: " + path + " (" + e.what() +
+                "); delete it and " + kFix;
+        return nullptr;
+    }
+    std::string why;
+    auto model = adapterFor(kind, std::move(session), why);
+    if (!model) {
+        error = "model file " + path + " does not fit the " + id + " adapter: " + why +
+                "; check the model kind, or " + kFix;
+        return nullptr;
+    }
+    // Warm-up: the first Run allocates arenas and picks kernels; do it here, not on the
+    // first hop of live audio.
+    const int ctx = model->leftContextSamples() + model->lookaheadSamples(LatencyMode::Accurate) + model->hop() * 4;
+    std::vector<float> silence(static_cast<size_t>(ctx), 0.0f);
+    for (size_t i = 0; i < silence.size(); ++i) silence[i] = 1e-2f * static_cast<float>((i * 7919) % 13) / 13.0f;
+    FrameResult r[2];
+    const int64_t first = model->leftContextSamples() / model->hop();
+    if (!model->analyse(silence.data(), 0, static_cast<int64_t>(silence.size()), first, 2,
+                        LatencyMode::Accurate, r, why)) {
+        error = "model " + path + " failed its warm-up run: " + why + "; " + kFix;
+        return nullptr;
+    }
+    return model;
+}
+
+}  // namespace vocalmidi

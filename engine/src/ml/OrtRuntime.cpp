@@ -1,0 +1,66 @@
+#include "ml/OrtRuntime.h"
+
+#include <cstdlib>
+#include <sys/stat.h>
+
+namespace vocalmidi {
+
+Ort::Env& OrtRuntime::env() {
+    static Ort::Env* instance = [] {
+        // The PyPI build of ONNX Runtime writes telemetry unless told not to; it must be set
+        // before the first environment exists.
+#if defined(_WIN32)
+        _putenv_s("ORT_DISABLE_TELEMETRY", "1");
+#else
+        setenv("ORT_DISABLE_TELEMETRY", "1", 1);
+#endif
+        auto* e = new Ort::Env(ORT_LOGGING_LEVEL_ERROR, "vocalmidi");
+        e->DisableTelemetryEvents();
+        return e;
+    }();
+    return *instance;
+}
+
+std::vector<std::string> OrtRuntime::availableProviders() {
+    try {
+        return Ort::GetAvailableProviders();
+    } catch (const Ort::Exception&) {
+        return {};
+    }
+}
+
+std::string OrtRuntime::versionString() { return Ort::GetVersionString(); }
+
+bool OrtRuntime::gpuPresent() {
+#if defined(__linux__)
+    struct stat st{};
+    return stat("/dev/nvidiactl", &st) == 0 || stat("/dev/nvidia0", &st) == 0;
+#else
+    return false;
+#endif
+}
+
+std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path) {
+    Ort::Env& e = env();
+    Ort::SessionOptions opts;
+    opts.SetIntraOpNumThreads(1);
+    opts.SetInterOpNumThreads(1);
+    opts.SetExecutionMode(ORT_SEQUENTIAL);
+    opts.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    opts.AddConfigEntry("session.inter_op.allow_spinning", "0");
+    opts.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    bool cuda = false;
+    for (const auto& p : availableProviders())
+        if (p == "CUDAExecutionProvider") cuda = true;
+    if (cuda && gpuPresent()) {
+        try {
+            OrtCUDAProviderOptions cudaOpts{};
+            opts.AppendExecutionProvider_CUDA(cudaOpts);
+        } catch (const Ort::Exception&) {
+            // The CPU provider stays; CUDA is an optimisation, never a requirement.
+        }
+    }
+    return std::make_unique<Ort::Session>(e, path.c_str(), opts);
+}
+
+}  // namespace vocalmidi

@@ -1,0 +1,449 @@
+#include "HostedPlugin.h"
+
+#include "HostContext.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vocalmidi::host
+{
+
+namespace
+{
+juce::AudioChannelSet channelSetFor (int channels)
+{
+    if (channels <= 0)
+        return juce::AudioChannelSet::disabled();
+
+    const auto canonical = juce::AudioChannelSet::canonicalChannelSet (channels);
+    return canonical.size() == channels ? canonical : juce::AudioChannelSet::discreteChannels (channels);
+}
+
+juce::String describeLayout (const juce::AudioProcessor::BusesLayout& layout)
+{
+    const auto main = [] (const juce::Array<juce::AudioChannelSet>& buses)
+    {
+        return buses.isEmpty() ? 0 : buses.getReference (0).size();
+    };
+    return juce::String (main (layout.inputBuses)) + " in / " + juce::String (main (layout.outputBuses)) + " out";
+}
+} // namespace
+
+HostedPlugin::~HostedPlugin()
+{
+    unload();
+}
+
+int HostedPlugin::fail (int code, const juce::String& message)
+{
+    error = message.toStdString();
+    return code;
+}
+
+int HostedPlugin::requireLoaded()
+{
+    return instance != nullptr ? VMH_OK : fail (VMH_ERR_STATE, "no plugin is loaded");
+}
+
+int HostedPlugin::requirePrepared()
+{
+    if (instance == nullptr)
+        return fail (VMH_ERR_STATE, "no plugin is loaded");
+
+    return prepared ? VMH_OK : fail (VMH_ERR_STATE, "the plugin is not prepared (call prepare first)");
+}
+
+void HostedPlugin::unload()
+{
+    if (instance == nullptr)
+        return;
+
+    if (prepared)
+        instance->releaseResources();
+
+    instance->setPlayHead (nullptr);
+    instance.reset();
+    prepared = false;
+    numIn = numOut = 0;
+}
+
+juce::String HostedPlugin::formatName() const
+{
+    return instance != nullptr ? instance->getPluginDescription().pluginFormatName : juce::String();
+}
+
+int HostedPlugin::load (const juce::String& path, const juce::String& which)
+{
+    auto& context = HostContext::get();
+    juce::String why;
+    auto found = context.findPlugins (path, why);
+
+    if (found.isEmpty())
+        return fail (VMH_ERR_LOAD, why);
+
+    const juce::PluginDescription* chosen = nullptr;
+
+    if (which.isNotEmpty())
+    {
+        for (auto* d : found)
+            if (d->name == which || d->fileOrIdentifier == which || d->createIdentifierString() == which)
+                chosen = d;
+
+        if (chosen == nullptr)
+            for (auto* d : found)
+                if (d->name.equalsIgnoreCase (which))
+                    chosen = d;
+    }
+    else if (found.size() == 1)
+    {
+        chosen = found.getFirst();
+    }
+
+    if (chosen == nullptr)
+    {
+        juce::StringArray names;
+
+        for (auto* d : found)
+            names.add (d->name + " <" + d->fileOrIdentifier + ">");
+
+        return fail (VMH_ERR_LOAD, (which.isNotEmpty() ? "no plugin named '" + which + "' in " + path
+                                                       : path + " holds " + juce::String (found.size())
+                                                             + " plugins, pick one")
+                                       + ": " + names.joinIntoString (", "));
+    }
+
+    unload();
+    instance = context.createInstance (*chosen, 48000.0, 512, why);
+
+    if (instance == nullptr)
+        return fail (VMH_ERR_LOAD, "could not instantiate " + chosen->name + ": "
+                                       + (why.isNotEmpty() ? why : juce::String ("no reason given")));
+
+    instance->setPlayHead (&playHead);
+    numIn = instance->getMainBusNumInputChannels();
+    numOut = instance->getMainBusNumOutputChannels();
+    nonRealtime = false;
+    isBypassed = false;
+    context.pumpMessages (0);
+    return VMH_OK;
+}
+
+int HostedPlugin::parameterCount() const
+{
+    return instance != nullptr ? instance->getParameters().size() : 0;
+}
+
+juce::AudioProcessorParameter* HostedPlugin::parameter (int index) const
+{
+    if (instance == nullptr)
+        return nullptr;
+
+    const auto& params = instance->getParameters();
+    return juce::isPositiveAndBelow (index, params.size()) ? params[index] : nullptr;
+}
+
+int HostedPlugin::parameterIndex (const juce::String& name) const
+{
+    if (instance == nullptr)
+        return -1;
+
+    const auto& params = instance->getParameters();
+
+    for (int i = 0; i < params.size(); ++i)
+        if (params[i]->getName (1024) == name)
+            return i;
+
+    for (int i = 0; i < params.size(); ++i)
+        if (params[i]->getName (1024).equalsIgnoreCase (name))
+            return i;
+
+    return -1;
+}
+
+int HostedPlugin::setParameter (int index, float normalised)
+{
+    auto* p = parameter (index);
+
+    if (p == nullptr)
+        return fail (VMH_ERR_ARGUMENT, "no parameter with index " + juce::String (index));
+
+    if (! (normalised >= 0.0f && normalised <= 1.0f))
+        return fail (VMH_ERR_ARGUMENT, "parameter '" + p->getName (1024) + "': normalised value "
+                                           + juce::String (normalised) + " is outside 0..1");
+
+    // setValue on a hosted parameter forwards it to the plugin (its controller now, its
+    // processor with the next block); listeners (none of ours) would need the notifying call.
+    p->setValue (normalised);
+    p->sendValueChangedMessageToListeners (normalised);
+    return VMH_OK;
+}
+
+int HostedPlugin::setParameterText (int index, const juce::String& text)
+{
+    auto* p = parameter (index);
+
+    if (p == nullptr)
+        return fail (VMH_ERR_ARGUMENT, "no parameter with index " + juce::String (index));
+
+    const auto value = p->getValueForText (text);
+
+    if (! (value >= 0.0f && value <= 1.0f))
+        return fail (VMH_ERR_PLUGIN, "parameter '" + p->getName (1024) + "' does not accept '" + text + "'");
+
+    return setParameter (index, value);
+}
+
+int HostedPlugin::applyLayout (int inputChannels, int outputChannels)
+{
+    auto layout = instance->getBusesLayout();
+    const auto before = layout;
+
+    // A plugin without a main bus in a direction (a MIDI effect) simply has 0 channels there.
+    if (! layout.inputBuses.isEmpty())
+        layout.inputBuses.getReference (0) = channelSetFor (inputChannels);
+
+    if (! layout.outputBuses.isEmpty())
+        layout.outputBuses.getReference (0) = channelSetFor (outputChannels);
+
+    if (layout == before)
+        return VMH_OK;
+
+    if (! instance->setBusesLayout (layout))
+        return fail (VMH_ERR_LAYOUT, instance->getName() + " does not accept " + juce::String (inputChannels)
+                                         + " in / " + juce::String (outputChannels)
+                                         + " out channels (its default is " + describeLayout (before) + ")");
+
+    return VMH_OK;
+}
+
+int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannels, int outputChannels)
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    if (! (sampleRate > 0.0) || maxBlockSize < 1 || inputChannels < 0 || outputChannels < 0)
+        return fail (VMH_ERR_ARGUMENT, "prepare needs a sample rate > 0, a block size >= 1 and channel counts >= 0");
+
+    if (prepared)
+    {
+        instance->releaseResources();
+        prepared = false;
+    }
+
+    if (auto rc = applyLayout (inputChannels, outputChannels); rc != VMH_OK)
+        return rc;
+
+    rate = sampleRate;
+    maxBlock = maxBlockSize;
+    playHead.setSampleRate (sampleRate);
+    instance->setNonRealtime (nonRealtime);
+    instance->setRateAndBufferSizeDetails (sampleRate, maxBlockSize);
+    instance->prepareToPlay (sampleRate, maxBlockSize);
+
+    numIn = instance->getMainBusNumInputChannels();
+    numOut = instance->getMainBusNumOutputChannels();
+    const auto total = juce::jmax (1, instance->getTotalNumInputChannels(), instance->getTotalNumOutputChannels());
+    buffer.setSize (total, maxBlockSize);
+    midi.ensureSize (64 * 1024);
+    outEvents.reserve (4096);
+    outBytes.reserve (4 * 4096);
+    prepared = true;
+    HostContext::get().pumpMessages (0);
+    return VMH_OK;
+}
+
+int HostedPlugin::setNonRealtime (bool shouldBeNonRealtime)
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    if (shouldBeNonRealtime == nonRealtime)
+        return VMH_OK;
+
+    nonRealtime = shouldBeNonRealtime;
+
+    if (! prepared)
+        return VMH_OK;
+
+    // A VST3 plugin learns the process mode in setupProcessing, i.e. when it is prepared.
+    instance->releaseResources();
+    instance->setNonRealtime (nonRealtime);
+    instance->prepareToPlay (rate, maxBlock);
+    HostContext::get().pumpMessages (0);
+    return VMH_OK;
+}
+
+int HostedPlugin::process (const float* input, float* output, int64_t numSamples,
+                           const int32_t* blockSizes, int numBlockSizes,
+                           const VmhMidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes)
+{
+    if (auto rc = requirePrepared(); rc != VMH_OK)
+        return rc;
+
+    outEvents.clear();
+    outBytes.clear();
+
+    if (numSamples < 0)
+        return fail (VMH_ERR_ARGUMENT, "negative sample count");
+
+    if (numSamples > 0 && ((numIn > 0 && input == nullptr) || (numOut > 0 && output == nullptr)))
+        return fail (VMH_ERR_ARGUMENT, "missing input or output buffer");
+
+    if (blockSizes == nullptr || numBlockSizes <= 0)
+    {
+        blockSizes = &maxBlock;
+        numBlockSizes = 1;
+    }
+
+    for (int i = 0; i < numBlockSizes; ++i)
+        if (blockSizes[i] < 1 || blockSizes[i] > maxBlock)
+            return fail (VMH_ERR_ARGUMENT, "block size " + juce::String (blockSizes[i]) + " is outside 1.."
+                                               + juce::String (maxBlock) + " (the prepared maximum)");
+
+    if (numMidiIn > 0 && (midiIn == nullptr || midiInBytes == nullptr))
+        return fail (VMH_ERR_ARGUMENT, "MIDI input events without their bytes");
+
+    for (int i = 0; i < numMidiIn; ++i)
+    {
+        const auto& e = midiIn[i];
+
+        if (e.sample < 0 || e.sample >= juce::jmax<int64_t> (1, numSamples) || e.size <= 0 || e.offset < 0
+            || (i > 0 && e.sample < midiIn[i - 1].sample))
+            return fail (VMH_ERR_ARGUMENT, "MIDI input event " + juce::String (i)
+                                               + " is out of order, outside the audio, or empty");
+    }
+
+    const auto totalChannels = buffer.getNumChannels();
+    int64_t pos = 0;
+    int blockIndex = 0, midiIndex = 0;
+
+    // At least one block runs, so that MIDI-only plugins can be driven with 0 samples? No:
+    // a block of 0 samples means nothing to a plugin; zero samples process nothing.
+    while (pos < numSamples)
+    {
+        const auto n = (int) juce::jmin<int64_t> (blockSizes[blockIndex], numSamples - pos);
+        blockIndex = (blockIndex + 1) % numBlockSizes;
+
+        // Same allocation, shorter view: setSize with avoidReallocating never allocates here.
+        buffer.setSize (totalChannels, n, false, false, true);
+
+        for (int ch = 0; ch < totalChannels; ++ch)
+        {
+            if (ch < numIn)
+                buffer.copyFrom (ch, 0, input + (size_t) ch * (size_t) numSamples + (size_t) pos, n);
+            else
+                buffer.clear (ch, 0, n);
+        }
+
+        midi.clear();
+
+        while (midiIndex < numMidiIn && midiIn[midiIndex].sample < pos + n)
+        {
+            const auto& e = midiIn[midiIndex++];
+            midi.addEvent (midiInBytes + e.offset, e.size, (int) (e.sample - pos));
+        }
+
+        if (isBypassed)
+            instance->processBlockBypassed (buffer, midi);
+        else
+            instance->processBlock (buffer, midi);
+
+        for (const auto meta : midi)
+        {
+            outEvents.push_back ({ pos + meta.samplePosition, (int32_t) outBytes.size(), (int32_t) meta.numBytes });
+            outBytes.insert (outBytes.end(), meta.data, meta.data + meta.numBytes);
+        }
+
+        for (int ch = 0; ch < numOut; ++ch)
+            std::memcpy (output + (size_t) ch * (size_t) numSamples + (size_t) pos,
+                         buffer.getReadPointer (ch), sizeof (float) * (size_t) n);
+
+        playHead.advance (n);
+        pos += n;
+    }
+
+    return (int) outEvents.size();
+}
+
+int HostedPlugin::latencySamples() const
+{
+    return instance != nullptr ? instance->getLatencySamples() : 0;
+}
+
+int HostedPlugin::reset()
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    instance->reset();
+    return VMH_OK;
+}
+
+int HostedPlugin::release()
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    if (prepared)
+        instance->releaseResources();
+
+    prepared = false;
+    return VMH_OK;
+}
+
+int64_t HostedPlugin::saveState()
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    state.reset();
+    instance->getStateInformation (state);
+    return (int64_t) state.getSize();
+}
+
+int HostedPlugin::loadState (const void* data, int64_t size)
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    if (data == nullptr || size <= 0 || size > std::numeric_limits<int>::max())
+        return fail (VMH_ERR_ARGUMENT, "empty or oversized state");
+
+    // JUCE's hosts silently ignore a state they cannot read; check the wrapping first so a
+    // wrong file is an error rather than a no-op.
+    const auto format = formatName();
+
+    if (format == "VST3" && juce::AudioProcessor::getXmlFromBinary (data, (int) size) == nullptr)
+        return fail (VMH_ERR_PLUGIN, "not a VST3 state saved by this host (" + juce::String (size) + " bytes)");
+
+    if (format == "LV2" && ! juce::String::fromUTF8 (static_cast<const char*> (data), (int) juce::jmin<int64_t> (size, 64))
+                                 .trimStart().startsWith ("@prefix"))
+        return fail (VMH_ERR_PLUGIN, "not an LV2 state saved by this host (" + juce::String (size) + " bytes)");
+
+    instance->setStateInformation (data, (int) size);
+    HostContext::get().pumpMessages (0);
+    return VMH_OK;
+}
+
+int HostedPlugin::probeEditor (int& width, int& height)
+{
+    if (auto rc = requireLoaded(); rc != VMH_OK)
+        return rc;
+
+    if (! instance->hasEditor())
+        return fail (VMH_ERR_PLUGIN, instance->getName() + " has no editor");
+
+    std::unique_ptr<juce::AudioProcessorEditor> editor (instance->createEditorIfNeeded());
+
+    if (editor == nullptr)
+        return fail (VMH_ERR_PLUGIN, instance->getName() + " did not create its editor");
+
+    HostContext::get().pumpMessages (50);
+    width = editor->getWidth();
+    height = editor->getHeight();
+    editor.reset();
+    HostContext::get().pumpMessages (0);
+    return VMH_OK;
+}
+
+} // namespace vocalmidi::host

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "TransportPlayHead.h"
+#include "vocalmidi_host.h"
+
+#include <juce_audio_processors/juce_audio_processors.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vocalmidi::host
+{
+
+/** One loaded plugin and everything needed to run it offline: its buses, a play head, the
+    audio/MIDI buffers (sized in prepare(), so processing allocates nothing), and the MIDI
+    the plugin emitted during the last process() call.
+
+    Thread: process() on any one thread; everything else from control calls (message
+    thread). Errors are returned as VMH_ERR_* codes with the reason in lastError(). */
+class HostedPlugin
+{
+public:
+    HostedPlugin() = default;
+    ~HostedPlugin();
+
+    int load (const juce::String& path, const juce::String& which);
+    bool isLoaded() const noexcept { return instance != nullptr; }
+    juce::AudioPluginInstance* plugin() const noexcept { return instance.get(); }
+    juce::String formatName() const;
+
+    int parameterCount() const;
+    juce::AudioProcessorParameter* parameter (int index) const;
+    int parameterIndex (const juce::String& name) const;
+    int setParameter (int index, float normalised);
+    int setParameterText (int index, const juce::String& text);
+
+    int prepare (double sampleRate, int maxBlockSize, int inputChannels, int outputChannels);
+    int setNonRealtime (bool nonRealtime);
+    void setBypassed (bool bypassed) noexcept { isBypassed = bypassed; }
+    TransportPlayHead& transport() noexcept { return playHead; }
+    int inputChannels() const noexcept { return numIn; }
+    int outputChannels() const noexcept { return numOut; }
+
+    int process (const float* input, float* output, int64_t numSamples,
+                 const int32_t* blockSizes, int numBlockSizes,
+                 const VmhMidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes);
+
+    const std::vector<VmhMidiEvent>& midiOutEvents() const noexcept { return outEvents; }
+    const std::vector<uint8_t>& midiOutBytes() const noexcept { return outBytes; }
+
+    int latencySamples() const;
+    int reset();
+    int release();
+
+    int64_t saveState();
+    const juce::MemoryBlock& savedState() const noexcept { return state; }
+    int loadState (const void* data, int64_t size);
+
+    int probeEditor (int& width, int& height);
+
+    const std::string& lastError() const noexcept { return error; }
+    int fail (int code, const juce::String& message);
+
+private:
+    int requireLoaded();
+    int requirePrepared();
+    int applyLayout (int inputChannels, int outputChannels);
+    void unload();
+
+    std::unique_ptr<juce::AudioPluginInstance> instance;
+    TransportPlayHead playHead;
+
+    double rate = 0.0;
+    int maxBlock = 0;
+    int numIn = 0, numOut = 0;
+    bool prepared = false;
+    bool nonRealtime = false;
+    bool isBypassed = false;
+
+    juce::AudioBuffer<float> buffer;
+    juce::MidiBuffer midi;
+    std::vector<VmhMidiEvent> outEvents;
+    std::vector<uint8_t> outBytes;
+    juce::MemoryBlock state;
+    std::string error;
+};
+
+} // namespace vocalmidi::host

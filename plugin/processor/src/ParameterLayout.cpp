@@ -1,0 +1,175 @@
+#include "ParameterLayout.h"
+
+#include <cmath>
+
+namespace vocalmidi::plugin {
+namespace {
+
+using juce::AudioParameterBool;
+using juce::AudioParameterChoice;
+using juce::AudioParameterFloat;
+using juce::AudioParameterFloatAttributes;
+using juce::AudioParameterInt;
+using juce::AudioParameterIntAttributes;
+using juce::NormalisableRange;
+using juce::ParameterID;
+using juce::String;
+using juce::StringArray;
+
+constexpr int kVersion = 1;  // JUCE parameter version hint (AU needs one)
+
+const StringArray kNoteNames{"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+
+String noteName(int note) {
+    return kNoteNames[note % 12] + String(note / 12 - 1);
+}
+
+int noteFromText(const String& text) {
+    const auto t = text.trim().toUpperCase();
+    if (t.containsOnly("0123456789"))
+        return t.getIntValue();
+    for (int pc = 11; pc >= 0; --pc) {  // longest names (with '#') first
+        if (t.startsWith(kNoteNames[pc])) {
+            const int octave = t.substring(kNoteNames[pc].length()).getIntValue();
+            return juce::jlimit(0, 127, (octave + 1) * 12 + pc);
+        }
+    }
+    return 60;
+}
+
+}  // namespace
+
+juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
+    juce::AudioProcessorValueTreeState::ParameterLayout layout;
+
+    auto dbAttr = AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(
+        [](float v, int) { return String(v, 1) + " dB"; });
+    layout.add(std::make_unique<AudioParameterFloat>(
+        ParameterID{ids::inputGain, kVersion}, "Input Gain", NormalisableRange<float>(-24.0f, 24.0f, 0.1f),
+        0.0f, dbAttr));
+
+    auto pctAttr = AudioParameterFloatAttributes().withLabel("%").withStringFromValueFunction(
+        [](float v, int) { return String(juce::roundToInt(v * 100.0f)) + " %"; });
+    layout.add(std::make_unique<AudioParameterFloat>(
+        ParameterID{ids::sensitivity, kVersion}, "Sensitivity", NormalisableRange<float>(0.0f, 1.0f, 0.01f),
+        0.5f, pctAttr));
+
+    NormalisableRange<float> msRange(10.0f, 500.0f, 1.0f);
+    msRange.setSkewForCentre(80.0f);
+    layout.add(std::make_unique<AudioParameterFloat>(
+        ParameterID{ids::minNoteMs, kVersion}, "Min Note Length", msRange, 60.0f,
+        AudioParameterFloatAttributes().withLabel("ms").withStringFromValueFunction(
+            [](float v, int) { return String(juce::roundToInt(v)) + " ms"; })));
+
+    layout.add(std::make_unique<AudioParameterChoice>(
+        ParameterID{ids::bendMode, kVersion}, "Pitch Bend", StringArray{"Off", "Single", "Continuous"}, 0));
+    layout.add(std::make_unique<AudioParameterInt>(
+        ParameterID{ids::bendRange, kVersion}, "Bend Range", 1, 24, 2,
+        AudioParameterIntAttributes().withLabel("st")));
+
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::keyRoot, kVersion}, "Key", kNoteNames, 0));
+    layout.add(std::make_unique<AudioParameterChoice>(
+        ParameterID{ids::scale, kVersion}, "Scale",
+        StringArray{"Chromatic", "Major", "Minor", "Dorian", "Phrygian", "Lydian", "Mixolydian",
+                    "Locrian", "Harmonic Minor", "Major Pentatonic", "Minor Pentatonic", "Blues"},
+        0));
+
+    layout.add(std::make_unique<AudioParameterChoice>(
+        ParameterID{ids::velocityMode, kVersion}, "Velocity Mode", StringArray{"Fixed", "Loudness"}, 1));
+    NormalisableRange<float> curveRange(0.25f, 4.0f, 0.01f);
+    curveRange.setSkewForCentre(1.0f);
+    layout.add(std::make_unique<AudioParameterFloat>(
+        ParameterID{ids::velocityCurve, kVersion}, "Velocity Curve", curveRange, 1.0f,
+        AudioParameterFloatAttributes().withStringFromValueFunction(
+            [](float v, int) { return "x^" + String(v, 2); })));
+    layout.add(std::make_unique<AudioParameterInt>(ParameterID{ids::fixedVelocity, kVersion}, "Fixed Velocity",
+                                                   1, 127, 100));
+
+    layout.add(std::make_unique<AudioParameterInt>(ParameterID{ids::midiChannel, kVersion}, "MIDI Channel", 1,
+                                                   16, 1));
+    auto noteAttr = AudioParameterIntAttributes()
+                        .withStringFromValueFunction([](int v, int) { return noteName(v); })
+                        .withValueFromStringFunction([](const String& s) { return noteFromText(s); });
+    layout.add(std::make_unique<AudioParameterInt>(ParameterID{ids::noteLow, kVersion}, "Lowest Note", 0, 127,
+                                                   36, noteAttr));
+    layout.add(std::make_unique<AudioParameterInt>(ParameterID{ids::noteHigh, kVersion}, "Highest Note", 0,
+                                                   127, 96, noteAttr));
+
+    StringArray models;
+    for (auto k : kModelChoices)
+        models.add(modelKindId(k));
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::model, kVersion}, "Model", models, 0));
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::latencyMode, kVersion}, "Latency Mode",
+                                                      StringArray{"Fast", "Accurate"}, 0));
+
+    layout.add(std::make_unique<AudioParameterFloat>(
+        ParameterID{ids::monitorMix, kVersion}, "Monitor Mix", NormalisableRange<float>(0.0f, 1.0f, 0.01f), 0.0f,
+        AudioParameterFloatAttributes().withLabel("% guide").withStringFromValueFunction([](float v, int) {
+            if (v <= 0.0f)
+                return String("Dry");
+            if (v >= 1.0f)
+                return String("Guide tone");
+            return String(juce::roundToInt(v * 100.0f)) + " % guide";
+        })));
+
+    layout.add(std::make_unique<AudioParameterBool>(ParameterID{ids::bypass, kVersion}, "Bypass", false));
+    return layout;
+}
+
+ParamReader::ParamReader(juce::AudioProcessorValueTreeState& s)
+    : inputGain(get(s, ids::inputGain)), sensitivity(get(s, ids::sensitivity)),
+      minNoteMs(get(s, ids::minNoteMs)), bendMode(get(s, ids::bendMode)),
+      bendRange(get(s, ids::bendRange)), keyRoot(get(s, ids::keyRoot)), scale(get(s, ids::scale)),
+      velocityMode(get(s, ids::velocityMode)), velocityCurve(get(s, ids::velocityCurve)),
+      fixedVelocity(get(s, ids::fixedVelocity)), midiChannel(get(s, ids::midiChannel)),
+      noteLow(get(s, ids::noteLow)), noteHigh(get(s, ids::noteHigh)), model(get(s, ids::model)),
+      latencyMode(get(s, ids::latencyMode)), mix(get(s, ids::monitorMix)) {}
+
+std::atomic<float>* ParamReader::get(juce::AudioProcessorValueTreeState& s, const char* id) {
+    auto* p = s.getRawParameterValue(id);
+    jassert(p != nullptr);
+    return p;
+}
+
+Params ParamReader::read() const {
+    const auto ld = [](const std::atomic<float>* a) { return a->load(std::memory_order_relaxed); };
+    const auto li = [&](const std::atomic<float>* a) { return int(std::lround(ld(a))); };
+    Params p;
+    p.inputGainDb = ld(inputGain);
+    p.sensitivity = ld(sensitivity);
+    p.minNoteMs = ld(minNoteMs);
+    p.bendMode = BendMode(juce::jlimit(0, 2, li(bendMode)));
+    p.bendRangeSemitones = float(li(bendRange));
+    p.keyRoot = juce::jlimit(0, 11, li(keyRoot));
+    p.scale = Scale(juce::jlimit(0, 11, li(scale)));
+    p.velocityMode = VelocityMode(juce::jlimit(0, 1, li(velocityMode)));
+    p.velocityCurve = ld(velocityCurve);
+    p.fixedVelocity = juce::jlimit(1, 127, li(fixedVelocity));
+    p.midiChannel = juce::jlimit(1, 16, li(midiChannel));
+    // A low/high pair set the wrong way round still means the range between them.
+    const int lo = juce::jlimit(0, 127, li(noteLow));
+    const int hi = juce::jlimit(0, 127, li(noteHigh));
+    p.noteMin = std::min(lo, hi);
+    p.noteMax = std::max(lo, hi);
+    p.latencyMode = LatencyMode(juce::jlimit(0, 1, li(latencyMode)));
+    return p;
+}
+
+int ParamReader::modelIndex() const {
+    return juce::jlimit(0, int(kModelChoices.size()) - 1,
+                        int(std::lround(model->load(std::memory_order_relaxed))));
+}
+
+float ParamReader::monitorMix() const { return mix->load(std::memory_order_relaxed); }
+
+bool operator==(const Params& a, const Params& b) {
+    return a.inputGainDb == b.inputGainDb && a.sensitivity == b.sensitivity &&
+           a.minNoteMs == b.minNoteMs && a.bendMode == b.bendMode &&
+           a.bendRangeSemitones == b.bendRangeSemitones && a.keyRoot == b.keyRoot &&
+           a.scale == b.scale && a.velocityMode == b.velocityMode &&
+           a.velocityCurve == b.velocityCurve && a.fixedVelocity == b.fixedVelocity &&
+           a.midiChannel == b.midiChannel && a.noteMin == b.noteMin && a.noteMax == b.noteMax &&
+           a.latencyMode == b.latencyMode;
+}
+
+}  // namespace vocalmidi::plugin

@@ -1,0 +1,210 @@
+#include "VocalMidiEditor.h"
+
+#include <cmath>
+
+#include "ParameterLayout.h"
+#include "VocalMidiProcessor.h"
+
+namespace vocalmidi::plugin {
+namespace {
+
+const juce::Colour kBackground(0xff101317);
+const juce::Colour kPanel(0xff181c22);
+const juce::Colour kText(0xffe6e9ee);
+const juce::Colour kDim(0xff8b94a3);
+const juce::Colour kAccent(0xff4aa3ff);
+
+constexpr int kTopBar = 40;
+constexpr int kBottomBar = 64;
+constexpr int kInfoBar = 22;
+
+}  // namespace
+
+VocalMidiEditor::VocalMidiEditor(VocalMidiProcessor& p) : AudioProcessorEditor(p), proc(p) {
+    lookAndFeel.setColourScheme(juce::LookAndFeel_V4::getMidnightColourScheme());
+    lookAndFeel.setColour(juce::ComboBox::backgroundColourId, kPanel);
+    lookAndFeel.setColour(juce::ComboBox::outlineColourId, juce::Colour(0xff2c323c));
+    lookAndFeel.setColour(juce::Slider::trackColourId, kAccent);
+    lookAndFeel.setColour(juce::Slider::thumbColourId, kText);
+    lookAndFeel.setColour(juce::Slider::backgroundColourId, juce::Colour(0xff2c323c));
+    lookAndFeel.setColour(juce::PopupMenu::backgroundColourId, kPanel);
+    setLookAndFeel(&lookAndFeel);
+
+    title.setText("VocalMIDI", juce::dontSendNotification);
+    title.setFont(juce::Font(20.0f, juce::Font::bold));
+    title.setColour(juce::Label::textColourId, kText);
+    addAndMakeVisible(title);
+
+    status.setFont(juce::Font(13.0f));
+    status.setColour(juce::Label::textColourId, kText);
+    status.setJustificationType(juce::Justification::centredLeft);
+    status.setMinimumHorizontalScale(0.7f);
+    addAndMakeVisible(status);
+
+    info.setFont(juce::Font(12.0f));
+    info.setColour(juce::Label::textColourId, kDim);
+    info.setJustificationType(juce::Justification::centredRight);
+    addAndMakeVisible(info);
+
+    addAndMakeVisible(roll);
+    addAndMakeVisible(meter);
+
+    addCombo(modelBox, modelLabel, ids::model, "Model", modelAtt);
+    addCombo(latencyBox, latencyLabel, ids::latencyMode, "Latency", latencyAtt);
+    addCombo(scaleBox, scaleLabel, ids::scale, "Scale", scaleAtt);
+    addSlider(sensitivity, sensitivityLabel, ids::sensitivity, "Sensitivity", sensitivityAtt);
+    addSlider(mix, mixLabel, ids::monitorMix, "Monitor (dry - guide)", mixAtt);
+
+    setResizable(true, true);
+    setResizeLimits(520, 320, 1800, 1200);
+    setSize(760, 440);
+    updateStatus();
+    startTimerHz(30);
+}
+
+VocalMidiEditor::~VocalMidiEditor() {
+    stopTimer();
+    setLookAndFeel(nullptr);
+}
+
+void VocalMidiEditor::addCombo(juce::ComboBox& box, juce::Label& label, const char* paramId, const char* text,
+                               std::unique_ptr<ComboAttachment>& attachment) {
+    if (auto* choice = dynamic_cast<juce::AudioParameterChoice*>(proc.getState().getParameter(paramId)))
+        box.addItemList(choice->choices, 1);
+    attachment = std::make_unique<ComboAttachment>(proc.getState(), paramId, box);
+    label.setText(text, juce::dontSendNotification);
+    label.setFont(juce::Font(11.0f));
+    label.setColour(juce::Label::textColourId, kDim);
+    addAndMakeVisible(box);
+    addAndMakeVisible(label);
+}
+
+void VocalMidiEditor::addSlider(juce::Slider& slider, juce::Label& label, const char* paramId, const char* text,
+                                std::unique_ptr<SliderAttachment>& attachment) {
+    slider.setSliderStyle(juce::Slider::LinearHorizontal);
+    slider.setTextBoxStyle(juce::Slider::TextBoxRight, false, 78, 20);
+    slider.setColour(juce::Slider::textBoxOutlineColourId, juce::Colours::transparentBlack);
+    attachment = std::make_unique<SliderAttachment>(proc.getState(), paramId, slider);
+    label.setText(text, juce::dontSendNotification);
+    label.setFont(juce::Font(11.0f));
+    label.setColour(juce::Label::textColourId, kDim);
+    addAndMakeVisible(slider);
+    addAndMakeVisible(label);
+}
+
+void VocalMidiEditor::paint(juce::Graphics& g) {
+    g.fillAll(kBackground);
+    auto top = getLocalBounds().removeFromTop(kTopBar).toFloat();
+    g.setColour(kPanel);
+    g.fillRect(top);
+    // Status light.
+    const auto s = status.getBounds().toFloat();
+    g.setColour(statusColour);
+    g.fillEllipse(s.getX() - 16.0f, s.getCentreY() - 5.0f, 10.0f, 10.0f);
+    auto bottom = getLocalBounds().removeFromBottom(kBottomBar).toFloat();
+    g.setColour(kPanel);
+    g.fillRect(bottom);
+}
+
+void VocalMidiEditor::resized() {
+    auto r = getLocalBounds();
+    auto top = r.removeFromTop(kTopBar).reduced(10, 4);
+    title.setBounds(top.removeFromLeft(110));
+    top.removeFromLeft(22);
+    status.setBounds(top);
+
+    auto bottom = r.removeFromBottom(kBottomBar).reduced(10, 6);
+    const int comboW = juce::jlimit(90, 150, bottom.getWidth() / 7);
+    const auto place = [&](juce::Component& c, juce::Label& l, int w) {
+        auto col = bottom.removeFromLeft(w);
+        l.setBounds(col.removeFromTop(16));
+        c.setBounds(col.removeFromTop(26));
+        bottom.removeFromLeft(10);
+    };
+    place(modelBox, modelLabel, comboW);
+    place(latencyBox, latencyLabel, comboW - 10);
+    place(scaleBox, scaleLabel, comboW + 20);
+    const int sliderW = std::max(120, (bottom.getWidth() - 10) / 2);
+    place(sensitivity, sensitivityLabel, sliderW);
+    place(mix, mixLabel, bottom.getWidth());
+
+    auto infoRow = r.removeFromBottom(kInfoBar).reduced(10, 2);
+    info.setBounds(infoRow);
+
+    auto main = r.reduced(10, 8);
+    meter.setBounds(main.removeFromRight(14));
+    main.removeFromRight(8);
+    roll.setBounds(main);
+}
+
+void VocalMidiEditor::updateStatus() {
+    const auto st = proc.getModelStatus();
+    juce::String text;
+    switch (st.state) {
+        case ModelState::Ready:
+            text = juce::String(st.active) + " - ready";
+            statusColour = juce::Colour(0xff3ddc97);
+            break;
+        case ModelState::Loading:
+            text = juce::String(st.requested) + " - " + juce::String(st.message);
+            statusColour = juce::Colour(0xfff4d35e);
+            break;
+        case ModelState::Failed:
+            text = juce::String(st.message);
+            statusColour = juce::Colour(0xffff5c5c);
+            break;
+        case ModelState::None:
+            text = "no model yet";
+            statusColour = juce::Colours::grey;
+            break;
+    }
+    status.setText(text, juce::dontSendNotification);
+    status.setTooltip(text);
+
+    const double sr = proc.getPreparedSampleRate();
+    juce::String line;
+    if (sr > 0.0) {
+        line << "latency " << juce::String(1000.0 * proc.getLatencySamples() / sr, 1) << " ms";
+        line << "   |   CPU " << juce::String(proc.getCpuLoadPercent(), 1) << " %";
+        line << "   |   " << juce::String(sr / 1000.0, 1) << " kHz" << (proc.isOfflinePrepared() ? " offline" : "");
+    } else {
+        line << "not playing";
+    }
+    // The engine's own measurements (ML thread time, dropped frames), where it has them.
+    const auto stats = juce::JSON::parse(juce::String(proc.getEngine().statsJson()));
+    if (auto* obj = stats.getDynamicObject()) {
+        for (const auto& key : {"ml_ms_mean", "inference_ms_mean", "mlMsMean"})
+            if (obj->hasProperty(key))
+                line << "   |   model " << juce::String(double(obj->getProperty(key)), 2) << " ms/frame";
+        for (const auto& key : {"dropped_frames", "droppedFrames"})
+            if (obj->hasProperty(key) && int(obj->getProperty(key)) > 0)
+                line << "   |   dropped " << int(obj->getProperty(key));
+    }
+    info.setText(line, juce::dontSendNotification);
+    repaint(0, 0, getWidth(), kTopBar);
+}
+
+void VocalMidiEditor::timerCallback() {
+    const double sr = proc.getPreparedSampleRate();
+    if (sr > 0.0) {
+        SentNote n;
+        while (proc.getSentNotes().pop(n)) {
+            const double t = double(n.samplePos) / sr;
+            if (n.velocity > 0)
+                roll.noteOn(t, n.note, n.velocity);
+            else
+                roll.noteOff(t, n.note);
+        }
+        const double now = double(proc.getSamplePosition()) / sr;
+        const float hz = proc.getEngine().currentPitchHz();
+        roll.pitch(now, hz > 0.0f ? 69.0f + 12.0f * std::log2(hz / 440.0f) : 0.0f);
+        roll.setNow(now);
+    }
+    const auto p = proc.getEngine().params();
+    roll.setRange(std::max(0, p.noteMin - 2), std::min(127, p.noteMax + 2));
+    meter.setLevelDb(proc.getEngine().inputLevelDb());
+    if (++tick % 8 == 0)
+        updateStatus();
+}
+
+}  // namespace vocalmidi::plugin

@@ -1,0 +1,251 @@
+#include "VocalMidiProcessor.h"
+
+#include <cmath>
+
+#include "PluginState.h"
+#include "VocalMidiEditor.h"
+
+namespace vocalmidi::plugin {
+namespace {
+
+// The longest latency the dry path can follow (basic-pitch's window plus headroom).
+constexpr double kMaxDelaySeconds = 4.0;
+// How long an offline render waits for a model to load before going on without it.
+constexpr int kOfflineLoadTimeoutMs = 60000;
+
+}  // namespace
+
+VocalMidiProcessor::VocalMidiProcessor()
+    : AudioProcessor(BusesProperties()
+                         .withInput("Input", juce::AudioChannelSet::stereo(), true)
+                         .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
+      state(*this, nullptr, "VocalMIDIParams", createLayout()),
+      reader(state),
+      loader(engine, [this] { triggerAsyncUpdate(); }) {
+    bypassParam = dynamic_cast<juce::AudioParameterBool*>(state.getParameter(ids::bypass));
+    events.resize(kMaxEvents);
+    loader.request(reader.modelIndex(), true);
+    loader.wake();
+}
+
+VocalMidiProcessor::~VocalMidiProcessor() {
+    cancelPendingUpdate();
+}
+
+bool VocalMidiProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const {
+    const auto in = layouts.getMainInputChannelSet();
+    const auto out = layouts.getMainOutputChannelSet();
+    if (out != juce::AudioChannelSet::mono() && out != juce::AudioChannelSet::stereo())
+        return false;
+    return in == out;
+}
+
+void VocalMidiProcessor::prepareEngine(double sampleRate, int blockSize, bool offline) {
+    const juce::SpinLock::ScopedLockType lock(engineLock);
+    engine.prepare(sampleRate, blockSize, !offline);
+    preparedBlock = blockSize;
+    mono.assign(size_t(blockSize), 0.0f);
+    guide.assign(size_t(blockSize), 0.0f);
+    const int channels = std::max(getTotalNumInputChannels(), getTotalNumOutputChannels());
+    dryDelay.prepare(channels, int(kMaxDelaySeconds * sampleRate));
+    guideTone.prepare(sampleRate);
+    loadMeasurer.reset(sampleRate, blockSize);
+    paramsSent = false;
+    wasBypassed = false;
+    samplePos.store(0, std::memory_order_relaxed);
+    preparedRate.store(sampleRate, std::memory_order_relaxed);
+    preparedOffline.store(offline, std::memory_order_relaxed);
+    reprepareWanted.store(false, std::memory_order_relaxed);
+    prepared.store(true, std::memory_order_release);
+}
+
+void VocalMidiProcessor::prepareToPlay(double sampleRate, int maximumExpectedSamplesPerBlock) {
+    const bool offline = isNonRealtime();
+    engine.setParams(reader.read());
+    prepareEngine(sampleRate, std::max(1, maximumExpectedSamplesPerBlock), offline);
+    loader.request(reader.modelIndex(), !offline);
+    // An offline render must be the same every time: start it with the model in place and
+    // the host told the latency that model has.
+    if (offline)
+        loader.waitUntilSettled(kOfflineLoadTimeoutMs);
+    else
+        loader.wake();
+    updateLatency();
+}
+
+void VocalMidiProcessor::releaseResources() {
+    const juce::SpinLock::ScopedLockType lock(engineLock);
+    prepared.store(false, std::memory_order_release);
+    engine.release();
+}
+
+void VocalMidiProcessor::reset() {
+    engine.reset();
+    dryDelay.clear();
+    guideTone.reset();
+    // Notes still sounding are ended at the start of the next block (no MIDI buffer here).
+    releasePending.store(true, std::memory_order_relaxed);
+}
+
+void VocalMidiProcessor::updateLatency() {
+    const int latency = std::max(0, engine.latencySamples());
+    dryDelay.setDelay(latency);
+    if (latency != getLatencySamples())
+        setLatencySamples(latency);
+}
+
+void VocalMidiProcessor::handleAsyncUpdate() {
+    if (reprepareWanted.exchange(false) && prepared.load(std::memory_order_acquire)) {
+        // The host switched between realtime and offline rendering mid-stream.
+        const bool offline = isNonRealtime();
+        prepareEngine(preparedRate.load(), preparedBlock, offline);
+        loader.request(reader.modelIndex(), !offline);
+        loader.wake();
+    }
+    updateLatency();
+}
+
+void VocalMidiProcessor::releaseHeld(juce::MidiBuffer& midi) {
+    held.releaseAll([&](int channel, int note) {
+        midi.addEvent(juce::MidiMessage::noteOff(channel, note), 0);
+        sentNotes.push({samplePos.load(std::memory_order_relaxed), uint8_t(note), 0, uint8_t(channel)});
+    });
+}
+
+void VocalMidiProcessor::emitEvents(const NoteEvent* ev, int count, int blockStart, int chunkLen,
+                                    juce::MidiBuffer& midi) {
+    const int64_t base = samplePos.load(std::memory_order_relaxed) + blockStart;
+    for (int i = 0; i < count; ++i) {
+        const NoteEvent& e = ev[i];
+        const int offset = blockStart + juce::jlimit(0, std::max(0, chunkLen - 1), int(e.sampleOffset));
+        const int channel = juce::jlimit(1, 16, int(e.channel));
+        switch (e.type) {
+            case EventType::NoteOn:
+                midi.addEvent(juce::MidiMessage::noteOn(channel, e.note & 127,
+                                                        juce::uint8(juce::jlimit(1, 127, int(e.velocity)))),
+                              offset);
+                sentNotes.push({base + (offset - blockStart), uint8_t(e.note & 127),
+                                uint8_t(juce::jlimit(1, 127, int(e.velocity))), uint8_t(channel)});
+                break;
+            case EventType::NoteOff:
+                midi.addEvent(juce::MidiMessage::noteOff(channel, e.note & 127), offset);
+                sentNotes.push({base + (offset - blockStart), uint8_t(e.note & 127), 0, uint8_t(channel)});
+                break;
+            case EventType::PitchBend:
+                midi.addEvent(juce::MidiMessage::pitchWheel(channel, juce::jlimit(0, 16383, int(e.bend) + 8192)),
+                              offset);
+                break;
+        }
+        held.note(e);
+    }
+}
+
+void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) {
+    juce::ScopedNoDenormals noDenormals;
+    const int n = buffer.getNumSamples();
+    const juce::AudioProcessLoadMeasurer::ScopedTimer timer(loadMeasurer, n);
+    midi.clear();  // MIDI in is not used; what leaves is ours only
+
+    const int numIn = std::min(getTotalNumInputChannels(), buffer.getNumChannels());
+    const int numOut = std::min(getTotalNumOutputChannels(), buffer.getNumChannels());
+    for (int c = numIn; c < numOut; ++c)
+        buffer.clear(c, 0, n);
+    // NaN/Inf from upstream would poison every plugin after us: pass silence instead.
+    for (int c = 0; c < numIn; ++c) {
+        float* x = buffer.getWritePointer(c);
+        for (int i = 0; i < n; ++i)
+            if (!std::isfinite(x[i]))
+                x[i] = 0.0f;
+    }
+    if (n <= 0)
+        return;
+
+    const juce::SpinLock::ScopedTryLockType lock(engineLock);
+    if (!lock.isLocked() || !prepared.load(std::memory_order_acquire))
+        return;  // being re-prepared: audio passes, no notes
+
+    const bool offline = isNonRealtime();
+    if (offline != preparedOffline.load(std::memory_order_relaxed) &&
+        !reprepareWanted.exchange(true))
+        triggerAsyncUpdate();
+
+    loader.request(reader.modelIndex(), !offline);
+    if (offline && !loader.isSettled())
+        loader.waitUntilSettled(kOfflineLoadTimeoutMs);  // offline may wait; realtime never
+
+    const Params p = reader.read();
+    if (!paramsSent || p != lastParams) {
+        const bool latencyMayChange = !paramsSent || p.latencyMode != lastParams.latencyMode;
+        engine.setParams(p);
+        lastParams = p;
+        paramsSent = true;
+        if (latencyMayChange)
+            triggerAsyncUpdate();
+    }
+
+    if (releasePending.exchange(false, std::memory_order_relaxed))
+        releaseHeld(midi);
+
+    const bool bypassed = bypassParam != nullptr && bypassParam->get();
+    if (bypassed) {
+        if (held.any())
+            releaseHeld(midi);
+        wasBypassed = true;
+    } else {
+        if (wasBypassed) {
+            engine.reset();  // don't emit what was heard before the bypass
+            wasBypassed = false;
+        }
+        const float scale = numIn > 0 ? 1.0f / float(numIn) : 0.0f;
+        for (int start = 0; start < n; start += preparedBlock) {
+            const int len = std::min(preparedBlock, n - start);
+            std::fill(mono.begin(), mono.begin() + len, 0.0f);
+            for (int c = 0; c < numIn; ++c)
+                juce::FloatVectorOperations::addWithMultiply(mono.data(), buffer.getReadPointer(c, start), scale,
+                                                             len);
+            const int count = engine.process(mono.data(), len, events.data(), kMaxEvents);
+            emitEvents(events.data(), count, start, len, midi);
+        }
+    }
+
+    dryDelay.process(buffer.getArrayOfWritePointers(), numOut, n);
+
+    const float mix = bypassed ? 0.0f : juce::jlimit(0.0f, 1.0f, reader.monitorMix());
+    if (mix > 0.0f) {
+        const float pitch = engine.currentPitchHz();
+        for (int start = 0; start < n; start += preparedBlock) {
+            const int len = std::min(preparedBlock, n - start);
+            std::fill(guide.begin(), guide.begin() + len, 0.0f);
+            guideTone.render(guide.data(), len, pitch, 1.0f);
+            for (int c = 0; c < numOut; ++c) {
+                float* out = buffer.getWritePointer(c, start);
+                juce::FloatVectorOperations::multiply(out, 1.0f - mix, len);
+                juce::FloatVectorOperations::addWithMultiply(out, guide.data(), mix, len);
+            }
+        }
+    } else {
+        guideTone.reset();
+    }
+    samplePos.fetch_add(n, std::memory_order_relaxed);
+}
+
+void VocalMidiProcessor::getStateInformation(juce::MemoryBlock& destData) {
+    PluginState::save(state, destData);
+}
+
+void VocalMidiProcessor::setStateInformation(const void* data, int sizeInBytes) {
+    if (PluginState::restore(state, data, sizeInBytes)) {
+        loader.request(reader.modelIndex(), !isNonRealtime());
+        loader.wake();
+    }
+}
+
+juce::AudioProcessorEditor* VocalMidiProcessor::createEditor() {
+    return new VocalMidiEditor(*this);
+}
+
+}  // namespace vocalmidi::plugin
+
+juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() {
+    return new vocalmidi::plugin::VocalMidiProcessor();
+}
