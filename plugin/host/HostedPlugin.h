@@ -5,6 +5,7 @@
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +50,7 @@ public:
     const std::vector<VmhMidiEvent>& midiOutEvents() const noexcept { return outEvents; }
     const std::vector<uint8_t>& midiOutBytes() const noexcept { return outBytes; }
 
-    int latencySamples() const;
+    int latencySamples();
     int reset();
     int release();
 
@@ -67,6 +68,9 @@ private:
     int requirePrepared();
     int applyLayout (int inputChannels, int outputChannels);
     void unload();
+    void flushPendingParameters();
+    void prepareInstance();
+    void refreshLatency();
 
     std::unique_ptr<juce::AudioPluginInstance> instance;
     TransportPlayHead playHead;
@@ -82,6 +86,10 @@ private:
     juce::MidiBuffer midi;
     std::vector<VmhMidiEvent> outEvents;
     std::vector<uint8_t> outBytes;
+    // Parameter values set since the last processed block. JUCE's LV2 host only writes them
+    // to the plugin's ports while processing, and rebuilds the instance from the ports in
+    // prepareToPlay, so until a block has run they must be carried across by hand.
+    std::map<int, float> pending;
     juce::MemoryBlock state;
     std::string error;
 };

@@ -11,4 +11,13 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "transcribe"]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: `import vocalmidi` stays fast (no numpy) until transcribe is used.
+    if name == "transcribe":
+        from vocalmidi.transcribe import transcribe
+
+        return transcribe
+    raise AttributeError(f"module 'vocalmidi' has no attribute {name!r}")

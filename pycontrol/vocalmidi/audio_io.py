@@ -73,7 +73,7 @@ def find_audio_files(inputs: Iterable[str | Path]) -> list[Path]:
 def to_mono(audio: np.ndarray) -> np.ndarray:
     """Average the channels of ``(frames, channels)`` audio; 1-D audio is returned as is.
 
-    A 2-D array with more columns than rows is taken as ``(channels, frames)``.
+    A 2-D array with at most 8 rows and more columns is taken as ``(channels, frames)``.
     """
     import numpy as np
 
@@ -82,7 +82,9 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
         return arr.astype(np.float32, copy=False)
     if arr.ndim != 2:
         raise AudioInputError(f"audio must be 1-D or 2-D (frames, channels), got {arr.ndim}-D")
-    if arr.shape[0] < arr.shape[1]:
+    if arr.size == 0:
+        return np.zeros(0, np.float32)
+    if arr.shape[0] <= 8 < arr.shape[1]:
         arr = arr.T
     return arr.mean(axis=1, dtype=np.float64).astype(np.float32)
 

@@ -149,7 +149,6 @@ def read_midi(path: str | Path) -> list[Note]:
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         raise AudioInputError(f"{path} is not a readable MIDI file: {exc}") from None
 
-    now = 0.0
     active: dict[tuple[int, int], list[tuple[float, int, list[tuple[float, float]]]]] = {}
     bend_range = [2.0] * 16
     rpn = [[127, 127] for _ in range(16)]

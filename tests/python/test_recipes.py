@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import jsonschema
 import numpy as np
 import onnx
 import pytest
@@ -34,6 +35,10 @@ import wheel_source  # noqa: E402
 CACHE = Path(os.environ.get("VOCALMIDI_RECIPE_CACHE", ROOT / "build" / "models-convert" / "cache"))
 MODELS: dict[str, ModuleType] = {"crepe-tiny": export_crepe_tiny, "pesto": export_pesto}
 WINDOWS = {"crepe-tiny": 1024, "pesto": 2126}
+
+
+def committed_entry(model_id: str) -> dict:
+    return json.loads((RECIPES / f"{model_id}.entry.json").read_text())
 
 
 def run_recipe(recipe: ModuleType, *args: str) -> tuple[int, str]:
@@ -75,29 +80,53 @@ def test_export_follows_engine_contract(exported: dict, model_id: str) -> None:
     assert io_desc["inputs"] == {"audio_frames": ["N", window]}
     assert io_desc["outputs"] == {"f0_hz": ["N"], "confidence": ["N"]}
     assert io_desc["input_types"] == [onnx.TensorProto.FLOAT]
-    entry = info["entry"]
+    entry = info["entry"]["model"]
     data = info["onnx"].read_bytes()
-    assert entry["files"] == [{"name": f"{model_id}.onnx", "role": "onnx",
-                               "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]
+    (file,) = entry["files"]
+    assert (file["name"], file["role"]) == (f"{model_id}.onnx", "onnx")
+    assert (file["sha256"], file["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
     assert (entry["id"], entry["adapter"], entry["task"]) == (model_id, model_id, "f0")
     assert (entry["sample_rate"], entry["hop"]) == (16000, 160)
     assert (entry["window"], entry["lookahead"]) == (window, window // 2)
-    assert entry["source"]["from"]["sha256"] == MODELS[model_id].WEIGHTS.sha256
-    assert entry["byte_identical_export"] is True
+    assert [t["name"] for t in entry["inputs"]] == ["audio_frames"]
+    assert [t["name"] for t in entry["outputs"]] == ["f0_hz", "confidence"]
+    provenance = info["entry"]["provenance"]
+    assert provenance["weights_sha256"] == MODELS[model_id].WEIGHTS.sha256
+    assert provenance["byte_identical_export"] is True
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_committed_entry_fits_the_manifest_schema(model_id: str) -> None:
+    schema = json.loads((ROOT / "models" / "manifest.schema.json").read_text())
+    manifest = {"schema_version": 1, "default_model": model_id,
+                "models": [committed_entry(model_id)["model"]]}
+    jsonschema.validate(manifest, schema)
 
 
 @pytest.mark.parametrize("model_id", MODELS)
 def test_export_reproduces_committed_entry(exported: dict, model_id: str) -> None:
     """Same torch version -> the same bytes as the file the manifest entry describes."""
-    committed = json.loads((RECIPES / f"{model_id}.entry.json").read_text())
+    committed = committed_entry(model_id)
     fresh = exported[model_id]["entry"]
-    assert fresh["tools"]["torch"] == committed["tools"]["torch"]
-    assert fresh["files"] == committed["files"]
+    assert fresh["provenance"]["tools"]["torch"] == committed["provenance"]["tools"]["torch"]
+    assert fresh["model"]["files"] == committed["model"]["files"]
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_model_supply_call_writes_exactly_the_pinned_file(tmp_path: Path, model_id: str) -> None:
+    """The model supply runs ``<recipe> --output <part>``; the part must match the pin."""
+    part = tmp_path / f"{model_id}.onnx.part"
+    code, log = run_recipe(MODELS[model_id], "--output", str(part))
+    assert code == 0, log
+    (file,) = committed_entry(model_id)["model"]["files"]
+    assert hashlib.sha256(part.read_bytes()).hexdigest() == file["sha256"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [part.name]
 
 
 @pytest.mark.parametrize("model_id", MODELS)
 def test_parity_check_passes(exported: dict, model_id: str) -> None:
-    code, log = run_recipe(MODELS[model_id], "--check-only", "--out", str(exported[model_id]["out"]))
+    out = str(exported[model_id]["out"])
+    code, log = run_recipe(MODELS[model_id], "--check-only", "--out", out)
     assert code == 0, log
     assert "parity OK" in log
 

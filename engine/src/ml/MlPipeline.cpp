@@ -18,6 +18,8 @@ void MlPipeline::prepare(double rate, bool rt) {
     readBuf.assign(4096, 0.0f);
     ringConsumed = 0;
     seenGen = shared.resetGen.load(std::memory_order_acquire);
+    // The host rate may have changed since the model was adopted.
+    if (model) resampler.configure(static_cast<int>(std::lround(hostRate)), model->sampleRate());
     adoptPendingModel();
     restartSegment(0);
 }

@@ -78,6 +78,7 @@ int16_t NoteTracker::bendValue(float midi, const Params& p) const {
 int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, NoteEvent* out) {
     int k = 0;
     note = n;
+    noteCenter = midi;
     noteChannel = static_cast<uint8_t>(std::clamp(p.midiChannel, 1, 16));
     noteBendMode = p.bendMode;
     if (p.bendMode != BendMode::Off) {
@@ -155,11 +156,13 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
         candLoud[candCount] = fr.loudnessDb;
         ++candCount;
         if (candCount < std::min(confirm, kMaxConfirm)) return 0;
-        // Stable enough: every frame within a semitone of the median (a scoop still
-        // moving keeps sliding the window until the pitch settles).
+        // Stable enough: the window spans at most 0.8 semitone. A scoop still moving keeps
+        // sliding the window until the pitch settles (the note starts on its target, later);
+        // vibrato of ±50 cents passes within a window or two.
+        const float lo = *std::min_element(candMidi, candMidi + candCount);
+        const float hi = *std::max_element(candMidi, candMidi + candCount);
+        if (hi - lo > 0.8f) return 0;
         const float m = median(candMidi, candCount);
-        for (int i = 0; i < candCount; ++i)
-            if (std::abs(candMidi[i] - m) > 1.0f) return 0;
         const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
         if (n < std::max(0, p.noteMin) || n > std::min(127, p.noteMax)) return 0;
         const float loud = *std::max_element(candLoud, candLoud + candCount);
@@ -194,8 +197,10 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     const float sm = median(recent, recentCount);
     lastSmoothed = sm;
 
-    // Pitch change (legato): the smoothed pitch must leave the note for the confirm time.
-    if (std::abs(sm - static_cast<float>(note)) > 0.75f) {
+    // Pitch change (legato): the smoothed pitch must leave the pitch sung at the onset (not
+    // the snapped note: a sung pitch between two scale notes must not flip between them) by
+    // more than 0.75 semitone for the confirm time.
+    if (std::abs(sm - noteCenter) > 0.75f) {
         changeMidi[std::min(changeRun, kMaxConfirm - 1)] = sm;
         ++changeRun;
         if (changeRun >= confirm) {
@@ -213,6 +218,8 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
                 }
                 return k;
             }
+            // Moved but still the same scale note: follow the singer.
+            noteCenter = m;
             changeRun = 0;
         }
     } else {
@@ -236,7 +243,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     // The peak decays slowly (~3 dB per 100 ms) so a long, fading note is not one dip.
     peakDb = std::max(peakDb - static_cast<float>(30.0 / fps), fr.loudnessDb);
     // A dip at a legato pitch change is the change, not a new syllable on this note.
-    if (reattack && (std::abs(midi - static_cast<float>(note)) > 0.75f || changeRun > 0)) {
+    if (reattack && (std::abs(midi - noteCenter) > 0.75f || changeRun > 0)) {
         reattack = false;
         dipping = false;
     }

@@ -64,6 +64,7 @@ private:
     // Active note.
     bool active = false;
     int note = 0;
+    float noteCenter = 0.0f;  // sung (unsnapped) pitch at the onset
     uint8_t noteChannel = 1;
     int framesHeld = 0;
     int unvoicedRun = 0;

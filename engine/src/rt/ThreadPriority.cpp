@@ -20,13 +20,14 @@ namespace vocalmidi {
 
 std::string lowerCurrentThreadPriority() {
 #if defined(__linux__)
-    // SCHED_IDLE runs only when nothing else wants the CPU: it can never delay an audio
-    // thread (SCHED_FIFO or normal). If refused (some containers), fall back to nice +10.
+    // Audio threads run SCHED_FIFO (or at least nice 0); nice +5 keeps this thread below them
+    // while still getting a fair share on a busy machine. SCHED_IDLE (the fallback) would
+    // starve it whenever anything else runs, e.g. a DAW's other tracks.
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 5) == 0) return "nice+5";
     sched_param sp{};
     sp.sched_priority = 0;
     if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) == 0) return "SCHED_IDLE";
-    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10) == 0) return "nice+10";
     return "unchanged";
 #elif defined(__APPLE__)
     if (pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0) == 0) return "QOS_CLASS_UTILITY";

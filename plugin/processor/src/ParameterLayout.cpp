@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "vocalmidi/Engine.h"
+
+
 namespace vocalmidi::plugin {
 namespace {
 
@@ -65,7 +68,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
         ParameterID{ids::bendMode, kVersion}, "Pitch Bend", StringArray{"Off", "Single", "Continuous"}, 0));
     layout.add(std::make_unique<AudioParameterInt>(
         ParameterID{ids::bendRange, kVersion}, "Bend Range", 1, 24, 2,
-        AudioParameterIntAttributes().withLabel("st")));
+        AudioParameterIntAttributes().withLabel("semitones")));
 
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::keyRoot, kVersion}, "Key", kNoteNames, 0));
     layout.add(std::make_unique<AudioParameterChoice>(
@@ -81,7 +84,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     layout.add(std::make_unique<AudioParameterFloat>(
         ParameterID{ids::velocityCurve, kVersion}, "Velocity Curve", curveRange, 1.0f,
         AudioParameterFloatAttributes().withStringFromValueFunction(
-            [](float v, int) { return "x^" + String(v, 2); })));
+            [](float v, int) { return String(v, 2); })));
     layout.add(std::make_unique<AudioParameterInt>(ParameterID{ids::fixedVelocity, kVersion}, "Fixed Velocity",
                                                    1, 127, 100));
 
@@ -104,13 +107,8 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
 
     layout.add(std::make_unique<AudioParameterFloat>(
         ParameterID{ids::monitorMix, kVersion}, "Monitor Mix", NormalisableRange<float>(0.0f, 1.0f, 0.01f), 0.0f,
-        AudioParameterFloatAttributes().withLabel("% guide").withStringFromValueFunction([](float v, int) {
-            if (v <= 0.0f)
-                return String("Dry");
-            if (v >= 1.0f)
-                return String("Guide tone");
-            return String(juce::roundToInt(v * 100.0f)) + " % guide";
-        })));
+        // 0 % = dry input only, 100 % = guide tone only.
+        pctAttr));
 
     layout.add(std::make_unique<AudioParameterBool>(ParameterID{ids::bypass, kVersion}, "Bypass", false));
     return layout;

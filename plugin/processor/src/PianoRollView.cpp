@@ -31,12 +31,45 @@ void PianoRollView::setNow(double t) {
         clear();  // the host restarted: time went backwards
     now = t;
     prune();
+    follow();
     repaint();
 }
 
 void PianoRollView::setRange(int lowNote, int highNote) {
-    low = std::min(lowNote, highNote);
-    high = std::max(std::max(lowNote, highNote), low + 12);
+    rangeLow = std::min(lowNote, highNote);
+    rangeHigh = std::max(lowNote, highNote);
+}
+
+void PianoRollView::follow() {
+    float lo = 1000.0f, hi = -1000.0f;
+    for (const auto& n : notes) {
+        lo = std::min(lo, float(n.note));
+        hi = std::max(hi, float(n.note));
+    }
+    for (const auto& p : pitches)
+        if (p.pitch > 0.0f) {
+            lo = std::min(lo, p.pitch);
+            hi = std::max(hi, p.pitch);
+        }
+    if (hi < lo) {  // nothing yet: the middle of the voice range
+        lo = 55.0f;
+        hi = 67.0f;
+    }
+    constexpr float kMinSpan = 24.0f;
+    lo -= 4.0f;
+    hi += 4.0f;
+    if (hi - lo < kMinSpan) {
+        const float mid = 0.5f * (lo + hi);
+        lo = mid - kMinSpan / 2;
+        hi = mid + kMinSpan / 2;
+    }
+    lo = std::max(lo, float(rangeLow) - 2.0f);
+    hi = std::min(hi, float(rangeHigh) + 2.0f);
+    // Glide so that the view does not jump with every note.
+    viewLow += 0.08f * (lo - viewLow);
+    viewHigh += 0.08f * (hi - viewHigh);
+    low = juce::jlimit(0, 127, int(std::floor(viewLow)));
+    high = juce::jlimit(low + 12, 127, int(std::ceil(viewHigh)));
 }
 
 void PianoRollView::clear() {
@@ -78,10 +111,11 @@ void PianoRollView::paint(juce::Graphics& g) {
         if (n % 12 == 0) {
             g.setColour(juce::Colour(0xff3a414d));
             g.drawHorizontalLine(int(y + rowH), roll.getX(), roll.getRight());
-            if (rowH * 12.0f > 40.0f) {
-                g.setColour(juce::Colour(0xff5a6270));
-                g.setFont(10.0f);
-                g.drawText("C" + juce::String(n / 12 - 1), juce::Rectangle<float>(keys.getX() + 2.0f, y - 10.0f, 28.0f, 12.0f),
+            if (rowH >= 7.0f) {
+                g.setColour(juce::Colour(0xff3a414d));
+                g.setFont(std::min(10.0f, rowH));
+                g.drawText("C" + juce::String(n / 12 - 1),
+                           juce::Rectangle<float>(keys.getX() + 2.0f, y, kKeyboardWidth - 7.0f, rowH),
                            juce::Justification::centredRight);
             }
         }
@@ -101,9 +135,14 @@ void PianoRollView::paint(juce::Graphics& g) {
         const float x0 = xOf(nt.start);
         const float x1 = xOf(nt.end < 0.0 ? now : nt.end);
         const float y = yOf(float(nt.note), roll) - rowH * 0.5f;
-        const auto c = juce::Colour(0xff4aa3ff).interpolatedWith(juce::Colour(0xffff8a3d), float(nt.velocity) / 127.0f);
+        // Velocity as colour: soft = blue, loud = orange.
+        const float v = juce::jlimit(0.0f, 1.0f, float(nt.velocity) / 127.0f);
+        const auto c = juce::Colour::fromHSV(0.58f - 0.52f * v, 0.70f, 0.95f, 1.0f);
         g.setColour(c);
-        g.fillRoundedRectangle(x0, y + 0.5f, std::max(2.0f, x1 - x0), std::max(2.0f, rowH - 1.0f), 2.0f);
+        const juce::Rectangle<float> box(x0, y + 0.5f, std::max(2.0f, x1 - x0), std::max(2.0f, rowH - 1.0f));
+        g.fillRoundedRectangle(box, 2.5f);
+        g.setColour(c.brighter(0.4f));
+        g.drawRoundedRectangle(box, 2.5f, 1.0f);
     }
     // Pitch line, broken where unvoiced.
     juce::Path path;
@@ -120,8 +159,8 @@ void PianoRollView::paint(juce::Graphics& g) {
             path.lineTo(pt);
         drawing = true;
     }
-    g.setColour(juce::Colour(0xfff4f4f4).withAlpha(0.9f));
-    g.strokePath(path, juce::PathStrokeType(1.6f, juce::PathStrokeType::curved, juce::PathStrokeType::rounded));
+    g.setColour(juce::Colour(0xfff4f4f4).withAlpha(0.85f));
+    g.strokePath(path, juce::PathStrokeType(1.8f, juce::PathStrokeType::curved, juce::PathStrokeType::rounded));
     g.restoreState();
 }
 

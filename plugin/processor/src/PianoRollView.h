@@ -15,6 +15,7 @@ public:
     void noteOff(double timeSec, int note);
     void pitch(double timeSec, float midiPitch);  // <= 0: unvoiced
     void setNow(double timeSec);
+    // The notes that can occur; the view zooms to the part in use (at least two octaves).
     void setRange(int lowNote, int highNote);
     void clear();
 
@@ -34,13 +35,18 @@ private:
 
     float yOf(float midi, juce::Rectangle<float> area) const;
     void prune();
+    void follow();
 
     std::deque<Note> notes;
     std::deque<PitchPoint> pitches;
     double now = 0.0;
     double windowSec = 8.0;
-    int low = 36;
+    int low = 36;    // shown rows, low..high
     int high = 84;
+    int rangeLow = 36;  // what the parameters allow
+    int rangeHigh = 96;
+    float viewLow = 48.0f;  // smoothed zoom
+    float viewHigh = 72.0f;
 };
 
 }  // namespace vocalmidi::plugin

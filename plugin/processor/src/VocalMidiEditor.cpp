@@ -165,21 +165,26 @@ void VocalMidiEditor::updateStatus() {
     juce::String line;
     if (sr > 0.0) {
         line << "latency " << juce::String(1000.0 * proc.getLatencySamples() / sr, 1) << " ms";
-        line << "   |   CPU " << juce::String(proc.getCpuLoadPercent(), 1) << " %";
+        line << "   |   audio CPU " << juce::String(proc.getCpuLoadPercent(), 1) << " %";
         line << "   |   " << juce::String(sr / 1000.0, 1) << " kHz" << (proc.isOfflinePrepared() ? " offline" : "");
     } else {
         line << "not playing";
     }
-    // The engine's own measurements (ML thread time, dropped frames), where it has them.
+    // The engine's own measurements: notes' measured emission latency, the model's time
+    // per step and the ML thread's CPU share, dropped frames.
     const auto stats = juce::JSON::parse(juce::String(proc.getEngine().statsJson()));
-    if (auto* obj = stats.getDynamicObject()) {
-        for (const auto& key : {"ml_ms_mean", "inference_ms_mean", "mlMsMean"})
-            if (obj->hasProperty(key))
-                line << "   |   model " << juce::String(double(obj->getProperty(key)), 2) << " ms/frame";
-        for (const auto& key : {"dropped_frames", "droppedFrames"})
-            if (obj->hasProperty(key) && int(obj->getProperty(key)) > 0)
-                line << "   |   dropped " << int(obj->getProperty(key));
-    }
+    const double measured = stats["latency"]["measured_emission_latency_ms_mean"];
+    if (measured > 0.0)
+        line << "   |   measured " << juce::String(measured, 1) << " ms";
+    const double inferenceUs = stats["timers"]["inference"]["mean_us"];
+    if (inferenceUs > 0.0)
+        line << "   |   model " << juce::String(inferenceUs / 1000.0, 2) << " ms/step";
+    const double mlShare = stats["ml"]["cpu_share"];
+    if (mlShare > 0.0)
+        line << "   |   ML thread " << juce::String(100.0 * mlShare, 1) << " %";
+    const int dropped = stats["ml"]["frames_dropped"];
+    if (dropped > 0)
+        line << "   |   dropped " << dropped;
     info.setText(line, juce::dontSendNotification);
     repaint(0, 0, getWidth(), kTopBar);
 }
@@ -201,7 +206,7 @@ void VocalMidiEditor::timerCallback() {
         roll.setNow(now);
     }
     const auto p = proc.getEngine().params();
-    roll.setRange(std::max(0, p.noteMin - 2), std::min(127, p.noteMax + 2));
+    roll.setRange(p.noteMin, p.noteMax);
     meter.setLevelDb(proc.getEngine().inputLevelDb());
     if (++tick % 8 == 0)
         updateStatus();

@@ -40,18 +40,19 @@ bool VocalMidiProcessor::isBusesLayoutSupported(const BusesLayout& layouts) cons
     return in == out;
 }
 
-void VocalMidiProcessor::prepareEngine(double sampleRate, int blockSize, bool offline) {
+void VocalMidiProcessor::prepareEngine(double sampleRate, int maxBlock, bool offline) {
     const juce::SpinLock::ScopedLockType lock(engineLock);
-    engine.prepare(sampleRate, blockSize, !offline);
-    preparedBlock = blockSize;
-    mono.assign(size_t(blockSize), 0.0f);
-    guide.assign(size_t(blockSize), 0.0f);
+    engine.prepare(sampleRate, maxBlock, !offline);
+    preparedBlock = maxBlock;
+    mono.assign(size_t(maxBlock), 0.0f);
+    guide.assign(size_t(maxBlock), 0.0f);
     const int channels = std::max(getTotalNumInputChannels(), getTotalNumOutputChannels());
     dryDelay.prepare(channels, int(kMaxDelaySeconds * sampleRate));
     guideTone.prepare(sampleRate);
-    loadMeasurer.reset(sampleRate, blockSize);
+    loadMeasurer.reset(sampleRate, maxBlock);
     paramsSent = false;
     wasBypassed = false;
+    guidePitch = 0.0f;
     samplePos.store(0, std::memory_order_relaxed);
     preparedRate.store(sampleRate, std::memory_order_relaxed);
     preparedOffline.store(offline, std::memory_order_relaxed);
@@ -83,6 +84,7 @@ void VocalMidiProcessor::reset() {
     engine.reset();
     dryDelay.clear();
     guideTone.reset();
+    guidePitch = 0.0f;
     // Notes still sounding are ended at the start of the next block (no MIDI buffer here).
     releasePending.store(true, std::memory_order_relaxed);
 }
@@ -191,40 +193,53 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
         if (held.any())
             releaseHeld(midi);
         wasBypassed = true;
-    } else {
-        if (wasBypassed) {
-            engine.reset();  // don't emit what was heard before the bypass
-            wasBypassed = false;
-        }
-        const float scale = numIn > 0 ? 1.0f / float(numIn) : 0.0f;
-        for (int start = 0; start < n; start += preparedBlock) {
-            const int len = std::min(preparedBlock, n - start);
+    } else if (wasBypassed) {
+        engine.reset();  // don't emit what was heard before the bypass
+        wasBypassed = false;
+    }
+    const float mix = bypassed ? 0.0f : juce::jlimit(0.0f, 1.0f, reader.monitorMix());
+    if (mix <= 0.0f)
+        guideTone.reset();
+
+    const float scale = numIn > 0 ? 1.0f / float(numIn) : 0.0f;
+    float* outPtrs[kMaxChannels] = {};
+    const int numDelayed = std::min(numOut, kMaxChannels);
+    for (int start = 0; start < n; start += preparedBlock) {
+        const int len = std::min(preparedBlock, n - start);
+        if (!bypassed) {
             std::fill(mono.begin(), mono.begin() + len, 0.0f);
             for (int c = 0; c < numIn; ++c)
                 juce::FloatVectorOperations::addWithMultiply(mono.data(), buffer.getReadPointer(c, start), scale,
                                                              len);
-            const int count = engine.process(mono.data(), len, events.data(), kMaxEvents);
-            emitEvents(events.data(), count, start, len, midi);
+            if (mix > 0.0f)
+                std::fill(guide.begin(), guide.begin() + len, 0.0f);
+            // The engine runs in pieces that end on a fixed grid of absolute sample positions,
+            // and the guide tone takes its pitch only there: offline, where the engine is
+            // deterministic at every position, the guide tone is then the same for any block size.
+            int done = 0;
+            while (done < len) {
+                const int64_t pos = samplePos.load(std::memory_order_relaxed) + start + done;
+                const int toGrid = int(kPitchGrid - pos % kPitchGrid);
+                const int piece = std::min(len - done, toGrid);
+                const int count = engine.process(mono.data() + done, piece, events.data(), kMaxEvents);
+                emitEvents(events.data(), count, start + done, piece, midi);
+                if (mix > 0.0f)
+                    guideTone.render(guide.data() + done, piece, guidePitch, 1.0f);
+                done += piece;
+                if (piece == toGrid)
+                    guidePitch = engine.currentPitchHz();
+            }
         }
-    }
-
-    dryDelay.process(buffer.getArrayOfWritePointers(), numOut, n);
-
-    const float mix = bypassed ? 0.0f : juce::jlimit(0.0f, 1.0f, reader.monitorMix());
-    if (mix > 0.0f) {
-        const float pitch = engine.currentPitchHz();
-        for (int start = 0; start < n; start += preparedBlock) {
-            const int len = std::min(preparedBlock, n - start);
-            std::fill(guide.begin(), guide.begin() + len, 0.0f);
-            guideTone.render(guide.data(), len, pitch, 1.0f);
+        for (int c = 0; c < numDelayed; ++c)
+            outPtrs[c] = buffer.getWritePointer(c, start);
+        dryDelay.process(outPtrs, numDelayed, len);
+        if (mix > 0.0f) {
             for (int c = 0; c < numOut; ++c) {
                 float* out = buffer.getWritePointer(c, start);
                 juce::FloatVectorOperations::multiply(out, 1.0f - mix, len);
                 juce::FloatVectorOperations::addWithMultiply(out, guide.data(), mix, len);
             }
         }
-    } else {
-        guideTone.reset();
     }
     samplePos.fetch_add(n, std::memory_order_relaxed);
 }

@@ -67,12 +67,14 @@ public:
 
 private:
     void handleAsyncUpdate() override;
-    void prepareEngine(double sampleRate, int blockSize, bool offline);
+    void prepareEngine(double sampleRate, int maxBlock, bool offline);
     void updateLatency();
     void emitEvents(const NoteEvent* events, int count, int blockStart, int chunkLen, juce::MidiBuffer& midi);
     void releaseHeld(juce::MidiBuffer& midi);
 
     static constexpr int kMaxEvents = 512;
+    static constexpr int kMaxChannels = 8;
+    static constexpr int kPitchGrid = 64;  // samples between guide-tone pitch updates
 
     Engine engine;
     juce::AudioProcessorValueTreeState state;
@@ -98,6 +100,7 @@ private:
     Params lastParams;
     bool paramsSent = false;
     bool wasBypassed = false;
+    float guidePitch = 0.0f;
     std::atomic<bool> releasePending{false};
     std::atomic<int64_t> samplePos{0};
     SentNoteRing sentNotes;

@@ -17,8 +17,12 @@ from vocalmidi.errors import VocalMidiError
 COMMANDS = [
     "demo",
     "plugin",
+    "transcribe",
+    "live",
     "doctor",
     "models",
+    "eval",
+    "bench",
 ]
 
 

@@ -151,7 +151,7 @@ def summarize(scores: Iterable[ClipScore]) -> Summary:
         onset_f1_50=pooled("onset_hits_50"),
         precision_50=(hits50 / n_est if n_est else 0.0) if pos else None,
         recall_50=(hits50 / n_ref if n_ref else 0.0) if pos else None,
-        pitch_accuracy=(sum(s.pitch_correct_100 for s in pos) / matched) if matched else None,
+        pitch_accuracy=float(sum(s.pitch_correct_100 for s in pos) / matched) if matched else None,
         lag_median_ms=float(np.median(lags)) if lags.size else None,
         lag_p95_ms=float(np.percentile(lags, 95)) if lags.size else None,
         false_per_min=(sum(s.n_est for s in neg) / neg_minutes) if neg_minutes > 0 else None,

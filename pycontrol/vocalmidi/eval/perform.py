@@ -101,7 +101,7 @@ def _bend_curve(
         semis += walk
     if not np.any(semis):
         return ((note.start, 0.0),)
-    return tuple((note.start + float(a), float(b)) for a, b in zip(t, semis))
+    return tuple((note.start + float(a), float(b)) for a, b in zip(t, semis, strict=True))
 
 
 def perform(score: Sequence[Note], style: Style, seed: int) -> list[Note]:

@@ -178,11 +178,15 @@ class ModelCache:
         if not stat.S_ISREG(st.st_mode) or not stat.S_ISDIR(dir_st.st_mode):
             return FileCheck(entry.id, name, path, "unsafe", "not a regular file in a real folder")
         if st.st_size != spec.size:
-            return FileCheck(entry.id, name, path, "size", f"{st.st_size} bytes, expected {spec.size}")
+            return FileCheck(
+                entry.id, name, path, "size", f"{st.st_size} bytes, expected {spec.size}"
+            )
         if rehash:
             actual = sha256_file(path)
             if actual != spec.sha256:
-                return FileCheck(entry.id, name, path, "hash", f"sha256 {actual}, expected {spec.sha256}")
+                return FileCheck(
+                    entry.id, name, path, "hash", f"sha256 {actual}, expected {spec.sha256}"
+                )
         return FileCheck(entry.id, name, path, "ok")
 
     def verify(self, entry: ModelEntry) -> list[FileCheck]:
@@ -190,7 +194,7 @@ class ModelCache:
         return [self.check_file(entry, f.name) for f in entry.files]
 
     def status(self, entry: ModelEntry) -> str:
-        """Cheap state of a model from sizes only: ``cached``, ``partial``, ``missing``, ``changed``."""
+        """State from sizes only: ``cached``, ``partial``, ``missing`` or ``changed``."""
         checks = [self.check_file(entry, f.name, rehash=False) for f in entry.files]
         if all(c.ok for c in checks):
             return "cached"
@@ -286,6 +290,20 @@ class ModelCache:
         except (OSError, ValueError, ModelError):
             return None
 
+    def manifest_covers(self, manifest: Manifest, model_ids: list[str]) -> bool:
+        """Whether ``<root>/manifest.json`` already pins the same files for ``model_ids``."""
+        try:
+            doc = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
+            stored = {m["id"]: m["files"] for m in doc["models"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        for model_id in model_ids:
+            want = [(f.name, f.sha256) for f in manifest.model(model_id).files]
+            have = [(f.get("name"), f.get("sha256")) for f in stored.get(model_id, [])]
+            if want != have:
+                return False
+        return True
+
     def write_manifest(self, manifest: Manifest) -> Path:
         """Store ``manifest`` as ``<root>/manifest.json``.
 
@@ -336,8 +354,7 @@ class ModelCache:
         report = GcReport()
         if self.tmp_dir.is_dir():
             for folder in sorted(p for p in self.tmp_dir.iterdir() if p.is_dir()):
-                if self._try_locked(folder.name, lambda f=folder: _remove_tree(f, report)):
-                    continue
+                self._try_locked(folder.name, lambda f=folder: _remove_tree(f, report))
         if max_size is not None:
             usage = sorted(self._valid_ids(), key=self.last_used)
             total = sum(self.model_size(m) for m in usage)

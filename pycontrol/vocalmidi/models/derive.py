@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vocalmidi.errors import ModelError
 
-TRANSFORMS = ("int8-dynamic", "fp16")
+TRANSFORMS = ("int8-dynamic", "int8-dynamic-matmul", "fp16")
 
 
 def derive(transform: str, source: Path, dest: Path) -> None:
@@ -21,7 +21,8 @@ def derive(transform: str, source: Path, dest: Path) -> None:
     Parameters
     ----------
     transform : str
-        ``"int8-dynamic"`` (weights to int8, activations quantised at run time) or
+        ``"int8-dynamic"`` (weights to int8, activations quantised at run time),
+        ``"int8-dynamic-matmul"`` (the same for MatMul only, convolutions stay float) or
         ``"fp16"`` (weights and compute in float16, inputs and outputs kept float32).
     source, dest : Path
         Input and output ONNX files.
@@ -36,13 +37,18 @@ def derive(transform: str, source: Path, dest: Path) -> None:
     try:
         import onnx
     except ImportError:
-        raise ModelError(f"the {transform} transform needs the onnx package: pip install onnx") from None
-    if transform == "int8-dynamic":
+        raise ModelError(
+            f"the {transform} transform needs the onnx package: pip install onnx"
+        ) from None
+    if transform.startswith("int8-dynamic"):
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        ops = ["MatMul"] if transform == "int8-dynamic-matmul" else None
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "model.onnx"
-            quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8)
+            quantize_dynamic(
+                str(source), str(out), weight_type=QuantType.QInt8, op_types_to_quantize=ops
+            )
             # Re-serialise so that the bytes do not depend on the temporary path.
             model = onnx.load(str(out))
             dest.write_bytes(model.SerializeToString(deterministic=True))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import http.client
 import re
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -84,7 +83,9 @@ def check_url(url: str, allow_http: bool) -> None:
     if url.startswith("http://"):
         if allow_http:
             return
-        raise DownloadError(f"refusing plain http for {url}: use https, or --allow-http for a local server")
+        raise DownloadError(
+            f"refusing plain http for {url}: use https, or --allow-http for a local server"
+        )
     raise DownloadError(f"refusing URL {url!r}: only https downloads are allowed")
 
 
@@ -184,9 +185,7 @@ def download(
         else:
             failures += 1
         if failures > opts.retries:
-            raise DownloadError(
-                f"could not download {url} after {requests} attempts: {last_error}"
-            )
+            raise DownloadError(f"could not download {url} after {requests} attempts: {last_error}")
         delay = min(opts.max_backoff, opts.backoff * (2 ** max(0, failures - 1)))
         if sleep is not None:
             sleep(delay)
@@ -220,7 +219,7 @@ def _attempt(
         if isinstance(reason, DownloadError):  # a refused redirect
             raise reason from None
         raise _Retryable(f"cannot connect: {reason}") from None
-    except (TimeoutError, socket.timeout) as exc:
+    except TimeoutError as exc:
         raise _Retryable(f"timed out after {opts.timeout:g} s ({exc})") from None
     except (ConnectionError, http.client.HTTPException, OSError) as exc:
         raise _Retryable(f"connection failed: {exc}") from None
@@ -267,8 +266,10 @@ def _stream(
                 raise DownloadCancelled(f"download of {response.url} cancelled at byte {done}")
             try:
                 chunk = response.read(CHUNK)
-            except (TimeoutError, socket.timeout):
-                raise _Retryable(f"read timed out after {opts.timeout:g} s at byte {done}") from None
+            except TimeoutError:
+                raise _Retryable(
+                    f"read timed out after {opts.timeout:g} s at byte {done}"
+                ) from None
             except (ConnectionError, http.client.HTTPException, OSError) as exc:
                 raise _Retryable(f"connection lost at byte {done}: {exc!r}") from None
             if not chunk:

@@ -164,7 +164,10 @@ class Manifest:
 
 def schema_path() -> Path | None:
     """Return the JSON schema file, or None when neither a packaged nor a source copy exists."""
-    for candidate in (_PACKAGED / "manifest.schema.json", _REPO_ROOT / "models" / "manifest.schema.json"):
+    for candidate in (
+        _PACKAGED / "manifest.schema.json",
+        _REPO_ROOT / "models" / "manifest.schema.json",
+    ):
         if candidate.is_file():
             return candidate
     return None
@@ -252,13 +255,19 @@ def parse_manifest(
     for name in presets:
         for model_id in manifest.preset_models(name):
             if model_id not in models:
-                raise ModelError(f"manifest {location}: preset {name!r} uses unknown model {model_id!r}")
+                raise ModelError(
+                    f"manifest {location}: preset {name!r} uses unknown model {model_id!r}"
+                )
     for entry in models.values():
         for dep in entry.depends_on():
             if dep not in models or dep == entry.id:
-                raise ModelError(f"manifest {location}: {entry.id} is derived from unknown model {dep!r}")
+                raise ModelError(
+                    f"manifest {location}: {entry.id} is derived from unknown model {dep!r}"
+                )
             if models[dep].depends_on():
-                raise ModelError(f"manifest {location}: {entry.id} derives from {dep}, itself derived")
+                raise ModelError(
+                    f"manifest {location}: {entry.id} derives from {dep}, itself derived"
+                )
     return manifest
 
 
@@ -277,7 +286,9 @@ def _parse_model(raw: object, location: str) -> ModelEntry:
     if len(set(names)) != len(names):
         raise ModelError(f"manifest {location}: model {model_id} lists a file name twice")
     if sum(f.role == "onnx" for f in files) != 1:
-        raise ModelError(f"manifest {location}: model {model_id} needs exactly one file with role onnx")
+        raise ModelError(
+            f"manifest {location}: model {model_id} needs exactly one file with role onnx"
+        )
     return ModelEntry(
         id=model_id,
         name=str(raw.get("name", model_id)),
@@ -296,7 +307,7 @@ def _parse_file(raw: object, model_id: str, location: str) -> FileEntry:
     sha = raw.get("sha256")
     if not isinstance(sha, str) or not _SHA256.match(sha):
         raise ModelError(
-            f"manifest {location}: {model_id}/{name} has no pinned sha256 (64 lower-case hex digits)"
+            f"manifest {location}: {model_id}/{name} has no pinned sha256 (64 hex digits)"
         )
     size = raw.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:

@@ -88,11 +88,14 @@ class ProgressReporter:
             self._mark = (now, done)
         else:
             t0, d0 = self._mark
-            if now - t0 >= 0.25:
-                rate = (done - d0) / (now - t0)
+            elapsed = now - t0
+            if elapsed >= 0.25:
+                rate = (done - d0) / elapsed
                 # Exponential smoothing keeps the ETA from jumping with every chunk.
                 self._speed = rate if self._speed == 0 else 0.7 * self._speed + 0.3 * rate
                 self._mark = (now, done)
+            elif self._speed == 0 and elapsed > 0.02 and done > d0:
+                self._speed = (done - d0) / elapsed  # a first estimate for short files
         if self._callback is None:
             return
         finished = total is not None and done >= total

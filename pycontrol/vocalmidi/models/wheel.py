@@ -51,13 +51,23 @@ class WheelFetcher:
             dest = self.workdir / f"{package}-{version}"
             dest.mkdir(parents=True, exist_ok=True)
             cmd = [
-                sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                "--disable-pip-version-check", "--quiet", "--timeout", f"{self.timeout:g}",
-                "--retries", str(self.retries), "--dest", str(dest), f"{package}=={version}",
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--timeout",
+                f"{self.timeout:g}",
+                "--retries",
+                str(self.retries),
+                "--dest",
+                str(dest),
+                f"{package}=={version}",
             ]
-            proc = subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             output = _wait(proc, cancel)
             wheels = sorted(dest.glob("*.whl"))
             if proc.returncode != 0 or not wheels:

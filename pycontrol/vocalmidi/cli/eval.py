@@ -1,0 +1,134 @@
+"""`vocalmidi eval`: build an evaluation set, score systems on it, list systems.
+
+    vocalmidi eval make DIR [--quick]
+    vocalmidi eval run DIR --system NAME [--system NAME ...] [--condition C] [--json]
+    vocalmidi eval systems
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from vocalmidi.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate note transcription on rendered sung melodies")
+    esub = p.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+
+    make = esub.add_parser("make", help="render an evaluation set into a folder")
+    make.add_argument("dir", type=Path, help="output folder (created)")
+    make.add_argument("--quick", action="store_true", help="a small set (~1 minute of audio)")
+    make.set_defaults(func=_make)
+
+    run = esub.add_parser("run", help="score systems on an evaluation set")
+    run.add_argument("dir", type=Path, help="folder made by `vocalmidi eval make`")
+    add_system_args(run)
+    run.add_argument("--condition", action="append", default=None,
+                     help="only clips of this condition (repeatable): clean, room, noisy, "
+                          "negative")
+    run.add_argument("--json", action="store_true", help="print results as JSON")
+    run.add_argument("--out", type=Path, help="also write the JSON results here")
+    run.set_defaults(func=_run)
+
+    systems = esub.add_parser("systems", help="list the systems and whether they run here")
+    systems.add_argument("--json", action="store_true", help="print JSON")
+    systems.set_defaults(func=_systems)
+
+
+def add_system_args(p: argparse.ArgumentParser) -> None:
+    """``--system`` (repeatable) and ``--param SYSTEM.KEY=VALUE`` options."""
+    p.add_argument("--system", action="append", default=None, metavar="NAME",
+                   help="system to run (repeatable); see `vocalmidi eval systems`")
+    p.add_argument("--param", action="append", default=[], metavar="SYSTEM.KEY=VALUE",
+                   help="a setting for one system, e.g. swift-f0.pitch_hold_ms=60")
+
+
+def parse_params(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["sys.key=value", ...]`` -> ``{"sys": {"key": value}}`` (numbers parsed)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        head, eq, raw = item.partition("=")
+        name, dot, key = head.partition(".")
+        if not (eq and dot and name and key):
+            raise UsageError(f"bad --param {item!r}: write SYSTEM.KEY=VALUE")
+        value: Any = raw
+        for conv in (int, float):
+            try:
+                value = conv(raw)
+                break
+            except ValueError:
+                pass
+        out.setdefault(name, {})[key] = value
+    return out
+
+
+def build_systems(names: list[str], params: dict[str, dict[str, Any]]) -> list[Any]:
+    """Construct the named systems (errors say which one failed and why)."""
+    from vocalmidi.eval.systems import SYSTEMS, get_system
+
+    unknown = set(params) - set(SYSTEMS)
+    if unknown:
+        raise UsageError(f"--param names unknown system(s): {', '.join(sorted(unknown))}")
+    out = []
+    for name in names:
+        try:
+            out.append(get_system(name, **params.get(name, {})))
+        except TypeError as exc:
+            raise UsageError(f"bad --param for {name}: {exc}") from None
+    return out
+
+
+def _make(args: argparse.Namespace) -> int:
+    from vocalmidi.eval.dataset import make_set
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    index = make_set(args.dir, quick=args.quick, progress=say)
+    print(index)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from vocalmidi.eval.dataset import load_set
+    from vocalmidi.eval.runner import evaluate, results_to_json
+
+    if not args.system:
+        raise UsageError("name at least one --system (see `vocalmidi eval systems`)")
+    eval_set = load_set(args.dir, args.condition)
+    systems = build_systems(args.system, parse_params(args.param))
+
+    def say(line: str) -> None:
+        if not args.json:
+            print(line, file=sys.stderr)
+
+    results = evaluate(systems, eval_set, progress=say)
+    doc = results_to_json(results)
+    doc["set"] = {"dir": str(args.dir), "clips": len(eval_set), "quick": eval_set.quick}
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        from vocalmidi.eval.report import print_table, results_table
+
+        print_table(results_table(results, title=f"Note transcription on {args.dir}"))
+    return 0
+
+
+def _systems(args: argparse.Namespace) -> int:
+    from vocalmidi.eval.systems import available_systems
+
+    status = available_systems()
+    if args.json:
+        print(json.dumps(status, indent=1))
+    else:
+        for name, state in status.items():
+            print(f"{name:<12} {state}")
+    return 0

@@ -1,0 +1,95 @@
+"""Run systems over an evaluation set and collect per-condition metrics and timings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vocalmidi.eval.dataset import EvalSet
+from vocalmidi.eval.metrics import ClipScore, Summary, score_clip, summarize
+from vocalmidi.eval.systems import System
+
+__all__ = ["SystemResult", "evaluate", "results_to_json"]
+
+ALL = "all"
+
+
+@dataclass
+class SystemResult:
+    """One system's results on a set.
+
+    ``by_condition`` maps each condition (and ``"all"``) to a :class:`Summary`; the
+    ``"negative"`` condition only fills ``false_per_min``, and ``"all"`` pools every
+    positive clip with the negatives' false notes. ``rtf`` is processing time divided by
+    audio time (below 1 is faster than real time).
+    """
+
+    system: str
+    by_condition: dict[str, Summary]
+    clips: list[dict[str, Any]] = field(default_factory=list)
+    seconds_audio: float = 0.0
+    seconds_cpu: float = 0.0
+
+    @property
+    def rtf(self) -> float:
+        return self.seconds_cpu / self.seconds_audio if self.seconds_audio else 0.0
+
+
+def evaluate(
+    systems: Sequence[System],
+    eval_set: EvalSet,
+    progress: Callable[[str], None] | None = None,
+) -> list[SystemResult]:
+    """Transcribe every clip with every system and score the results.
+
+    Parameters
+    ----------
+    systems : sequence of System
+        Constructed systems (see :func:`vocalmidi.eval.systems.get_system`).
+    eval_set : EvalSet
+        A loaded set.
+    progress : callable, optional
+        Called with one line per system and clip.
+    """
+    audio_cache = {c.id: c.load_audio() for c in eval_set}
+    results: list[SystemResult] = []
+    for system in systems:
+        scores: dict[str, list[ClipScore]] = {}
+        res = SystemResult(system.name, {})
+        for clip in eval_set:
+            audio, sr = audio_cache[clip.id]
+            t0 = time.perf_counter()
+            est = system.transcribe(audio, sr)
+            dt = time.perf_counter() - t0
+            s = score_clip(clip.notes, est, clip.duration, clip.negative)
+            scores.setdefault(clip.condition, []).append(s)
+            res.seconds_audio += clip.duration
+            res.seconds_cpu += dt
+            res.clips.append({"id": clip.id, "condition": clip.condition, "n_ref": s.n_ref,
+                              "n_est": s.n_est, "hits_50": s.hits_50, "seconds": round(dt, 4)})
+            if progress:
+                progress(f"{system.name}: {clip.id}: {s.n_est} notes "
+                         f"({s.hits_50}/{s.n_ref} right) in {dt:.2f} s")
+        for cond, group in scores.items():
+            res.by_condition[cond] = summarize(group)
+        res.by_condition[ALL] = summarize(s for g in scores.values() for s in g)
+        results.append(res)
+    return results
+
+
+def results_to_json(results: Sequence[SystemResult]) -> dict[str, Any]:
+    """Plain-JSON form of the results (per system: conditions, timings, clips)."""
+    return {
+        "systems": {
+            r.system: {
+                "rtf": round(r.rtf, 4),
+                "seconds_audio": round(r.seconds_audio, 3),
+                "seconds_cpu": round(r.seconds_cpu, 3),
+                "conditions": {c: s.as_dict() for c, s in r.by_condition.items()},
+                "clips": r.clips,
+            }
+            for r in results
+        }
+    }

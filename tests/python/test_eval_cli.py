@@ -1,0 +1,144 @@
+"""`vocalmidi eval make` -> `vocalmidi eval run` end to end, and `vocalmidi bench`."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from vocalmidi.cli import bench as bench_cli
+from vocalmidi.cli import eval as eval_cli
+from vocalmidi.errors import VocalMidiError
+from vocalmidi.eval.dataset import load_set
+from vocalmidi.eval.systems import get_system
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run our sub-commands the way `vocalmidi` does (exit codes from VocalMidiError)."""
+    parser = argparse.ArgumentParser(prog="vocalmidi")
+    sub = parser.add_subparsers(dest="command")
+    eval_cli.register(sub)
+    bench_cli.register(sub)
+    args = parser.parse_args(argv)
+    try:
+        code = int(args.func(args) or 0)
+    except VocalMidiError as exc:
+        print(f"vocalmidi: error: {exc}", file=__import__("sys").stderr)
+        code = exc.exit_code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def quick_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from vocalmidi.eval.dataset import make_set
+
+    root = tmp_path_factory.mktemp("evalset")
+    make_set(root, quick=True)
+    return root
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "clips").iterdir())}
+
+
+def test_make_writes_clips_truth_and_index(quick_set: Path) -> None:
+    index = json.loads((quick_set / "index.json").read_text())
+    conds = {c["condition"] for c in index["clips"]}
+    assert conds == {"clean", "room", "noisy", "negative"}
+    for entry in index["clips"]:
+        audio, sr = sf.read(str(quick_set / entry["audio"]))
+        assert sr == index["sample_rate"]
+        assert len(audio) / sr == pytest.approx(entry["duration"], abs=1e-3)
+        truth = json.loads((quick_set / entry["truth"]).read_text())
+        assert len(truth["notes"]) == entry["notes"]
+        assert (entry["notes"] == 0) == (entry["condition"] == "negative")
+        for n in truth["notes"]:
+            assert 0 <= n["start"] < n["end"] <= entry["duration"]
+    s = load_set(quick_set)
+    voices = {c.meta.get("voice") for c in s if not c.negative}
+    assert voices == {"male", "female"}
+    # The same take in every condition: the noisy clip is the clean one plus something.
+    clean = next(c for c in s if c.condition == "clean")
+    noisy = next(c for c in s if c.meta.get("take") == clean.meta["take"]
+                 and c.condition == "noisy")
+    assert noisy.notes == clean.notes
+    a, _ = clean.load_audio()
+    b, _ = noisy.load_audio()
+    assert not np.allclose(a, b, atol=1e-3)
+
+
+def test_make_is_reproducible(quick_set: Path, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["eval", "make", str(tmp_path / "again"), "--quick"], capsys)
+    assert code == 0 and out.strip().endswith("index.json")
+    assert digest(tmp_path / "again") == digest(quick_set)
+
+
+def test_run_scores_a_peer_per_condition(quick_set: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["eval", "run", str(quick_set), "--system", "swift-f0",
+                            "--json"], capsys)
+    assert code == 0
+    res = json.loads(out)["systems"]["swift-f0"]
+    conds = res["conditions"]
+    assert set(conds) == {"clean", "room", "noisy", "negative", "all"}
+    # A real pitch tracker finds most notes of a clean take within 100 ms.
+    assert conds["clean"]["f1_100"] > 0.5
+    assert conds["clean"]["pitch_accuracy"] > 0.8
+    assert conds["negative"]["false_per_min"] is not None
+    assert conds["all"]["lag_median_ms"] is not None
+    assert res["rtf"] > 0
+
+
+def test_run_scores_a_system_that_transcribes_nothing_as_zero(quick_set: Path) -> None:
+    # Transcribing the negative clips' audio in place of the takes finds no notes.
+    s = load_set(quick_set, ["clean"])
+    sys_ = get_system("swift-f0")
+    neg = load_set(quick_set, ["negative"]).clips[0]
+    silence, sr = neg.load_audio()
+    from vocalmidi.eval.metrics import score_clip, summarize
+
+    summary = summarize([score_clip(c.notes, sys_.transcribe(silence, sr), c.duration)
+                         for c in s])
+    assert summary.f1_50 == 0.0
+
+
+def test_run_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               quick_set: Path) -> None:
+    code, _, err = run_cli(["eval", "run", str(tmp_path), "--system", "swift-f0"], capsys)
+    assert code == 2 and "not an evaluation set" in err
+    code, _, err = run_cli(["eval", "run", str(quick_set), "--system", "nope"], capsys)
+    assert code == 2 and "unknown system 'nope'" in err
+    code, _, err = run_cli(["eval", "run", str(quick_set), "--system", "swift-f0",
+                            "--param", "swift-f0.no_such=1"], capsys)
+    assert code == 2 and "bad --param" in err
+
+
+def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "bench"
+    code, out, _ = run_cli(["bench", "--set", str(quick_set), "--system", "swift-f0",
+                            "--system", "aubio", "--out", str(out_dir)], capsys)
+    assert code == 0
+    assert "swift-f0" in out and "aubio" in out and "F1@50ms" in out
+    for name in ("accuracy_by_condition.png", "onset_lag_hist.png"):
+        data = (out_dir / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    doc = json.loads((out_dir / "results.json").read_text())
+    assert set(doc["systems"]) == {"swift-f0", "aubio"}
+
+
+def test_vocalmidi_system_says_when_the_engine_is_not_built(
+        quick_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VOCALMIDI_NATIVE_DIR", str(tmp_path))  # a folder with no library
+    code, _, err = run_cli(["eval", "run", str(quick_set), "--system", "vocalmidi"], capsys)
+    assert code == 3
+    assert "make build" in err and len(err.strip().splitlines()) == 1
