@@ -12,7 +12,8 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config patchelf \
   libfreetype-dev libfontconfig-dev libx11-dev libxext-dev libxrandr-dev libxinerama-dev \
   libxcursor-dev libpng-dev libjpeg-dev zlib1g-dev libasound2-dev libjack-jackd2-dev \
   libflac-dev libvorbis-dev libogg-dev lv2-dev catch2 nlohmann-json3-dev \
-  fluidsynth fluid-soundfont-gm sox libsndfile1 jackd2 jalv xvfb xauth
+  fluidsynth fluid-soundfont-gm sox libsndfile1 jackd2 jalv xvfb xauth \
+  x42-plugins lilv-utils timgm6mb-soundfont musescore-general-soundfont-small
 
 .PHONY: setup build demo test test-cpp test-py bench lint clean
 .DEFAULT_GOAL := demo
@@ -34,6 +35,8 @@ setup: .stamps/apt .stamps/venv
 # Incremental: CMake's tree lives in build/py and is reused.
 build: setup
 	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
+	# basic-pitch's metadata pulls TensorFlow; we only need its ONNX model and note code.
+	$(PY) -m pip show -q basic-pitch >/dev/null 2>&1 || $(PY) -m pip install -q --no-deps basic-pitch==0.4.0
 
 demo: build
 	$(VENV)/bin/vocalmidi demo --out demo.mid

@@ -1,3 +1,4 @@
 from vocalmidi.cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # spawned --jobs workers import this module too
+    raise SystemExit(main())
