@@ -13,7 +13,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="render a sung melody, transcribe it, compare with the truth")
     p.add_argument("--out", default="demo.mid", help="MIDI file to write (default: demo.mid)")
-    p.add_argument("--wav", default=None, help="where to keep the rendered take (default: beside --out)")
+    p.add_argument("--wav", default=None, help="rendered take (default: beside --out)")
     p.add_argument("--model", default=None, help="model id (default: the manifest's default)")
     p.set_defaults(func=_demo)
 
