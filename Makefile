@@ -29,7 +29,9 @@ setup: .stamps/apt .stamps/venv
 	@mkdir -p .stamps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "scikit-build-core>=0.10" ninja
+	# Build tools for --no-build-isolation: ours (scikit-build-core) and those of the
+	# sdist-only dependencies (aubio needs setuptools, wheel and numpy at build time).
+	$(PY) -m pip install -q "scikit-build-core>=0.10" ninja wheel "setuptools<81" "numpy>=1.24"
 	@touch $@
 
 # Incremental: CMake's tree lives in build/py and is reused.
