@@ -34,6 +34,27 @@ elseif(NOT JUCE_FOUND)
   FetchContent_MakeAvailable(JUCE)
 endif()
 
+# JUCE 7.0.5's VST3 wrapper copies a channel mapping (it holds a std::vector) for every input
+# bus of every block: one malloc and one free on the audio thread per block, in every host
+# (found by `vocalmidi dawtest`'s heap-call counter). Bind it by reference instead. Only the
+# copies this build fetched are patched; a system-wide JUCE is left alone.
+function(vocalmidi_patch_juce modules_dir)
+  set(_f "${modules_dir}/juce_audio_processors/format_types/juce_VST3Common.h")
+  if(EXISTS "${_f}")
+    file(READ "${_f}" _txt)
+    string(REPLACE "const auto mapping = map[busIndex];" "const auto& mapping = map[busIndex];"
+           _patched "${_txt}")
+    if(NOT _patched STREQUAL _txt)
+      file(WRITE "${_f}" "${_patched}")
+    endif()
+  endif()
+endfunction()
+if(EXISTS "${VOCALMIDI_DEPS_DIR}/juce-deb/root/usr/share/juce/modules")
+  vocalmidi_patch_juce("${VOCALMIDI_DEPS_DIR}/juce-deb/root/usr/share/juce/modules")
+elseif(juce_SOURCE_DIR)
+  vocalmidi_patch_juce("${juce_SOURCE_DIR}/modules")
+endif()
+
 # Settings every JUCE target of ours shares (the plugin and the headless host).
 add_library(vocalmidi_juce_options INTERFACE)
 target_compile_definitions(vocalmidi_juce_options INTERFACE

@@ -31,7 +31,12 @@ struct ModelInfo {
     std::atomic<int> hop{0};
     std::atomic<int> lookFast{0};
     std::atomic<int> lookAccurate{0};
+    std::atomic<bool> polyphonic{false};  // decides notes itself, offline only
 };
+
+const char* kPolyRealtime =
+    "basic-pitch needs 2 s of lookahead and runs only offline (bounce/export, batch "
+    "transcription); prepare the engine with realtime=false, or choose swiftf0 for live use";
 }  // namespace
 
 struct Engine::Impl {
@@ -47,6 +52,7 @@ struct Engine::Impl {
     // Prepared configuration (message thread writes while nothing runs).
     bool prepared = false;
     bool realtime = true;
+    std::atomic<bool> preparedRealtime{false};  // for loadModel() on a loader thread
     double hostRate = 48000.0;
     int maxBlock = 512;
     std::vector<float> scratch;
@@ -229,6 +235,10 @@ bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
     }
     std::string error;
     std::unique_ptr<PitchModel> model = ModelFactory::load(kind, onnxPath, error);
+    if (model && model->polyphonic() && impl->preparedRealtime.load(std::memory_order_acquire)) {
+        error = kPolyRealtime + std::string("; the previous model keeps running");
+        model.reset();
+    }
     std::lock_guard<std::mutex> lock(impl->statusMutex);
     if (!model) {
         impl->status.state = ModelState::Failed;
@@ -239,6 +249,7 @@ bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
     impl->info.hop.store(model->hop(), std::memory_order_relaxed);
     impl->info.lookFast.store(model->lookaheadSamples(LatencyMode::Fast), std::memory_order_relaxed);
     impl->info.lookAccurate.store(model->lookaheadSamples(LatencyMode::Accurate), std::memory_order_relaxed);
+    impl->info.polyphonic.store(model->polyphonic(), std::memory_order_relaxed);
     // Hand over; a previous model still pending (never adopted) is ours to free.
     delete impl->shared.pendingModel.exchange(model.release(), std::memory_order_acq_rel);
     impl->status.state = ModelState::Ready;
@@ -257,6 +268,18 @@ void Engine::prepare(double sampleRate, int maxBlockSize, bool realtime) {
     m.hostRate = std::clamp(sampleRate, 8000.0, 768000.0);
     m.maxBlock = std::clamp(maxBlockSize, 1, 1 << 16);
     m.realtime = realtime;
+    m.preparedRealtime.store(realtime, std::memory_order_release);
+    if (m.info.polyphonic.load(std::memory_order_relaxed)) {
+        // The loaded model stays (an offline prepare uses it again) but gives no notes live.
+        std::lock_guard<std::mutex> lock(m.statusMutex);
+        if (realtime) {
+            m.status.state = ModelState::Failed;
+            m.status.message = kPolyRealtime;
+        } else if (m.status.message == kPolyRealtime) {
+            m.status.state = ModelState::Ready;
+            m.status.message.clear();
+        }
+    }
     m.scratch.assign(static_cast<size_t>(m.maxBlock), 0.0f);
     // Two seconds of audio (at least 4 blocks): room for the ML thread to lag behind.
     m.audioToMl.allocate(std::max<size_t>(static_cast<size_t>(m.hostRate * 2.0),
@@ -280,6 +303,7 @@ void Engine::prepare(double sampleRate, int maxBlockSize, bool realtime) {
 void Engine::release() {
     impl->stopMlThread();
     impl->prepared = false;
+    impl->preparedRealtime.store(false, std::memory_order_release);
 }
 
 void Engine::reset() {
@@ -354,19 +378,16 @@ int Engine::latencySamples() const {
     const int rate = m.info.rate.load(std::memory_order_relaxed);
     const int hop = m.info.hop.load(std::memory_order_relaxed);
     if (rate <= 0 || hop <= 0) return 0;
+    if (m.info.polyphonic.load(std::memory_order_relaxed)) return MlPipeline::polyLatencySamples(m.hostRate);
     Params p;
     m.shared.params.load(p);
     const int look = p.latencyMode == LatencyMode::Accurate ? m.info.lookAccurate.load(std::memory_order_relaxed)
                                                             : m.info.lookFast.load(std::memory_order_relaxed);
-    const double fps = static_cast<double>(rate) / hop;
-    const int confirm = std::clamp(static_cast<int>(std::lround(std::max(0.0f, p.minNoteMs) * 1e-3 * fps)), 1,
-                                   NoteTracker::kMaxConfirm);
-    // Onset to decision: the onset lands on average half a hop before the first frame
-    // centre that hears it, then confirm frames, then the model's lookahead.
-    const double modelSamples = (confirm - 1) * hop + look + 0.5 * hop;
+    // Note events go out exactly this long after the voice sounded them (MlPipeline).
     StreamingResampler r;
     r.configure(static_cast<int>(std::lround(m.hostRate)), rate);
-    return static_cast<int>(std::lround(modelSamples * m.hostRate / rate)) + r.halfTaps();
+    return MlPipeline::latencySamples(m.hostRate, rate, hop, look,
+                                      NoteTracker::budgetFrames(p, static_cast<double>(rate) / hop), r.halfTaps());
 }
 
 float Engine::currentPitchHz() const { return impl->shared.currentPitchHz.load(std::memory_order_relaxed); }

@@ -7,8 +7,14 @@
 #include <pluginterfaces/vst/ivstcomponent.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
+#include <thread>
+
+#if defined(__linux__)
+  #include <dlfcn.h>
+#endif
 
 namespace vocalmidi::host
 {
@@ -23,6 +29,33 @@ juce::AudioChannelSet channelSetFor (int channels)
     const auto canonical = juce::AudioChannelSet::canonicalChannelSet (channels);
     return canonical.size() == channels ? canonical : juce::AudioChannelSet::discreteChannels (channels);
 }
+
+/** libvocalmidi_alloccount's entry points when it is preloaded, else null. */
+struct AllocCounter
+{
+    void (*arm) (int) = nullptr;
+    uint64_t (*count)() = nullptr;
+    uint64_t (*countHost)() = nullptr;
+    void (*setScope) (const char*) = nullptr;
+
+    static const AllocCounter& get()
+    {
+        static const AllocCounter counter = []
+        {
+            AllocCounter c;
+           #if defined(__linux__)
+            c.arm = reinterpret_cast<void (*) (int)> (dlsym (RTLD_DEFAULT, "vmac_arm"));
+            c.count = reinterpret_cast<uint64_t (*)()> (dlsym (RTLD_DEFAULT, "vmac_count"));
+            c.countHost = reinterpret_cast<uint64_t (*)()> (dlsym (RTLD_DEFAULT, "vmac_count_host"));
+            c.setScope = reinterpret_cast<void (*) (const char*)> (dlsym (RTLD_DEFAULT, "vmac_set_scope"));
+           #endif
+            if (c.arm == nullptr || c.count == nullptr || c.countHost == nullptr || c.setScope == nullptr)
+                c = AllocCounter();
+            return c;
+        }();
+        return counter;
+    }
+};
 
 juce::String describeLayout (const juce::AudioProcessor::BusesLayout& layout)
 {
@@ -125,6 +158,11 @@ int HostedPlugin::load (const juce::String& path, const juce::String& which)
                                        + (why.isNotEmpty() ? why : juce::String ("no reason given")));
 
     instance->setPlayHead (&playHead);
+
+    // Heap calls are blamed on the plugin when its binary (inside the bundle) is on the stack.
+    if (const auto& counter = AllocCounter::get(); counter.setScope != nullptr)
+        counter.setScope (juce::File::isAbsolutePath (path) ? path.toRawUTF8() : "");
+
     numIn = instance->getMainBusNumInputChannels();
     numOut = instance->getMainBusNumOutputChannels();
     nonRealtime = false;
@@ -275,7 +313,7 @@ void HostedPlugin::prepareInstance()
     instance->setRateAndBufferSizeDetails (rate, maxBlock);
     instance->prepareToPlay (rate, maxBlock);
     const auto total = juce::jmax (1, instance->getTotalNumInputChannels(), instance->getTotalNumOutputChannels());
-    buffer.setSize (total, maxBlock);
+    buffer.setSize (total, juce::jmax (maxBlock, blockLimit));
     refreshLatency();
 
     // prepareToPlay may have rebuilt the plugin from its ports (LV2): set again what was set.
@@ -340,10 +378,12 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
         numBlockSizes = 1;
     }
 
+    const auto largest = juce::jmax (maxBlock, blockLimit);
+
     for (int i = 0; i < numBlockSizes; ++i)
-        if (blockSizes[i] < 1 || blockSizes[i] > maxBlock)
+        if (blockSizes[i] < 1 || blockSizes[i] > largest)
             return fail (VMH_ERR_ARGUMENT, "block size " + juce::String (blockSizes[i]) + " is outside 1.."
-                                               + juce::String (maxBlock) + " (the prepared maximum)");
+                                               + juce::String (largest) + " (the prepared maximum)");
 
     if (numMidiIn > 0 && (midiIn == nullptr || midiInBytes == nullptr))
         return fail (VMH_ERR_ARGUMENT, "MIDI input events without their bytes");
@@ -361,6 +401,9 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
     const auto totalChannels = buffer.getNumChannels();
     int64_t pos = 0;
     int blockIndex = 0, midiIndex = 0;
+    const auto& counter = AllocCounter::get();
+    allocCalls = allocBlocks = allocHostCalls = 0;
+    const auto started = std::chrono::steady_clock::now();
 
     while (pos < numSamples)
     {
@@ -386,10 +429,25 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
             midi.addEvent (midiInBytes + e.offset, e.size, (int) (e.sample - pos));
         }
 
+        const auto before = counter.count != nullptr ? counter.count() : 0;
+        const auto beforeHost = counter.countHost != nullptr ? counter.countHost() : 0;
+
+        if (counter.arm != nullptr)
+            counter.arm (1);
+
         if (isBypassed)
             instance->processBlockBypassed (buffer, midi);
         else
             instance->processBlock (buffer, midi);
+
+        if (counter.arm != nullptr)
+        {
+            counter.arm (0);
+            const auto calls = (int64_t) (counter.count() - before);
+            allocCalls += calls;
+            allocBlocks += calls > 0 ? 1 : 0;
+            allocHostCalls += (int64_t) (counter.countHost() - beforeHost);
+        }
 
         for (const auto meta : midi)
         {
@@ -404,6 +462,10 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
         playHead.advance (n);
         pos += n;
         pending.clear();
+
+        // A real-time host's audio callback comes once per block period.
+        if (pacing > 0.0)
+            std::this_thread::sleep_until (started + std::chrono::duration<double> ((double) pos / (rate * pacing)));
     }
 
     return (int) outEvents.size();
@@ -445,6 +507,27 @@ void HostedPlugin::refreshLatency()
 
     if (reader.latency >= 0 && reader.latency != instance->getLatencySamples())
         instance->setLatencySamples (reader.latency);
+}
+
+int HostedPlugin::setBlockLimit (int samples)
+{
+    if (samples < 0)
+        return fail (VMH_ERR_ARGUMENT, "negative block limit");
+
+    blockLimit = samples;
+
+    if (prepared)
+        buffer.setSize (buffer.getNumChannels(), juce::jmax (maxBlock, blockLimit));
+
+    return VMH_OK;
+}
+
+bool HostedPlugin::allocationCounts (int64_t& calls, int64_t& blocks, int64_t& hostCalls) const noexcept
+{
+    calls = allocCalls;
+    blocks = allocBlocks;
+    hostCalls = allocHostCalls;
+    return AllocCounter::get().count != nullptr;
 }
 
 int HostedPlugin::latencySamples()

@@ -47,6 +47,19 @@ public:
                  const int32_t* blockSizes, int numBlockSizes,
                  const VmhMidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes);
 
+    /** Process as a real-time host would: `speed` 1 = the block clock runs in real time,
+        2 = twice as fast, 0 = as fast as possible (default). */
+    void setPacing (double speed) noexcept { pacing = speed > 0.0 ? speed : 0.0; }
+
+    /** Let process() pass blocks of up to `samples` even when prepared with fewer, as some
+        hosts do in spite of what they announced in prepareToPlay. 0: hold to the promise. */
+    int setBlockLimit (int samples);
+
+    /** Heap calls made on the processing thread inside processBlock during the last
+        process() call: those with the plugin's code on the stack and in how many blocks, and
+        the host's own; false when libvocalmidi_alloccount is not preloaded. */
+    bool allocationCounts (int64_t& calls, int64_t& blocks, int64_t& hostCalls) const noexcept;
+
     const std::vector<VmhMidiEvent>& midiOutEvents() const noexcept { return outEvents; }
     const std::vector<uint8_t>& midiOutBytes() const noexcept { return outBytes; }
 
@@ -81,6 +94,9 @@ private:
     bool prepared = false;
     bool nonRealtime = false;
     bool isBypassed = false;
+    double pacing = 0.0;
+    int blockLimit = 0;
+    int64_t allocCalls = 0, allocBlocks = 0, allocHostCalls = 0;
 
     juce::AudioBuffer<float> buffer;
     juce::MidiBuffer midi;

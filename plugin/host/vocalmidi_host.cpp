@@ -386,6 +386,37 @@ int vmh_process (VmhHost* host, const float* input, float* output, int64_t num_s
     }
 }
 
+int vmh_set_pacing (VmhHost* host, double speed)
+{
+    return control (host, [&] (HostedPlugin& p)
+    {
+        if (! (speed >= 0.0))
+            return p.fail (VMH_ERR_ARGUMENT, "pacing speed must be >= 0");
+
+        p.setPacing (speed);
+        return (int) VMH_OK;
+    });
+}
+
+int vmh_set_block_limit (VmhHost* host, int max_block_size)
+{
+    return control (host, [&] (HostedPlugin& p) { return p.setBlockLimit (max_block_size); });
+}
+
+int vmh_process_allocations (VmhHost* host, int64_t* calls, int64_t* blocks, int64_t* host_calls)
+{
+    return control (host, [&] (HostedPlugin& p)
+    {
+        if (calls == nullptr || blocks == nullptr || host_calls == nullptr)
+            return p.fail (VMH_ERR_ARGUMENT, "null output pointer");
+
+        return p.allocationCounts (*calls, *blocks, *host_calls)
+                   ? (int) VMH_OK
+                   : p.fail (VMH_ERR_STATE, "heap calls are not counted: preload libvocalmidi_alloccount "
+                                            "(LD_PRELOAD) to count them");
+    });
+}
+
 const VmhMidiEvent* vmh_midi_out_events (VmhHost* host)
 {
     return host != nullptr ? host->plugin.midiOutEvents().data() : nullptr;

@@ -121,6 +121,21 @@ VMH_API int vmh_process(VmhHost* host, const float* input, float* output, int64_
                         const int32_t* block_sizes, int num_block_sizes,
                         const VmhMidiEvent* midi_in, int num_midi_in,
                         const uint8_t* midi_in_bytes);
+/* Pace vmh_process like a real-time host: `speed` 1.0 delivers blocks at the rate real audio
+ * hardware would (sleeping between them), 2.0 twice as fast; 0 (the default) as fast as
+ * possible. Use with vmh_set_non_realtime(host, 0) to test live behaviour. */
+VMH_API int vmh_set_pacing(VmhHost* host, double speed);
+/* Allow vmh_process blocks of up to `max_block_size` samples although the plugin was prepared
+ * for fewer (some hosts break that promise); 0 restores the prepared maximum. */
+VMH_API int vmh_set_block_limit(VmhHost* host, int max_block_size);
+/* Heap calls (malloc, free, ...) made on the processing thread inside processBlock during
+ * the last vmh_process call: `calls` with the plugin's own code on the stack (its binary is
+ * found by the path given to vmh_load) and the number of `blocks` that made any, and
+ * `host_calls`, the host's own (JUCE's hosting code allocates per block).
+ * Needs libvocalmidi_alloccount preloaded (LD_PRELOAD); VMH_ERR_STATE otherwise. */
+VMH_API int vmh_process_allocations(VmhHost* host, int64_t* calls, int64_t* blocks,
+                                    int64_t* host_calls);
+
 /* The MIDI output of the last vmh_process call; valid until the next one. */
 VMH_API const VmhMidiEvent* vmh_midi_out_events(VmhHost* host);
 VMH_API const uint8_t* vmh_midi_out_bytes(VmhHost* host);

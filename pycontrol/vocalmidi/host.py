@@ -180,6 +180,10 @@ def _load_library(path: Path) -> ctypes.CDLL:
         "vmh_set_transport": (c_int, [vp, c_int, c_int64, c_double]),
         "vmh_transport_position": (c_int64, [vp]),
         "vmh_process": (c_int, [vp, vp, vp, c_int64, vp, c_int, vp, c_int, vp]),
+        "vmh_set_pacing": (c_int, [vp, c_double]),
+        "vmh_set_block_limit": (c_int, [vp, c_int]),
+        "vmh_process_allocations": (c_int, [vp, ctypes.POINTER(c_int64), ctypes.POINTER(c_int64),
+                                            ctypes.POINTER(c_int64)]),
         "vmh_midi_out_events": (ctypes.POINTER(_MidiEvent), [vp]),
         "vmh_midi_out_bytes": (ctypes.POINTER(ctypes.c_uint8), [vp]),
         "vmh_midi_out_count": (c_int, [vp]),
@@ -289,6 +293,7 @@ class PluginHost:
         self._h: int | None = handle
         self._prepared = False
         self._max_block = 0
+        self._block_limit = 0
         self.sample_rate = 0.0
         self._path: Path | str | None = None
         if path is not None:
@@ -492,6 +497,38 @@ class PluginHost:
         """Run the plugin's bypassed processing (its bypass parameter, if it has one)."""
         self._check(self._lib.vmh_set_bypassed(self._handle(), int(bool(bypassed))))
 
+    def set_pacing(self, speed: float) -> None:
+        """Deliver blocks at ``speed`` times real time (1.0: like audio hardware; 0: at once).
+
+        Live (``realtime=True``) rendering only behaves as in a DAW when the blocks come at
+        the pace of real audio: the plugin's background analysis then keeps up.
+        """
+        self._check(self._lib.vmh_set_pacing(self._handle(), float(speed)))
+
+    def set_block_limit(self, max_block: int) -> None:
+        """Allow :meth:`process` blocks up to ``max_block`` although prepared for fewer.
+
+        Some hosts pass larger blocks than they announced; this lets a test do the same.
+        0 restores the prepared maximum.
+        """
+        self._check(self._lib.vmh_set_block_limit(self._handle(), int(max_block)))
+        self._block_limit = int(max_block)
+
+    @property
+    def process_allocations(self) -> tuple[int, int, int] | None:
+        """Heap calls made inside processBlock during the last :meth:`process`.
+
+        ``(plugin_calls, blocks_with_plugin_calls, host_calls)``, counted on the processing
+        thread: a call is the plugin's when the plugin's binary is on the stack, else the
+        host's (JUCE's hosting code allocates per block). None when the counting library is
+        not preloaded (``LD_PRELOAD`` of ``libvocalmidi_alloccount.so`` from
+        :func:`vocalmidi.native.native_dir`).
+        """
+        calls, blocks, host_calls = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+        rc = self._lib.vmh_process_allocations(self._handle(), ctypes.byref(calls),
+                                               ctypes.byref(blocks), ctypes.byref(host_calls))
+        return (int(calls.value), int(blocks.value), int(host_calls.value)) if rc == 0 else None
+
     @property
     def latency_samples(self) -> int:
         """The latency the plugin reports, in samples."""
@@ -559,9 +596,10 @@ class PluginHost:
             sizes = np.array(taken or [self._max_block], dtype=np.int32)
         if sizes.size == 0:
             raise PluginHostError("block_size: an empty list of block sizes")
-        bad = sizes[(sizes < 1) | (sizes > self._max_block)]
+        largest = max(self._max_block, self._block_limit)
+        bad = sizes[(sizes < 1) | (sizes > largest)]
         if bad.size:
-            raise PluginHostError(f"block size {int(bad[0])} is outside 1..{self._max_block} "
+            raise PluginHostError(f"block size {int(bad[0])} is outside 1..{largest} "
                                   "(prepare with a larger block_size)")
         return np.ascontiguousarray(sizes)
 
@@ -572,6 +610,7 @@ class PluginHost:
         *,
         realtime: bool = True,
         midi_in: Iterable[MidiMessage] = (),
+        allow_nonfinite: bool = False,
     ) -> Processed:
         """Run audio (and MIDI) through the plugin, block by block.
 
@@ -590,6 +629,8 @@ class PluginHost:
             a VocalMIDI plugin gives the same output for any block sizes).
         midi_in
             MIDI to deliver, sample positions counted from the first sample of ``audio``.
+        allow_nonfinite
+            Pass NaN/Inf samples on to the plugin instead of refusing them (robustness tests).
 
         Returns
         -------
@@ -613,7 +654,7 @@ class PluginHost:
             raise PluginHostError(f"audio has {x2.shape[0]} channel(s) but the plugin was "
                                   f"prepared with {n_in} input channel(s)")
         src = np.ascontiguousarray(x2, dtype=np.float32)
-        if not np.isfinite(src).all():
+        if not allow_nonfinite and not np.isfinite(src).all():
             raise PluginHostError("audio holds NaN or infinite samples")
         out = np.empty((n_out, n), dtype=np.float32)
         sizes = self._block_sizes(block_size, n)

@@ -125,7 +125,8 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "bench"
     code, out, _ = run_cli(["bench", "--set", str(quick_set), "--system", "swift-f0",
-                            "--system", "aubio", "--out", str(out_dir)], capsys)
+                            "--system", "aubio", "--out", str(out_dir), "--no-live"],
+                           capsys)
     assert code == 0
     assert "swift-f0" in out and "aubio" in out and "F1@50ms" in out
     for name in ("accuracy_by_condition.png", "onset_lag_hist.png"):

@@ -8,7 +8,6 @@ MIDI output receives what the C++ process callback sent.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,38 +45,18 @@ def render_melody(lead_in: float = 0.5) -> np.ndarray:
 @pytest.fixture(scope="module")
 def jack_server() -> Iterator[str]:
     """A private jackd (dummy driver, 48 kHz, 256-frame periods); yields its name."""
-    jackd = shutil.which("jackd")
-    assert jackd, "jackd is not installed (Debian: jackd2)"
-    name = f"vmtest-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
-    proc = subprocess.Popen(
-        [jackd, "-n", name, "--no-realtime", "-d", "dummy", "-r", str(SR), "-p", "256"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        import jack
+    from vocalmidi.jack_server import JackServer
 
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                jack.Client("probe", servername=name, no_start_server=True).close()
-                break
-            except jack.JackOpenError:
-                assert proc.poll() is None, f"jackd exited: {proc.stderr.read().decode()[-500:]}"
-                assert time.monotonic() < deadline, "jackd did not come up in 10 s"
-                time.sleep(0.1)
-        yield name
-    finally:
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        proc.terminate()
+    with JackServer(SR, 256, sync=False) as server:
+        old = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = server.name
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield server.name
+        finally:
+            if old is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = old
 
 
 class Player:

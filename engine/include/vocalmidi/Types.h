@@ -40,7 +40,7 @@ enum class ModelKind : uint8_t { SwiftF0 = 0, CrepeTiny = 1, Pesto = 2, BasicPit
 struct Params {
     float inputGainDb = 0.0f;        // -24..+24 dB, applied before analysis only
     float sensitivity = 0.5f;        // 0..1: higher = lower confidence/level thresholds
-    float minNoteMs = 60.0f;         // notes shorter than this are not emitted
+    float minNoteMs = 32.0f;         // notes shorter than this are not emitted (adds to latency)
     BendMode bendMode = BendMode::Off;
     float bendRangeSemitones = 2.0f; // must match the receiving synth's range
     int keyRoot = 0;                 // 0 = C .. 11 = B

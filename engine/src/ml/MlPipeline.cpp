@@ -17,6 +17,7 @@ void MlPipeline::prepare(double rate, bool rt) {
     realtime = rt;
     readBuf.assign(4096, 0.0f);
     ringConsumed = 0;
+    lastEventPos = 0;
     seenGen = shared.resetGen.load(std::memory_order_acquire);
     // The host rate may have changed since the model was adopted.
     if (model) resampler.configure(static_cast<int>(std::lround(hostRate)), model->sampleRate());
@@ -31,6 +32,8 @@ void MlPipeline::restartSegment(int64_t hostStart) {
     streamStart = 0;
     nextFrame = 0;
     tracker.reset();
+    onsets.reset();
+    poly.reset();
     shared.currentPitchHz.store(0.0f, std::memory_order_relaxed);
     if (model) {
         resampler.reset();
@@ -44,13 +47,14 @@ void MlPipeline::adoptPendingModel() {
     // The old model is freed here, on the ML side, never on the audio thread.
     model.reset(incoming);
     resampler.configure(static_cast<int>(std::lround(hostRate)), model->sampleRate());
-    tracker.configure(static_cast<double>(model->sampleRate()) / model->hop());
+    tracker.configure(static_cast<double>(model->sampleRate()) / model->hop(), model->hop());
+    onsets.configure(model->sampleRate());
     results.assign(static_cast<size_t>(model->maxBatchFrames()), FrameResult{});
     // A new model starts a new stream where the old one stopped.
     const int64_t pos = segmentHostStart + segmentConsumed;
     NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
     const int n = tracker.forceOff(ev);
-    emitEvents(ev, n, pos);
+    emitEvents(ev, n, std::max(pos, lastEventPos));
     restartSegment(pos);
 }
 
@@ -87,6 +91,32 @@ void MlPipeline::emitEvents(const NoteEvent* ev, int n, int64_t pos) {
     }
 }
 
+int MlPipeline::latencySamples(double hostRate, int modelRate, int hop, int lookahead, int budgetFrames,
+                               int resamplerHalfTaps) {
+    // Every note event goes out this long after the moment it sounded (TrackedEvent::at),
+    // which is never before it was decided when the tracker decides within its budget.
+    const double model = static_cast<double>(lookahead) + static_cast<double>(budgetFrames) * hop;
+    return static_cast<int>(std::ceil(model * hostRate / modelRate)) + resamplerHalfTaps + 1;
+}
+
+void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency) {
+    for (int i = 0; i < n; ++i) {
+        const int64_t sounded = segmentHostStart + static_cast<int64_t>(std::llround(
+            static_cast<double>(ev[i].at) * hostRate / model->sampleRate()));
+        // Never before the decision (a late decision goes out late), never out of order.
+        const int64_t pos = std::max({decided, sounded + latency, lastEventPos});
+        lastEventPos = pos;
+        emitEvents(&ev[i].event, 1, pos);
+    }
+}
+
+int MlPipeline::currentLatency() const {
+    const int hop = model->hop();
+    return latencySamples(hostRate, model->sampleRate(), hop, model->lookaheadSamples(params.latencyMode),
+                          NoteTracker::budgetFrames(params, static_cast<double>(model->sampleRate()) / hop),
+                          resampler.halfTaps());
+}
+
 int64_t MlPipeline::decisionPos(int64_t frame, LatencyMode mode) const {
     const int64_t needModel = frame * model->hop() + model->lookaheadSamples(mode);
     return segmentHostStart + resampler.inputNeededFor(needModel) - 1;
@@ -121,7 +151,7 @@ int MlPipeline::pump() {
             shared.framesDropped.fetch_add(static_cast<uint64_t>(std::ceil(frames)), std::memory_order_relaxed);
             const int64_t pos = segmentHostStart + segmentConsumed + done;
             NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
-            emitEvents(ev, tracker.forceOff(ev), pos);
+            emitEvents(ev, tracker.forceOff(ev), std::max(pos, lastEventPos));
             restartSegment(pos);
         }
     }
@@ -130,8 +160,9 @@ int MlPipeline::pump() {
         const size_t got = audioToMl.read(readBuf.data(), readBuf.size());
         if (got == 0) break;
         ringConsumed += static_cast<int64_t>(got);
-        if (!model) {
-            // No model: the engine passes no notes; the stream position still advances.
+        if (!model || (realtime && model->polyphonic())) {
+            // No model (or one that runs offline only): the engine passes no notes; the
+            // stream position still advances.
             segmentConsumed += static_cast<int64_t>(got);
             continue;
         }
@@ -143,10 +174,12 @@ int MlPipeline::pump() {
 
 int MlPipeline::runReadyFrames() {
     if (!model) return 0;
+    if (model->polyphonic()) return runPoly(streamStart + static_cast<int64_t>(stream.size()), false);
     const LatencyMode mode = params.latencyMode;
     const int hop = model->hop();
     const int64_t look = model->lookaheadSamples(mode);
     const int64_t modelCount = streamStart + static_cast<int64_t>(stream.size());
+    const int latency = currentLatency();
     int total = 0;
     while (modelCount - look >= nextFrame * hop) {
         const int64_t lastReady = (modelCount - look) / hop;
@@ -176,13 +209,17 @@ int MlPipeline::runReadyFrames() {
                 const double x = stream[static_cast<size_t>(s - streamStart)];
                 power += x * x;
             }
+            // The attack search sees exactly the audio this frame was final with (any block
+            // size gives the same answer).
+            onsets.advance(stream.data(), streamStart, f * hop + look);
             TrackerFrame tf;
+            tf.centre = f * hop;
             tf.f0Hz = results[static_cast<size_t>(i)].f0Hz;
             tf.confidence = results[static_cast<size_t>(i)].confidence;
             tf.loudnessDb = static_cast<float>(20.0 * std::log10(std::max(std::sqrt(power / (2.0 * hop)), 1e-7)));
-            NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
-            const int n = tracker.processFrame(tf, params, ev);
-            emitEvents(ev, n, decisionPos(f, mode));
+            TrackedEvent ev[NoteTracker::kMaxEventsPerFrame];
+            const int n = tracker.processFrame(tf, params, onsets, ev);
+            emitTracked(ev, n, decisionPos(f, mode), latency);
             const float sm = tracker.noteActive() ? tracker.smoothedMidi() : 0.0f;
             shared.currentPitchHz.store(sm > 0 ? 440.0f * std::exp2((sm - 69.0f) / 12.0f) : 0.0f,
                                         std::memory_order_relaxed);
@@ -195,9 +232,45 @@ int MlPipeline::runReadyFrames() {
     return total;
 }
 
+namespace {
+int polyLatencyFor(double rate, int halfTaps) {
+    return static_cast<int>(std::ceil(PolyTranscriber::latencyModelSamples() * rate / BasicPitchModel::kRate)) +
+           halfTaps + 1;
+}
+}  // namespace
+
+int MlPipeline::polyLatencySamples(double rate) {
+    StreamingResampler r;  // configure() builds a table: not for every pump
+    r.configure(static_cast<int>(std::lround(rate)), BasicPitchModel::kRate);
+    return polyLatencyFor(rate, r.halfTaps());
+}
+
+int MlPipeline::runPoly(int64_t streamEnd, bool endOfStream) {
+    auto* bp = dynamic_cast<BasicPitchModel*>(model.get());
+    if (!bp) return 0;
+    const int64_t before = poly.framesDecoded();
+    polyEvents.clear();
+    bool ok;
+    {
+        ScopedTimer t(shared.inferenceTime);
+        ok = poly.run(*bp, stream.data(), streamStart, streamEnd, endOfStream, params, polyEvents, error);
+    }
+    if (!ok) shared.modelErrors.fetch_add(1, std::memory_order_relaxed);
+    // Every event goes out a fixed latency after its frame's time, which is never before
+    // the moment it was decided (see PolyTranscriber::latencyModelSamples).
+    const int64_t latency = polyLatencyFor(hostRate, resampler.halfTaps());
+    for (const PolyEvent& pe : polyEvents)
+        emitEvents(&pe.event, 1, segmentHostStart + latency +
+                                     std::llround(BasicPitchModel::frameSeconds(pe.frame) * hostRate));
+    const int frames = static_cast<int>(poly.framesDecoded() - before);
+    shared.framesAnalysed.fetch_add(static_cast<uint64_t>(std::max(0, frames)), std::memory_order_relaxed);
+    compact();
+    return frames;
+}
+
 void MlPipeline::compact() {
-    const int64_t keepFrom = std::max<int64_t>(
-        0, nextFrame * model->hop() - std::max(model->leftContextSamples(), model->hop()) - model->hop());
+    const int64_t keepFrom = model->polyphonic() ? std::max<int64_t>(0, poly.keepFrom()) : std::max<int64_t>(
+        0, nextFrame * model->hop() - std::max({model->leftContextSamples(), model->hop(), onsets.window()}) - model->hop());
     const int64_t drop = keepFrom - streamStart;
     if (drop > 32768 && drop <= static_cast<int64_t>(stream.size())) {
         stream.erase(stream.begin(), stream.begin() + drop);
@@ -207,7 +280,17 @@ void MlPipeline::compact() {
 
 void MlPipeline::finish(int64_t hostEnd) {
     pump();
-    if (model) {
+    if (model && model->polyphonic()) {
+        // The real stream's model-rate length; the resampler's tail needs zeros to get there.
+        const int64_t modelEnd = static_cast<int64_t>(std::ceil(
+            static_cast<double>(segmentConsumed) * model->sampleRate() / hostRate));
+        std::fill(readBuf.begin(), readBuf.end(), 0.0f);
+        while (streamStart + static_cast<int64_t>(stream.size()) < modelEnd) {
+            const int64_t need = resampler.inputNeededFor(modelEnd) - segmentConsumed;
+            feed(readBuf.data(), static_cast<int>(std::clamp<int64_t>(need, 1, static_cast<int64_t>(readBuf.size()))));
+        }
+        runPoly(modelEnd, true);
+    } else if (model) {
         const LatencyMode mode = params.latencyMode;
         const int hop = model->hop();
         // Model-rate length of the real stream, and the last frame centred inside it.
@@ -222,8 +305,12 @@ void MlPipeline::finish(int64_t hostEnd) {
             feed(readBuf.data(), n);
             runReadyFrames();
         }
+        // A note still held ends where the stream ends.
         NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
-        emitEvents(ev, tracker.forceOff(ev), decisionPos(lastFrame, mode) + 1);
+        TrackedEvent te[NoteTracker::kMaxEventsPerFrame];
+        const int n = tracker.forceOff(ev);
+        for (int i = 0; i < n; ++i) te[i] = {ev[i], modelEnd};
+        emitTracked(te, n, decisionPos(lastFrame, mode) + 1, currentLatency());
     }
     restartSegment(hostEnd);
 }

@@ -16,7 +16,9 @@
 
 #include "dsp/StreamingResampler.h"
 #include "ml/PitchModel.h"
+#include "ml/PolyTranscriber.h"
 #include "notes/NoteTracker.h"
+#include "notes/OnsetDetector.h"
 #include "rt/ParamStore.h"
 #include "rt/SpscRing.h"
 #include "rt/TimedEvent.h"
@@ -58,6 +60,13 @@ public:
     void restartSegment(int64_t hostStart);
 
     bool hasModel() const { return model != nullptr; }
+    // Host-rate latency of the polyphonic route: its events go out exactly this far after
+    // the time of their frame.
+    static int polyLatencySamples(double hostRate);
+    // Host-rate latency of the monophonic route (what the host is told): note events go out
+    // this long after they sounded; see NoteTracker::budgetFrames.
+    static int latencySamples(double hostRate, int modelRate, int hop, int lookahead, int budgetFrames,
+                              int resamplerHalfTaps);
     std::string lastError() const { return error; }
 
 private:
@@ -65,8 +74,11 @@ private:
     void checkReset();
     void feed(const float* host, int n);
     int runReadyFrames();
+    int runPoly(int64_t streamEnd, bool endOfStream);
     void emitEvents(const NoteEvent* ev, int n, int64_t pos);
+    void emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency);
     int64_t decisionPos(int64_t frame, LatencyMode mode) const;
+    int currentLatency() const;
     void compact();
 
     SharedState& shared;
@@ -76,6 +88,9 @@ private:
     std::unique_ptr<PitchModel> model;
     StreamingResampler resampler;
     NoteTracker tracker;
+    OnsetDetector onsets;
+    PolyTranscriber poly;              // polyphonic models (offline only)
+    std::vector<PolyEvent> polyEvents;
     double hostRate = 48000.0;
     bool realtime = true;
 
@@ -87,6 +102,7 @@ private:
     int64_t ringConsumed = 0;      // total samples read from audioToMl
     int64_t segmentConsumed = 0;   // host samples fed into this segment (incl. flush zeros)
     uint32_t seenGen = 0;
+    int64_t lastEventPos = 0;  // emitted positions never go backwards
     std::vector<FrameResult> results;
     Params params;
     std::string error;

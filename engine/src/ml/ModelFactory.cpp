@@ -5,6 +5,7 @@
 
 #include <onnxruntime_cxx_api.h>
 
+#include "ml/BasicPitchModel.h"
 #include "ml/FramewiseModel.h"
 #include "ml/OrtRuntime.h"
 #include "ml/SwiftF0Model.h"
@@ -31,8 +32,9 @@ std::unique_ptr<PitchModel> adapterFor(ModelKind kind, std::unique_ptr<Ort::Sess
             return std::make_unique<FramewiseModel>(kind, std::move(session), w);
         }
         case ModelKind::BasicPitch:
-            why = "basic-pitch is polyphonic and offline-only; the real-time engine does not run it yet";
-            return nullptr;
+            why = BasicPitchModel::validate(*session);
+            if (!why.empty()) return nullptr;
+            return std::make_unique<BasicPitchModel>(std::move(session));
     }
     why = "unknown model kind";
     return nullptr;

@@ -22,6 +22,9 @@ class PitchModel {
 public:
     virtual ~PitchModel() = default;
     virtual ModelKind kind() const = 0;
+    // Polyphonic models (basic-pitch) decide notes over windows of seconds: the pipeline
+    // runs them through PolyTranscriber instead of the frame-wise NoteTracker, offline only.
+    virtual bool polyphonic() const { return false; }
     virtual int sampleRate() const = 0;
     virtual int hop() const = 0;
     virtual int lookaheadSamples(LatencyMode mode) const = 0;

@@ -9,16 +9,49 @@ namespace vocalmidi {
 
 namespace {
 float hzToMidi(float hz) { return 69.0f + 12.0f * std::log2(hz / 440.0f); }
+
+// Note timing, chosen on the tuning half of the rendered evaluation set (docs/evaluation.md).
+// Rendered voices change pitch 30-150 ms after the note starts (slow attacks under the
+// previous note's release, scoops), so onsets are searched *before* the evidence.
+constexpr float kBackMs = 120.0f;          // attack search before the first voiced frame
+constexpr float kFallbackMs = 16.0f;       // no attack found: onset this long before it
+constexpr float kChangeBackMs = 120.0f;    // attack search before a legato change showed
+constexpr float kChangeFallbackMs = 128.0f;  // no attack found: median change delay measured
+constexpr float kChangeMinMs = 60.0f;      // attacks this close after a note-on are its own
+constexpr float kAttackStrength = 1.0f;    // any detected attack may start a new note
+constexpr float kReattackStrength = 2.5f;  // a same-pitch attack must be this strong
+constexpr float kAttackMaxMs = 160.0f;     // an attack not settled by then is dropped
+constexpr float kSameWaitMs = 64.0f;       // a same-pitch attack waits this long for a change
+
+// Per latency mode: the reported latency beyond lookahead + confirmation, how long a legato
+// change must hold (at least the confirmation), and whether attacks may end a note early.
+struct ModeTiming {
+    float budgetExtraMs;
+    float changeConfirmMs;
+    bool attackChanges;
+};
+constexpr ModeTiming kFastTiming{32.0f, 0.0f, true};
+constexpr ModeTiming kAccurateTiming{160.0f, 64.0f, false};
+const ModeTiming& timingFor(const Params& p) {
+    return p.latencyMode == LatencyMode::Accurate ? kAccurateTiming : kFastTiming;
+}
 }  // namespace
 
-void NoteTracker::configure(double framesPerSecond) {
+void NoteTracker::configure(double framesPerSecond, int hopSamples) {
     fps = framesPerSecond;
+    hop = hopSamples;
     // ~30 ms of drop-out bridged: consonants and breath noise inside a word.
     offRun = std::max(2, static_cast<int>(std::lround(0.030 * fps)));
     reset();
 }
 
 void NoteTracker::reset() {
+    clearNote();
+    lastOnAt = -(int64_t{1} << 40);
+    attackAt = -(int64_t{1} << 40);
+}
+
+void NoteTracker::clearNote() {
     candCount = 0;
     active = false;
     framesHeld = 0;
@@ -28,8 +61,16 @@ void NoteTracker::reset() {
     changeRun = 0;
     peakDb = -140.0f;
     dipping = false;
+    attackActive = false;
+    attackCount = 0;
     lastBend = 0;
     lastSmoothed = 0.0f;
+}
+
+int64_t NoteTracker::onsetAt(const OnsetDetector& onsets, int64_t from, int64_t to, int64_t fallback) const {
+    OnsetDetector::Peak peak;
+    int64_t at = onsets.strongestIn(from, to, peak) ? peak.sample : fallback;
+    return std::min(at, to);
 }
 
 NoteTracker::Thresholds NoteTracker::thresholds(float sensitivity) {
@@ -44,9 +85,13 @@ NoteTracker::Thresholds NoteTracker::thresholds(float sensitivity) {
     return t;
 }
 
-int NoteTracker::confirmFrames(const Params& p) const {
+int NoteTracker::confirmFramesFor(const Params& p, double fps) {
     const int n = static_cast<int>(std::lround(std::max(0.0f, p.minNoteMs) * 1e-3 * fps));
     return std::clamp(n, 1, kMaxConfirm);
+}
+
+int NoteTracker::budgetFrames(const Params& p, double fps) {
+    return confirmFramesFor(p, fps) - 1 + static_cast<int>(std::lround(timingFor(p).budgetExtraMs * 1e-3 * fps));
 }
 
 int NoteTracker::velocityFor(float loudnessDb, const Params& p) {
@@ -75,7 +120,7 @@ int16_t NoteTracker::bendValue(float midi, const Params& p) const {
     return static_cast<int16_t>(std::clamp(static_cast<int>(std::lround(v)), -8192, 8191));
 }
 
-int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, NoteEvent* out) {
+int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, int64_t at, TrackedEvent* out) {
     int k = 0;
     note = n;
     noteCenter = midi;
@@ -88,14 +133,17 @@ int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, NoteEv
         b.type = EventType::PitchBend;
         b.channel = noteChannel;
         b.bend = lastBend;
-        out[k++] = b;
+        out[k++] = {b, at};
     }
     NoteEvent e;
     e.type = EventType::NoteOn;
     e.channel = noteChannel;
     e.note = static_cast<uint8_t>(n);
     e.velocity = static_cast<uint8_t>(velocity);
-    out[k++] = e;
+    out[k++] = {e, at};
+    lastOnAt = at;
+    attackActive = false;
+    attackCount = 0;
     active = true;
     framesHeld = 0;
     changeRun = 0;
@@ -104,19 +152,19 @@ int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, NoteEv
     return k;
 }
 
-int NoteTracker::emitOff(NoteEvent* out) {
+int NoteTracker::emitOff(int64_t at, TrackedEvent* out) {
     int k = 0;
     NoteEvent e;
     e.type = EventType::NoteOff;
     e.channel = noteChannel;
     e.note = static_cast<uint8_t>(note);
-    out[k++] = e;
+    out[k++] = {e, at};
     if (noteBendMode != BendMode::Off && lastBend != 0) {
         NoteEvent b;
         b.type = EventType::PitchBend;
         b.channel = noteChannel;
         b.bend = 0;
-        out[k++] = b;
+        out[k++] = {b, at};
     }
     lastBend = 0;
     active = false;
@@ -129,16 +177,20 @@ int NoteTracker::forceOff(NoteEvent* out) {
         candCount = 0;
         return 0;
     }
-    const int k = emitOff(out);
-    reset();
+    TrackedEvent ev[kMaxEventsPerFrame];
+    const int k = emitOff(0, ev);
+    for (int i = 0; i < k; ++i) out[i] = ev[i].event;
+    clearNote();
     return k;
 }
 
-int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent* out) {
+int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const OnsetDetector& onsets,
+                              TrackedEvent* out) {
     const Thresholds t = thresholds(p.sensitivity);
     const int confirm = confirmFrames(p);
     const bool pitched = fr.f0Hz > 20.0f && std::isfinite(fr.f0Hz);
     const float midi = pitched ? hzToMidi(fr.f0Hz) : 0.0f;
+    const auto ms = [&](float v) { return static_cast<int64_t>(std::lround(v * 1e-3 * fps * hop)); };
     int k = 0;
 
     if (!active) {
@@ -147,6 +199,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
             candCount = 0;
             return 0;
         }
+        if (candCount == 0) runStart = fr.centre;
         if (candCount == confirm) {
             std::copy(candMidi + 1, candMidi + confirm, candMidi);
             std::copy(candLoud + 1, candLoud + confirm, candLoud);
@@ -166,7 +219,10 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
         const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
         if (n < std::max(0, p.noteMin) || n > std::min(127, p.noteMax)) return 0;
         const float loud = *std::max_element(candLoud, candLoud + candCount);
-        k += emitOn(n, m, velocityFor(loud, p), p, out + k);
+        // The voice was there before the model was sure: the onset is its attack.
+        const int64_t from = std::max(runStart - ms(kBackMs), lastOnAt + ms(kChangeMinMs));
+        const int64_t at = onsetAt(onsets, from, fr.centre, runStart - ms(kFallbackMs));
+        k += emitOn(n, m, velocityFor(loud, p), p, at, out + k);
         // Seed the smoothing window with the confirmed frames.
         recentCount = 0;
         for (int i = std::max(0, candCount - 5); i < candCount; ++i) recent[recentCount++] = candMidi[i];
@@ -178,10 +234,11 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     // Active note.
     const bool voiced = pitched && fr.confidence >= t.confOff && fr.loudnessDb >= t.levelOff;
     if (!voiced) {
+        if (unvoicedRun == 0) unvoicedStart = fr.centre;
         ++unvoicedRun;
         if (unvoicedRun >= offRun) {
-            k += emitOff(out + k);
-            reset();
+            k += emitOff(unvoicedStart, out + k);
+            clearNote();
         }
         return k;
     }
@@ -197,24 +254,79 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     const float sm = median(recent, recentCount);
     lastSmoothed = sm;
 
+    // An attack (onset detector) while the note is held: new note or new syllable, judged
+    // from the raw pitch of the frames after it (the smoothing window still holds the old
+    // note). This finds most note changes well before the smoothed pitch does.
+    if (timingFor(p).attackChanges) {
+        OnsetDetector::Peak pk;
+        const int64_t after = std::max(lastOnAt + ms(kChangeMinMs), attackAt);
+        if (onsets.newestAfter(after, kAttackStrength, pk) && pk.sample <= fr.centre) {
+            attackAt = pk.sample;
+            attackActive = true;
+            attackStrength = pk.strength;
+            attackCount = 0;
+            attackFramesSeen = 0;
+        }
+        if (attackActive && fr.centre >= attackAt) {
+            ++attackFramesSeen;
+            if (attackCount == confirm) {
+                std::copy(attackMidi + 1, attackMidi + confirm, attackMidi);
+                --attackCount;
+            }
+            attackMidi[attackCount++] = midi;
+            if (attackCount >= confirm) {
+                const float lo = *std::min_element(attackMidi, attackMidi + attackCount);
+                const float hi = *std::max_element(attackMidi, attackMidi + attackCount);
+                if (hi - lo <= 0.8f) {
+                    const float m = median(attackMidi, attackCount);
+                    const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
+                    const bool waited = fr.centre >= attackAt + ms(kSameWaitMs);
+                    // As far from the sung pitch as a legato change must be (vibrato is not).
+                    const bool moved = n != note && std::abs(m - noteCenter) > 0.75f;
+                    const bool same = n == note && std::abs(m - noteCenter) <= 0.75f;
+                    if (moved || (same && waited && attackStrength >= kReattackStrength)) {
+                        const int64_t at = attackAt;
+                        k += emitOff(at, out + k);
+                        if (n >= std::max(0, p.noteMin) && n <= std::min(127, p.noteMax)) {
+                            k += emitOn(n, m, velocityFor(fr.loudnessDb, p), p, at, out + k);
+                            peakDb = fr.loudnessDb;
+                            recentCount = 0;
+                            recent[recentCount++] = m;
+                        } else {
+                            clearNote();
+                        }
+                        return k;
+                    }
+                    if (waited) attackActive = false;  // the same note went on: not a new one
+                }
+            }
+            if (fr.centre > attackAt + ms(kAttackMaxMs)) attackActive = false;
+        }
+    }
+
     // Pitch change (legato): the smoothed pitch must leave the pitch sung at the onset (not
     // the snapped note: a sung pitch between two scale notes must not flip between them) by
     // more than 0.75 semitone for the confirm time.
     if (std::abs(sm - noteCenter) > 0.75f) {
-        changeMidi[std::min(changeRun, kMaxConfirm - 1)] = sm;
+        if (changeRun == 0) changeStart = fr.centre;
         ++changeRun;
-        if (changeRun >= confirm) {
-            const float m = median(changeMidi, std::min(changeRun, kMaxConfirm));
+        const int changeConfirm = static_cast<int>(std::lround(timingFor(p).changeConfirmMs * 1e-3 * fps));
+        if (changeRun >= std::max(confirm, changeConfirm)) {
+            // The newest smoothed pitch: a scoop is still rising in the earlier ones.
+            const float m = sm;
             const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
             if (n != note) {
-                k += emitOff(out + k);
+                // The median smoothing shows a change a few frames after the voice moved.
+                const int64_t from = std::max(changeStart - ms(kChangeBackMs), lastOnAt + ms(kChangeMinMs));
+                const int64_t at = onsetAt(onsets, from, fr.centre, changeStart - ms(kChangeFallbackMs));
+                k += emitOff(at, out + k);
                 if (n >= std::max(0, p.noteMin) && n <= std::min(127, p.noteMax)) {
-                    k += emitOn(n, m, velocityFor(fr.loudnessDb, p), p, out + k);
+                    k += emitOn(n, m, velocityFor(fr.loudnessDb, p), p, at, out + k);
                     peakDb = fr.loudnessDb;
                     recentCount = 0;
                     recent[recentCount++] = m;
                 } else {
-                    reset();
+                    clearNote();
                 }
                 return k;
             }
@@ -231,13 +343,20 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     bool reattack = false;
     if (bridgedGap) {
         bridgedGap = false;
-        if (framesHeld >= confirm) reattack = true;
+        if (framesHeld >= confirm) {
+            reattack = true;
+            dipAt = fr.centre - hop;
+        }
     }
     if (!dipping && fr.loudnessDb < peakDb - t.dipDb) {
         dipping = true;
         dipMin = fr.loudnessDb;
+        dipAt = fr.centre;
     } else if (dipping) {
-        dipMin = std::min(dipMin, fr.loudnessDb);
+        if (fr.loudnessDb < dipMin) {
+            dipMin = fr.loudnessDb;
+            dipAt = fr.centre;
+        }
         if (fr.loudnessDb > dipMin + t.riseDb && framesHeld >= confirm) reattack = true;
     }
     // The peak decays slowly (~3 dB per 100 ms) so a long, fading note is not one dip.
@@ -249,8 +368,10 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
     }
     if (reattack) {
         const int n = note;
-        k += emitOff(out + k);
-        k += emitOn(n, sm, velocityFor(fr.loudnessDb, p), p, out + k);
+        // The new syllable began at the quietest point of the dip or at its attack.
+        const int64_t at = onsetAt(onsets, dipAt - hop, fr.centre, dipAt);
+        k += emitOff(at, out + k);
+        k += emitOn(n, sm, velocityFor(fr.loudnessDb, p), p, at, out + k);
         peakDb = fr.loudnessDb;
         return k;
     }
@@ -263,7 +384,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, NoteEvent
             e.type = EventType::PitchBend;
             e.channel = noteChannel;
             e.bend = b;
-            out[k++] = e;
+            out[k++] = {e, fr.centre};
         }
     }
     return k;

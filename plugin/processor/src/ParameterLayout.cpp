@@ -60,7 +60,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     NormalisableRange<float> msRange(10.0f, 500.0f, 1.0f);
     msRange.setSkewForCentre(80.0f);
     layout.add(std::make_unique<AudioParameterFloat>(
-        ParameterID{ids::minNoteMs, kVersion}, "Min Note Length", msRange, 60.0f,
+        ParameterID{ids::minNoteMs, kVersion}, "Min Note Length", msRange, 32.0f,
         AudioParameterFloatAttributes().withLabel("ms").withStringFromValueFunction(
             [](float v, int) { return String(juce::roundToInt(v)) + " ms"; })));
 

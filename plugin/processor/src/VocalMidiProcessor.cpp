@@ -26,10 +26,17 @@ VocalMidiProcessor::VocalMidiProcessor()
     events.resize(kMaxEvents);
     loader.request(reader.modelIndex(), true);
     loader.wake();
+    startTimerHz(20);
 }
 
 VocalMidiProcessor::~VocalMidiProcessor() {
+    stopTimer();
     cancelPendingUpdate();
+}
+
+void VocalMidiProcessor::timerCallback() {
+    if (updateWanted.exchange(false, std::memory_order_acq_rel))
+        handleAsyncUpdate();
 }
 
 bool VocalMidiProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const {
@@ -42,7 +49,7 @@ bool VocalMidiProcessor::isBusesLayoutSupported(const BusesLayout& layouts) cons
 
 void VocalMidiProcessor::prepareEngine(double sampleRate, int maxBlock, bool offline) {
     const juce::SpinLock::ScopedLockType lock(engineLock);
-    engine.prepare(sampleRate, maxBlock, !offline);
+    engine.prepare(sampleRate, maxBlock, !offline || testFault == TestFault::IgnoreOffline);
     preparedBlock = maxBlock;
     mono.assign(size_t(maxBlock), 0.0f);
     guide.assign(size_t(maxBlock), 0.0f);
@@ -81,6 +88,8 @@ void VocalMidiProcessor::releaseResources() {
 }
 
 void VocalMidiProcessor::reset() {
+    if (testFault == TestFault::LeakNotesOnReset)
+        return;  // test hook (TestFault.h)
     engine.reset();
     dryDelay.clear();
     guideTone.reset();
@@ -92,8 +101,9 @@ void VocalMidiProcessor::reset() {
 void VocalMidiProcessor::updateLatency() {
     const int latency = std::max(0, engine.latencySamples());
     dryDelay.setDelay(latency);
-    if (latency != getLatencySamples())
-        setLatencySamples(latency);
+    const int reported = latency + (testFault == TestFault::WrongLatency ? kTestFaultLatencyError : 0);
+    if (reported != getLatencySamples())
+        setLatencySamples(reported);
 }
 
 void VocalMidiProcessor::handleAsyncUpdate() {
@@ -144,6 +154,8 @@ void VocalMidiProcessor::emitEvents(const NoteEvent* ev, int count, int blockSta
 
 void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) {
     juce::ScopedNoDenormals noDenormals;
+    if (testFault == TestFault::AllocateInProcess)
+        testFaultAllocate();  // test hook (TestFault.h)
     const int n = buffer.getNumSamples();
     const juce::AudioProcessLoadMeasurer::ScopedTimer timer(loadMeasurer, n);
     midi.clear();  // MIDI in is not used; what leaves is ours only
@@ -162,6 +174,19 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
     if (n <= 0)
         return;
 
+    // Offline rendering has no deadline, so the switch to it happens here and now: the
+    // render is deterministic from its first block, also in hosts that run no message loop
+    // (an LV2 host says "offline" only through the freeWheeling port, in run()). The way
+    // back to realtime re-prepares on the message thread: it allocates.
+    if (isNonRealtime() && !preparedOffline.load(std::memory_order_relaxed) &&
+        prepared.load(std::memory_order_acquire)) {
+        prepareEngine(preparedRate.load(std::memory_order_relaxed), preparedBlock, true);
+        loader.request(reader.modelIndex(), false);
+        loader.waitUntilSettled(kOfflineLoadTimeoutMs);
+        dryDelay.setDelay(std::max(0, engine.latencySamples()));
+        updateWanted.store(true, std::memory_order_release);  // tell the host the latency
+    }
+
     const juce::SpinLock::ScopedTryLockType lock(engineLock);
     if (!lock.isLocked() || !prepared.load(std::memory_order_acquire))
         return;  // being re-prepared: audio passes, no notes
@@ -169,7 +194,7 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
     const bool offline = isNonRealtime();
     if (offline != preparedOffline.load(std::memory_order_relaxed) &&
         !reprepareWanted.exchange(true))
-        triggerAsyncUpdate();
+        updateWanted.store(true, std::memory_order_release);
 
     loader.request(reader.modelIndex(), !offline);
     if (offline && !loader.isSettled())
@@ -177,12 +202,14 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
 
     const Params p = reader.read();
     if (!paramsSent || p != lastParams) {
-        const bool latencyMayChange = !paramsSent || p.latencyMode != lastParams.latencyMode;
+        // The latency follows the mode and the minimum note length (the decision waits for it).
+        const bool latencyMayChange = !paramsSent || p.latencyMode != lastParams.latencyMode ||
+                                      p.minNoteMs != lastParams.minNoteMs;
         engine.setParams(p);
         lastParams = p;
         paramsSent = true;
         if (latencyMayChange)
-            triggerAsyncUpdate();
+            updateWanted.store(true, std::memory_order_release);
     }
 
     if (releasePending.exchange(false, std::memory_order_relaxed))

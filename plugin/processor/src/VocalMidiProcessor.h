@@ -19,11 +19,12 @@
 #include "ModelLoader.h"
 #include "ParameterLayout.h"
 #include "SentNoteRing.h"
+#include "TestFault.h"
 #include "vocalmidi/Engine.h"
 
 namespace vocalmidi::plugin {
 
-class VocalMidiProcessor : public juce::AudioProcessor, private juce::AsyncUpdater {
+class VocalMidiProcessor : public juce::AudioProcessor, private juce::AsyncUpdater, private juce::Timer {
 public:
     VocalMidiProcessor();
     ~VocalMidiProcessor() override;
@@ -67,6 +68,9 @@ public:
 
 private:
     void handleAsyncUpdate() override;
+    // Picks up updateWanted: the audio thread may not call triggerAsyncUpdate (on Linux it
+    // locks and allocates: JUCE's message queue), so it sets a flag this timer polls.
+    void timerCallback() override;
     void prepareEngine(double sampleRate, int maxBlock, bool offline);
     void updateLatency();
     void emitEvents(const NoteEvent* events, int count, int blockStart, int chunkLen, juce::MidiBuffer& midi);
@@ -88,6 +92,7 @@ private:
     std::atomic<bool> prepared{false};
     std::atomic<bool> preparedOffline{false};
     std::atomic<bool> reprepareWanted{false};
+    std::atomic<bool> updateWanted{false};  // audio -> message: run handleAsyncUpdate
     std::atomic<double> preparedRate{0.0};
     int preparedBlock = 0;
 
@@ -105,6 +110,7 @@ private:
     std::atomic<int64_t> samplePos{0};
     SentNoteRing sentNotes;
     juce::AudioProcessLoadMeasurer loadMeasurer;
+    const TestFault testFault = testFaultFromEnvironment();  // test hook: None for users
 
     JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(VocalMidiProcessor)
 };

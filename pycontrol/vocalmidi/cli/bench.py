@@ -1,20 +1,35 @@
-"""`vocalmidi bench`: accuracy and speed of every system, as a table and PNG plots.
+"""`vocalmidi bench`: accuracy, live latency and cost of every system, as tables and plots.
 
     vocalmidi bench [--set DIR] [--quick] [--system NAME ...] [--out DIR]
+                    [--no-live] [--block-sizes 64,128,256,512] [--live-takes 3]
+                    [--write-choice models/manifest.json]
 
 Without ``--set`` it renders a set into ``OUT/evalset`` first (or reuses one there).
-Without ``--system`` it runs every system that can run here and says which cannot.
+Without ``--system`` it runs every system that can run here and says which cannot,
+and our engine with each other cached f0 model (``vocalmidi@crepe-tiny``, ...).
+Unless ``--no-live``, it then measures the built VST3 live in our headless host
+(emission latency per block size, realtime mode at real-time pace: about
+takes × 12 s per block size), the engine's audio/ML-thread cost per block size, and the
+offline real-time factor and memory of each cached model. It writes ``results.json``
+and PNG plots into OUT.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from vocalmidi.cli.eval import add_system_args, build_systems, parse_params
-from vocalmidi.errors import BackendUnavailableError, NotBuiltError, UsageError
+from vocalmidi.errors import BackendUnavailableError, ModelError, NotBuiltError, UsageError
+
+# The f0 models of the manifest our engine runs live; each is costed, and each but the
+# default also runs as a variant of `vocalmidi` (vocalmidi@MODEL) so the choice of the
+# default model is made by the numbers.
+_F0_MODELS = ("swiftf0", "crepe-tiny", "pesto")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,19 +40,104 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_system_args(p)
     p.add_argument("--out", type=Path, default=Path("vocalmidi-bench"),
                    help="folder for results.json and plots (default: ./vocalmidi-bench)")
+    p.add_argument("--no-live", dest="live", action="store_false",
+                   help="skip the live latency sweep and the cost measurements")
+    p.add_argument("--block-sizes", default="64,128,256,512",
+                   help="host block sizes of the latency sweep (default: 64,128,256,512)")
+    p.add_argument("--live-takes", type=int, default=3,
+                   help="clean takes streamed through the plugin per block size (default 3)")
+    p.add_argument("--write-choice", type=Path, metavar="MANIFEST",
+                   help="record the chosen default (best vocalmidi variant) and its numbers "
+                        "as default_choice in this manifest file")
     p.set_defaults(func=_bench)
+
+
+def _block_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(not 1 <= s <= 8192 for s in sizes):
+        raise UsageError(f"--block-sizes {text!r}: give sizes 1..8192 separated by commas")
+    return sizes
+
+
+def _live(eval_set: Any, blocks: list[int], takes: int, say: Any) -> dict[str, Any]:
+    """The latency sweep through the VST3, the engine's cost, and offline cost per model."""
+    from vocalmidi import native
+    from vocalmidi.errors import BackendUnavailableError
+    from vocalmidi.eval.sweep import (
+        causal_peer_emission,
+        engine_cost_sweep,
+        host_latency_sweep,
+        join_takes,
+        offline_cost,
+        takes_from_set,
+    )
+    from vocalmidi.models import get_model_path
+    from vocalmidi.transcribe import resolve_model
+
+    get_model_path()  # the plugin loads the default model from the cache: make sure it is there
+    resolved, _ = resolve_model(None)
+    chosen = takes_from_set(eval_set, takes)
+    if not chosen:
+        raise UsageError("the evaluation set has no clean takes for the latency sweep")
+    live: dict[str, Any] = {"model": resolved.id, "takes": [t.id for t in chosen],
+                            "sample_rate": 48000, "mode": "realtime, real-time pace"}
+    try:
+        plugin = native.vst3_path()
+    except NotBuiltError as exc:
+        say(f"skipping the host latency sweep: {exc}")
+        live["host"] = []
+    else:
+        live["host"] = [r.as_dict() for r in host_latency_sweep(chosen, blocks, plugin=plugin,
+                                                                 progress=say)]
+        # Every other cached f0 model, live at one block size, for the choice of default.
+        block = 256 if 256 in blocks else blocks[0]
+        live["models"] = {resolved.id: next(r for r in live["host"] if r["block_size"] == block)}
+        for model in _F0_MODELS:
+            try:
+                if model != resolved.id and resolve_model(model):
+                    [r] = host_latency_sweep(chosen, [block], plugin=plugin,
+                                             parameters={"Model": model},
+                                             progress=lambda line, m=model: say(f"{m}: {line}"))
+                    live["models"][model] = r.as_dict()
+            except ModelError as exc:
+                say(f"no live sweep of {model}: {exc}")
+    try:
+        live["peer"] = causal_peer_emission(chosen)
+        e = live["peer"]["emission"]
+        say(f"aubio (causal peer): emission median {e['median_ms']} ms / p95 {e['p95_ms']} ms, "
+            f"{e['matched']}/{e['n_truth']} notes")
+    except BackendUnavailableError as exc:
+        say(f"no causal peer: {exc}")
+    audio = join_takes(chosen[:1])[0]
+    live["engine"] = engine_cost_sweep(resolved.path, resolved.adapter, audio, blocks,
+                                       progress=say)
+    live["offline"] = offline_cost(_F0_MODELS, audio, 48000, progress=say)
+    return live
 
 
 def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from vocalmidi.eval.dataset import load_set, make_set
-    from vocalmidi.eval.report import print_table, results_table, write_plots
+    from vocalmidi.eval.report import (
+        cost_table,
+        latency_table,
+        markdown_summary,
+        models_table,
+        print_table,
+        results_table,
+        write_live_plots,
+        write_plots,
+    )
     from vocalmidi.eval.runner import evaluate, results_to_json
     from vocalmidi.eval.systems import SYSTEMS
 
     console = Console(stderr=True)
     out: Path = args.out
+    blocks = _block_sizes(args.block_sizes)
     set_dir: Path = args.set_dir or out / "evalset"
     if not (set_dir / "index.json").is_file():
         if args.set_dir:
@@ -52,21 +152,50 @@ def _bench(args: argparse.Namespace) -> int:
         systems = build_systems(args.system, params)
     else:
         systems = []
-        for name in SYSTEMS:
+        for name in [*SYSTEMS, *(f"vocalmidi@{m}" for m in _F0_MODELS[1:])]:
             try:
                 systems.extend(build_systems([name], params))
-            except (BackendUnavailableError, NotBuiltError) as exc:
+            except (BackendUnavailableError, NotBuiltError, ModelError) as exc:
                 console.print(f"[yellow]skipping {name}: {exc}[/yellow]")
         if not systems:
             raise BackendUnavailableError("no system can run here")
 
-    results = evaluate(systems, eval_set, progress=lambda line: print(line, file=sys.stderr))
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    results = evaluate(systems, eval_set, progress=say)
     out.mkdir(parents=True, exist_ok=True)
     doc = results_to_json(results)
     doc["set"] = {"dir": str(set_dir), "clips": len(eval_set), "quick": eval_set.quick}
+    doc["command"] = "vocalmidi " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] \
+        else "vocalmidi bench"
+    if args.live:
+        doc["live"] = _live(eval_set, blocks, args.live_takes, say)
     (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out / "summary.md").write_text(markdown_summary(doc))
+    from vocalmidi.eval.choice import default_choice
+
+    choice = default_choice(doc, doc["command"]) if any(
+        k.startswith("vocalmidi") for k in doc["systems"]) else None
+    if choice:
+        (out / "default_choice.json").write_text(json.dumps(choice, indent=2) + "\n")
     plots = write_plots(results, out)
     print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
+    if args.live:
+        live = doc["live"]
+        plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))
+        print_table(latency_table(live["host"], live["engine"], peer=live.get("peer")))
+        if live.get("models"):
+            print_table(models_table(live["models"]))
+        print_table(cost_table(live["offline"]))
+    if args.write_choice:
+        from vocalmidi.eval.choice import write_choice
+
+        if choice is None:
+            raise UsageError("--write-choice needs the vocalmidi system in the run")
+        write_choice(args.write_choice, choice)
+        say(f"default_choice in {args.write_choice}: {choice['system']} "
+            f"(model {choice['model']})")
     for p in [out / "results.json", *plots]:
         print(p, file=sys.stderr)
     return 0

@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_system_args(p: argparse.ArgumentParser) -> None:
     """``--system`` (repeatable) and ``--param SYSTEM.KEY=VALUE`` options."""
     p.add_argument("--system", action="append", default=None, metavar="NAME",
-                   help="system to run (repeatable); see `vocalmidi eval systems`")
+                   help="system to run (repeatable); see `vocalmidi eval systems`; "
+                        "vocalmidi@MODEL runs our engine with another model")
     p.add_argument("--param", action="append", default=[], metavar="SYSTEM.KEY=VALUE",
                    help="a setting for one system, e.g. swift-f0.pitch_hold_ms=60")
 
@@ -71,7 +72,7 @@ def build_systems(names: list[str], params: dict[str, dict[str, Any]]) -> list[A
     """Construct the named systems (errors say which one failed and why)."""
     from vocalmidi.eval.systems import SYSTEMS, get_system
 
-    unknown = set(params) - set(SYSTEMS)
+    unknown = {n for n in params if n not in SYSTEMS and not n.startswith("vocalmidi@")}
     if unknown:
         raise UsageError(f"--param names unknown system(s): {', '.join(sorted(unknown))}")
     out = []

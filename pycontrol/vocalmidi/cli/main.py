@@ -23,6 +23,7 @@ COMMANDS = [
     "models",
     "eval",
     "bench",
+    "dawtest",
 ]
 
 

@@ -82,6 +82,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def choice_summary(choice: dict[str, Any]) -> str:
+    """One line on why the default model is the default (the manifest's default_choice)."""
+    f1 = choice.get("note_f1_50", {})
+    conds = ", ".join(f"{c} {100 * v:.0f}%" for c, v in f1.items() if v is not None)
+    lat = choice.get("emission_latency_ms", {})
+    at = "256" if "256" in lat else next(iter(lat), None)
+    live = (f"; emission latency at {at} samples: median {lat[at]['median_ms']} ms, "
+            f"p95 {lat[at]['p95_ms']} ms" if at else "")
+    return (f"{choice.get('system')} ({choice.get('latency_mode')} mode), note F1@50ms "
+            f"{conds}{live}; {choice.get('date')}: {choice.get('command')}")
+
+
 def _cache(args: argparse.Namespace) -> ModelCache:
     return ModelCache(args.cache)
 
@@ -157,6 +169,7 @@ def _list(args: argparse.Namespace) -> int:
         "default_model": manifest.default_model,
         "presets": {k: v["pipeline"] for k, v in manifest.presets.items()},
         "models": rows,
+        "default_choice": manifest.raw.get("default_choice"),
     }
 
     def text() -> None:
@@ -167,6 +180,8 @@ def _list(args: argparse.Namespace) -> int:
                 f"{r['id']:<14}{r['task']:<7}{_human(r['size']):>10}  {r['status']:<8}"
                 f"{r['license']:<12}{r['name']}{mark}"
             )
+        if data["default_choice"]:
+            print("default chosen by: " + choice_summary(data["default_choice"]))
         print(f"cache: {cache.root}")
 
     _emit(args, data, text)
@@ -181,6 +196,9 @@ def _info(args: argparse.Namespace) -> int:
     data = dict(entry.raw)
     data["status"] = cache.status(entry)
     data["default"] = entry.id == manifest.default_model
+    choice = manifest.raw.get("default_choice") if data["default"] else None
+    if choice:
+        data["default_choice"] = choice
     data["cache_files"] = [
         {"name": c.name, "path": str(c.path), "state": c.state, "detail": c.detail} for c in checks
     ]
@@ -191,6 +209,8 @@ def _info(args: argparse.Namespace) -> int:
         print(f"{'status':<12}{data['status']}")
         for c in checks:
             print(f"{'file':<12}{c.path} ({c.state})")
+        if choice:
+            print(f"{'default':<12}{choice_summary(choice)}")
 
     _emit(args, data, text)
     return 0

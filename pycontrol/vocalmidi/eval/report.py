@@ -1,15 +1,22 @@
-"""Show results: a rich table per condition, and PNG plots (matplotlib, Agg)."""
+"""Show results: rich tables and PNG plots (matplotlib, Agg).
+
+Accuracy per system and condition (:func:`results_table`, :func:`write_plots`); the live
+latency sweep and running cost (:func:`latency_table`, :func:`cost_table`,
+:func:`write_live_plots`), from the plain-JSON rows of :mod:`vocalmidi.eval.sweep`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
 from vocalmidi.eval.runner import ALL, SystemResult
 
-__all__ = ["print_table", "results_table", "write_plots"]
+__all__ = ["cost_table", "latency_table", "markdown_summary", "models_table", "print_table",
+           "results_table", "write_live_plots", "write_plots"]
 
 _ORDER = ("clean", "room", "noisy", ALL)
 
@@ -104,3 +111,219 @@ def write_plots(results: Sequence[SystemResult], out_dir: str | Path) -> list[Pa
     plt.close(fig)
     written.append(p)
     return written
+
+
+def _cell(x: Any, fmt: str = "{:.1f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def latency_table(sweep: Sequence[Mapping[str, Any]],
+                  engine: Sequence[Mapping[str, Any]] = (),
+                  peer: Mapping[str, Any] | None = None,
+                  title: str = "Live: emission latency and cost per block size (48 kHz)"
+                  ) -> Table:
+    """One row per block size: host-level emission latency beside the reported latency,
+    and the audio/ML thread cost (rows of ``HostBlockResult.as_dict()`` and of
+    :func:`vocalmidi.eval.sweep.engine_cost_sweep`); a last row for the causal peer."""
+    eng = {r["block_size"]: r for r in engine}
+    blocks = sorted({r["block_size"] for r in sweep} | set(eng))
+    host = {r["block_size"]: r for r in sweep}
+    t = Table(title=title)
+    for col in ("block", "reported ms", "emission med ms", "emission p95 ms", "notes found",
+                "late blocks", "host call us med/p99", "audio thread us mean/p99",
+                "of budget", "ML CPU", "plugin workers CPU", "dropped"):
+        t.add_column(col, justify="left" if col == "block" else "right")
+    for b in blocks:
+        h, e = host.get(b, {}), eng.get(b, {})
+        em = h.get("emission", {})
+        t.add_row(
+            str(b), _cell(h.get("reported_latency_ms")), _cell(em.get("median_ms")),
+            _cell(em.get("p95_ms")),
+            f"{em['matched']}/{em['n_truth']}" if em else "-",
+            f"{h['late_blocks']}/{h['blocks']}" if h else "-",
+            f"{h['process_call_us_median']:.0f}/{h['process_call_us_p99']:.0f}" if h else "-",
+            f"{e['audio_block_mean_us']:.1f}/{e['audio_block_p99_us']:.1f}" if e else "-",
+            _cell(e.get("audio_block_load"), "{:.2%}"), _cell(e.get("ml_cpu_share"), "{:.1%}"),
+            _cell(h.get("worker_cpu_share"), "{:.1%}"), _cell(e.get("frames_dropped"), "{}"),
+        )
+    if peer:
+        em = peer["emission"]
+        t.add_row(f"{peer['system']} (peer)", "-", _cell(em["median_ms"]), _cell(em["p95_ms"]),
+                  f"{em['matched']}/{em['n_truth']}", *["-"] * 7)
+    return t
+
+
+def models_table(models: Mapping[str, Mapping[str, Any]],
+                 title: str = "Live: emission latency per model") -> Table:
+    """One row per model of ``live["models"]`` (one block size each)."""
+    t = Table(title=title)
+    for col in ("model", "block", "reported ms", "emission med ms", "emission p95 ms",
+                "notes found", "plugin workers CPU"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for model, r in models.items():
+        em = r["emission"]
+        t.add_row(model, str(r["block_size"]), _cell(r["reported_latency_ms"]),
+                  _cell(em["median_ms"]), _cell(em["p95_ms"]),
+                  f"{em['matched']}/{em['n_truth']}", _cell(r["worker_cpu_share"], "{:.1%}"))
+    return t
+
+
+def cost_table(rows: Sequence[Mapping[str, Any]],
+               title: str = "Offline transcription cost per model (engine)") -> Table:
+    """One row per model: real-time factor, peak memory, memory the model adds."""
+    t = Table(title=title)
+    for col in ("model", "RTF", "peak RSS MiB", "model adds MiB", "notes", "note"):
+        t.add_column(col, justify="left" if col in ("model", "note") else "right")
+    for r in rows:
+        t.add_row(r["model"], _cell(r.get("rtf"), "{:.4f}"), _cell(r.get("peak_rss_mb")),
+                  _cell(r.get("model_delta_mb")), _cell(r.get("notes"), "{}"),
+                  r.get("error", ""))
+    return t
+
+
+def write_live_plots(sweep: Sequence[Mapping[str, Any]],
+                     engine: Sequence[Mapping[str, Any]], out_dir: str | Path,
+                     peer: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write ``latency_hist.png`` (one panel per block size, the causal peer's latencies
+    outlined in each) and ``cpu_per_block.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if sweep:
+        n = len(sweep)
+        cols = 2 if n > 1 else 1
+        rows = (n + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(8, 2.6 * rows + 0.6), sharex=True,
+                                 squeeze=False)
+        lat_all = [x for r in sweep for x in r.get("emission_latencies_ms", [])]
+        lat_all += list((peer or {}).get("emission_latencies_ms", []))
+        hi = max([200.0, *lat_all]) if lat_all else 200.0
+        bins = np.arange(0, min(hi, 600) + 10, 10)
+        for ax, r in zip(axes.flat, sweep, strict=False):
+            lat = r.get("emission_latencies_ms", [])
+            if lat:
+                ax.hist(np.clip(lat, bins[0], bins[-1]), bins=bins, color="tab:blue")
+                ax.axvline(float(np.median(lat)), color="tab:orange",
+                           label=f"median {np.median(lat):.0f} ms")
+            ax.axvline(r["reported_latency_ms"], color="k", linestyle="--",
+                       label=f"reported {r['reported_latency_ms']:.0f} ms")
+            if peer and peer.get("emission_latencies_ms"):
+                pl = peer["emission_latencies_ms"]
+                ax.hist(np.clip(pl, bins[0], bins[-1]), bins=bins, histtype="step",
+                        color="tab:gray", label=f"{peer['system']} (median {np.median(pl):.0f})")
+            em = r["emission"]
+            ax.set_title(f"block {r['block_size']}: {em['matched']}/{em['n_truth']} notes",
+                         fontsize="medium")
+            ax.legend(fontsize="small")
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("note-on out of the plugin minus true onset (ms)")
+        fig.suptitle("Emission latency through the host (VST3, realtime, 48 kHz)")
+        fig.tight_layout()
+        p = out / "latency_hist.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        written.append(p)
+    if engine or sweep:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+        if engine:
+            b = [str(r["block_size"]) for r in engine]
+            x = np.arange(len(b))
+            ax1.bar(x - 0.2, [r["audio_block_mean_us"] for r in engine], 0.4, label="mean")
+            ax1.bar(x + 0.2, [r["audio_block_p99_us"] for r in engine], 0.4, label="p99")
+            ax1.set_xticks(x, b)
+            ax1.legend(fontsize="small")
+        ax1.set_xlabel("block size (samples)")
+        ax1.set_ylabel("engine audio-thread time per block (us)")
+        ax1.set_title("Audio thread (engine profiler)", fontsize="medium")
+        blocks = sorted({r["block_size"] for r in [*engine, *sweep]})
+        x = np.arange(len(blocks))
+        eng = {r["block_size"]: r for r in engine}
+        host = {r["block_size"]: r for r in sweep}
+        if engine:
+            ax2.bar(x - 0.2, [100 * eng[k]["ml_cpu_share"] if k in eng else 0 for k in blocks],
+                    0.4, label="engine ML thread")
+        if sweep:
+            ax2.bar(x + 0.2,
+                    [100 * host[k]["worker_cpu_share"] if k in host else 0 for k in blocks],
+                    0.4, label="plugin worker threads (host)")
+        ax2.set_xticks(x, [str(k) for k in blocks])
+        ax2.set_xlabel("block size (samples)")
+        ax2.set_ylabel("% of one core")
+        ax2.set_title("ML side CPU while live", fontsize="medium")
+        ax2.legend(fontsize="small")
+        fig.tight_layout()
+        p = out / "cpu_per_block.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        written.append(p)
+    return written
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0f}"
+
+
+def markdown_summary(doc: Mapping[str, Any]) -> str:
+    """The tables of a ``results.json`` document as Markdown (for the README)."""
+    lines = ["| system | cond. | F1@50 | F1@100 | on+off | onset F1 | pitch acc "
+             "| lag med / p95 ms | false/min | RTF |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s in doc["systems"].items():
+        conds = s["conditions"]
+        shown = [c for c in _ORDER if c in conds]
+        neg = conds.get("negative", {}).get("false_per_min")
+        for i, c in enumerate(shown):
+            v = conds[c]
+            false_cell = f"{neg:.1f}" if c == ALL and neg is not None else ""
+            rtf_cell = f"{s['rtf']:.3f}" if c == ALL else ""
+            lines.append(
+                f"| {name if i == 0 else ''} | {c} | {_pct(v['f1_50'])} | {_pct(v['f1_100'])} "
+                f"| {_pct(v['f1_offset'])} | {_pct(v['onset_f1_50'])} "
+                f"| {_pct(v['pitch_accuracy'])} "
+                f"| {_ms(v['lag_median_ms'])} / {_ms(v['lag_p95_ms'])} | {false_cell} "
+                f"| {rtf_cell} |")
+    live = doc.get("live")
+    if live:
+        eng = {r["block_size"]: r for r in live.get("engine", [])}
+        lines += ["", "| block | reported ms | emission median / p95 ms | notes found "
+                  "| late blocks | audio thread µs mean / p99 | ML thread CPU |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in live.get("host", []):
+            e, g = r["emission"], eng.get(r["block_size"], {})
+            lines.append(
+                f"| {r['block_size']} | {r['reported_latency_ms']:.0f} "
+                f"| {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} | {e['matched']}/{e['n_truth']} "
+                f"| {r['late_blocks']}/{r['blocks']} "
+                f"| {g.get('audio_block_mean_us', 0):.1f} / {g.get('audio_block_p99_us', 0):.1f} "
+                f"| {100 * g.get('ml_cpu_share', 0):.0f} % |")
+        peer = live.get("peer")
+        if peer:
+            e = peer["emission"]
+            lines.append(f"| aubio (peer) | - | {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
+                         f"| {e['matched']}/{e['n_truth']} | | | |")
+        models = live.get("models") or {}
+        offline = {r["model"]: r for r in live.get("offline", [])}
+        if models or offline:
+            lines += ["", "| model | live emission median / p95 ms (block) | reported ms "
+                      "| offline RTF | peak RSS MiB (model adds) |", "|---|---|---|---|---|"]
+            for m in dict.fromkeys([*models, *offline]):
+                r, o = models.get(m), offline.get(m, {})
+                live_cell = (f"{_ms(r['emission']['median_ms'])} / "
+                             f"{_ms(r['emission']['p95_ms'])} ({r['block_size']})" if r else "-")
+                rep = f"{r['reported_latency_ms']:.0f}" if r else "-"
+                cost = (f"{o['rtf']:.3f}" if "rtf" in o else "-",
+                        f"{o['peak_rss_mb']:.0f} ({o['model_delta_mb']:.0f})"
+                        if "rtf" in o else "-")
+                lines.append(f"| {m} | {live_cell} | {rep} | {cost[0]} | {cost[1]} |")
+    return "\n".join(lines) + "\n"

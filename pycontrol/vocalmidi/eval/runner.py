@@ -23,7 +23,7 @@ class SystemResult:
     ``by_condition`` maps each condition (and ``"all"``) to a :class:`Summary`; the
     ``"negative"`` condition only fills ``false_per_min``, and ``"all"`` pools every
     positive clip with the negatives' false notes. ``rtf`` is processing time divided by
-    audio time (below 1 is faster than real time).
+    audio time (below 1 is faster than real time). ``meta`` is the system's settings.
     """
 
     system: str
@@ -31,6 +31,7 @@ class SystemResult:
     clips: list[dict[str, Any]] = field(default_factory=list)
     seconds_audio: float = 0.0
     seconds_cpu: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:
@@ -57,7 +58,7 @@ def evaluate(
     results: list[SystemResult] = []
     for system in systems:
         scores: dict[str, list[ClipScore]] = {}
-        res = SystemResult(system.name, {})
+        res = SystemResult(system.name, {}, meta=dict(getattr(system, "meta", {})))
         for clip in eval_set:
             audio, sr = audio_cache[clip.id]
             t0 = time.perf_counter()
@@ -84,6 +85,7 @@ def results_to_json(results: Sequence[SystemResult]) -> dict[str, Any]:
     return {
         "systems": {
             r.system: {
+                "meta": r.meta,
                 "rtf": round(r.rtf, 4),
                 "seconds_audio": round(r.seconds_audio, 3),
                 "seconds_cpu": round(r.seconds_cpu, 3),

