@@ -401,7 +401,10 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
     const auto totalChannels = buffer.getNumChannels();
     int64_t pos = 0;
     int blockIndex = 0, midiIndex = 0;
-    const auto& counter = AllocCounter::get();
+    // Counted live only: offline, a plugin may legitimately do its heavy work (and allocate)
+    // on the processing thread, and attributing every call costs a stack walk.
+    static const AllocCounter none;
+    const auto& counter = nonRealtime ? none : AllocCounter::get();
     allocCalls = allocBlocks = allocHostCalls = 0;
     const auto started = std::chrono::steady_clock::now();
 

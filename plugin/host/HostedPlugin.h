@@ -56,8 +56,9 @@ public:
     int setBlockLimit (int samples);
 
     /** Heap calls made on the processing thread inside processBlock during the last
-        process() call: those with the plugin's code on the stack and in how many blocks, and
-        the host's own; false when libvocalmidi_alloccount is not preloaded. */
+        process() call (live, i.e. not non-realtime, calls only; 0 otherwise): the plugin's
+        and in how many blocks, and the host's own; false when libvocalmidi_alloccount is
+        not preloaded. */
     bool allocationCounts (int64_t& calls, int64_t& blocks, int64_t& hostCalls) const noexcept;
 
     const std::vector<VmhMidiEvent>& midiOutEvents() const noexcept { return outEvents; }

@@ -129,7 +129,7 @@ VMH_API int vmh_set_pacing(VmhHost* host, double speed);
  * for fewer (some hosts break that promise); 0 restores the prepared maximum. */
 VMH_API int vmh_set_block_limit(VmhHost* host, int max_block_size);
 /* Heap calls (malloc, free, ...) made on the processing thread inside processBlock during
- * the last vmh_process call: `calls` with the plugin's own code on the stack (its binary is
+ * the last vmh_process call, when it ran live (offline calls count none): `calls` with the plugin's own code on the stack (its binary is
  * found by the path given to vmh_load) and the number of `blocks` that made any, and
  * `host_calls`, the host's own (JUCE's hosting code allocates per block).
  * Needs libvocalmidi_alloccount preloaded (LD_PRELOAD); VMH_ERR_STATE otherwise. */

@@ -36,6 +36,7 @@ TEST_CASE("engine snaps sung notes into the chosen key", "[tracker][scale]") {
     p.scale = Scale::Minor;
     p.keyRoot = 9;  // A minor: no C#, no F#
     const auto notes = notesOf(offline(sungSignal(48000, {{61, 0.3, 0.9}, {66, 1.1, 1.7}}, 2.0), p));
+    INFO(describe(notes, 48000, 0));
     REQUIRE(notes.size() == 2);
     CHECK(ScaleSnapper::inScale(notes[0].midi, Scale::Minor, 9));
     CHECK(ScaleSnapper::inScale(notes[1].midi, Scale::Minor, 9));
@@ -136,4 +137,48 @@ TEST_CASE("pitch bend follows the sung pitch relative to the emitted note", "[tr
     CHECK(maxB < 2600);
     CHECK(evs.back().event.type == EventType::PitchBend);  // bend recentred after the note
     CHECK(evs.back().event.bend == 0);
+}
+
+TEST_CASE("host-compensated notes start where the voice does", "[tracker][timing]") {
+    // Detached notes from silence and a legato pair; each note's attack takes 40 ms. A host
+    // that delays everything else by the reported latency sees each note-on at its onset.
+    const double rate = 48000;
+    const std::vector<SungNote> sung = {{57, 0.30, 0.75}, {64, 1.05, 1.45}, {60, 1.45, 1.95}, {67, 2.30, 2.80}};
+    const auto sig = sungSignal(rate, sung, 3.2, 30.0);
+    for (LatencyMode mode : {LatencyMode::Fast, LatencyMode::Accurate}) {
+        Params p;
+        p.latencyMode = mode;
+        Engine e;
+        REQUIRE(e.loadModel(ModelKind::SwiftF0, VOCALMIDI_SWIFTF0_ONNX));
+        e.setParams(p);
+        e.prepare(rate, 512, false);
+        const int latency = e.latencySamples();
+        const auto notes = notesOf(runEngine(e, sig, 512));
+        INFO((mode == LatencyMode::Fast ? "fast: " : "accurate: ") << describe(notes, rate, latency));
+        REQUIRE(notes.size() == sung.size());
+        for (size_t i = 0; i < sung.size(); ++i) {
+            CHECK(notes[i].midi == sung[i].midi);
+            CHECK(std::abs((notes[i].on - latency) / rate - sung[i].start) < 0.035);
+        }
+    }
+}
+
+TEST_CASE("the reported latency is the model lookahead plus the note decision budget", "[tracker][timing]") {
+    Engine e;
+    REQUIRE(e.loadModel(ModelKind::SwiftF0, VOCALMIDI_SWIFTF0_ONNX));
+    e.prepare(48000, 64, true);
+    Params p;
+    e.setParams(p);
+    const int fast = e.latencySamples();
+    p.minNoteMs = 96.0f;  // the decision waits for the minimum note length
+    e.setParams(p);
+    const int longer = e.latencySamples();
+    p.latencyMode = LatencyMode::Accurate;
+    e.setParams(p);
+    const int accurate = e.latencySamples();
+    e.release();
+    // Fast: 2 frames of SwiftF0 lookahead (32 ms), a 32 ms note plus 32 ms for the onset search.
+    CHECK(fast * 1000.0 / 48000 < 90.0);
+    CHECK(longer - fast == Approx(64 * 48).margin(48));  // 64 ms more
+    CHECK(accurate > longer);
 }

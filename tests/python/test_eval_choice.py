@@ -15,7 +15,7 @@ from vocalmidi.errors import UsageError
 from vocalmidi.eval.choice import choose_default, default_choice, write_choice
 from vocalmidi.eval.dataset import load_set
 from vocalmidi.eval.runner import evaluate, results_to_json
-from vocalmidi.eval.systems import get_system
+from vocalmidi.eval.systems import get_system, parse_variant
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "models" / "manifest.json"
@@ -45,6 +45,45 @@ def test_schema_rejects_a_choice_without_its_numbers() -> None:
     del doc["default_choice"]["note_f1_50"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, SCHEMA)
+
+
+def test_variant_names_say_model_and_settings() -> None:
+    assert parse_variant("vocalmidi") is None and parse_variant("swift-f0") is None
+    assert parse_variant("vocalmidi@pesto") == ("pesto", {})
+    assert parse_variant("vocalmidi+latency_mode=accurate+min_note_ms=80") == (
+        None, {"latency_mode": "accurate", "min_note_ms": 80})
+    for bad in ("vocalmidi@", "vocalmidi+min_note_ms"):
+        with pytest.raises(UsageError):
+            parse_variant(bad)
+
+
+def test_latency_decides_between_variants_of_nearly_equal_accuracy() -> None:
+    def system(f1: float) -> dict:
+        return {"conditions": {"all": {"f1_50": f1, "f1_100": f1}}}
+
+    systems = {"vocalmidi": system(0.50), "vocalmidi@pesto": system(0.51),
+               "vocalmidi@crepe-tiny": system(0.40), "swift-f0": system(0.9)}
+    assert choose_default(systems) == "vocalmidi@pesto"
+    live = {"variants": {n: {"emission": {"median_ms": ms}} for n, ms in
+                         (("vocalmidi", 120.0), ("vocalmidi@pesto", 180.0),
+                          ("vocalmidi@crepe-tiny", 60.0))}}
+    # pesto's extra point of F1 is within the margin; the default's notes leave sooner.
+    # crepe-tiny is faster still but 10 points less accurate.
+    assert choose_default(systems, live) == "vocalmidi"
+
+
+def test_only_models_every_user_can_pull_may_be_the_default() -> None:
+    from vocalmidi.eval.choice import ineligible
+
+    manifest = json.loads(MANIFEST.read_text())
+    systems = {n: {"meta": {"model": m}} for n, m in (
+        ("vocalmidi", "swiftf0"), ("vocalmidi+latency_mode=accurate", "swiftf0"),
+        ("vocalmidi@crepe-tiny", "crepe-tiny"), ("vocalmidi@basic-pitch", "basic-pitch"),
+        ("swift-f0", None))}
+    out = ineligible(systems, manifest)
+    # crepe-tiny is converted with torch at pull time; basic-pitch is not a live f0 model.
+    assert set(out) == {"vocalmidi@crepe-tiny", "vocalmidi@basic-pitch"}
+    assert "torch" in out["vocalmidi@crepe-tiny"]
 
 
 @pytest.mark.slow
@@ -79,6 +118,10 @@ def test_the_best_of_our_variants_is_chosen_and_written(quick_set: Path,  # noqa
     manifest.write_text(json.dumps(other))
     with pytest.raises(UsageError, match="default_model 'pesto'"):
         write_choice(manifest, choice)
+    # A variant that beats the defaults is not written down as if it were the default.
+    manifest.write_text(MANIFEST.read_text())
+    with pytest.raises(UsageError, match="favour vocalmidi@pesto"):
+        write_choice(manifest, {**choice, "system": "vocalmidi@pesto"})
 
 
 def test_models_list_and_info_show_the_choice(tmp_path: Path,

@@ -128,3 +128,6 @@ def test_bench_live_writes_latency_and_cost(quick_set: Path, tmp_path: Path,  # 
     assert "reported ms" in out and "model adds MiB" in out
     for name in ("latency_hist.png", "cpu_per_block.png"):
         assert (out_dir / name).read_bytes()[:4] == b"\x89PNG"
+    # The Markdown tables the README shows: accuracy, then the sweep row for this block.
+    summary = (out_dir / "summary.md").read_text()
+    assert "| swift-f0 | clean |" in summary and "\n| 512 | " in summary

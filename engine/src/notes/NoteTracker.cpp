@@ -18,20 +18,19 @@ constexpr float kFallbackMs = 16.0f;       // no attack found: onset this long b
 constexpr float kChangeBackMs = 120.0f;    // attack search before a legato change showed
 constexpr float kChangeFallbackMs = 128.0f;  // no attack found: median change delay measured
 constexpr float kChangeMinMs = 60.0f;      // attacks this close after a note-on are its own
-constexpr float kAttackStrength = 1.0f;    // any detected attack may start a new note
-constexpr float kReattackStrength = 2.5f;  // a same-pitch attack must be this strong
-constexpr float kAttackMaxMs = 160.0f;     // an attack not settled by then is dropped
-constexpr float kSameWaitMs = 64.0f;       // a same-pitch attack waits this long for a change
 
-// Per latency mode: the reported latency beyond lookahead + confirmation, how long a legato
-// change must hold (at least the confirmation), and whether attacks may end a note early.
+// Per latency mode: the reported latency beyond lookahead + confirmation (room for the
+// onset search), how long a legato change must hold (at least the confirmation), and the
+// median length (frames) a change is judged on. Fast judges the raw pitch: on the tuning
+// takes it found changes ~20 ms sooner and scored higher (clean and noisy) than a median
+// of 3 or 5; vibrato stays one note because the note centre follows the sung pitch.
 struct ModeTiming {
     float budgetExtraMs;
     float changeConfirmMs;
-    bool attackChanges;
+    int smoothFrames;
 };
-constexpr ModeTiming kFastTiming{32.0f, 0.0f, true};
-constexpr ModeTiming kAccurateTiming{160.0f, 64.0f, false};
+constexpr ModeTiming kFastTiming{32.0f, 0.0f, 1};
+constexpr ModeTiming kAccurateTiming{160.0f, 64.0f, 3};
 const ModeTiming& timingFor(const Params& p) {
     return p.latencyMode == LatencyMode::Accurate ? kAccurateTiming : kFastTiming;
 }
@@ -48,7 +47,6 @@ void NoteTracker::configure(double framesPerSecond, int hopSamples) {
 void NoteTracker::reset() {
     clearNote();
     lastOnAt = -(int64_t{1} << 40);
-    attackAt = -(int64_t{1} << 40);
 }
 
 void NoteTracker::clearNote() {
@@ -61,8 +59,6 @@ void NoteTracker::clearNote() {
     changeRun = 0;
     peakDb = -140.0f;
     dipping = false;
-    attackActive = false;
-    attackCount = 0;
     lastBend = 0;
     lastSmoothed = 0.0f;
 }
@@ -142,8 +138,6 @@ int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, int64_
     e.velocity = static_cast<uint8_t>(velocity);
     out[k++] = {e, at};
     lastOnAt = at;
-    attackActive = false;
-    attackCount = 0;
     active = true;
     framesHeld = 0;
     changeRun = 0;
@@ -200,21 +194,25 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
             return 0;
         }
         if (candCount == 0) runStart = fr.centre;
-        if (candCount == confirm) {
-            std::copy(candMidi + 1, candMidi + confirm, candMidi);
-            std::copy(candLoud + 1, candLoud + confirm, candLoud);
+        const int window = std::max(confirm, 3);  // three frames show a glide
+        if (candCount == window) {
+            std::copy(candMidi + 1, candMidi + window, candMidi);
+            std::copy(candLoud + 1, candLoud + window, candLoud);
             --candCount;
         }
         candMidi[candCount] = midi;
         candLoud[candCount] = fr.loudnessDb;
         ++candCount;
-        if (candCount < std::min(confirm, kMaxConfirm)) return 0;
+        if (candCount < confirm) return 0;
         // Stable enough: the window spans at most 0.8 semitone. A scoop still moving keeps
         // sliding the window until the pitch settles (the note starts on its target, later);
         // vibrato of ±50 cents passes within a window or two.
         const float lo = *std::min_element(candMidi, candMidi + candCount);
         const float hi = *std::max_element(candMidi, candMidi + candCount);
         if (hi - lo > 0.8f) return 0;
+        // Still gliding (a scoop into the note): wait until the last three frames agree.
+        const int back = std::min(candCount, 3);
+        if (std::abs(candMidi[candCount - 1] - candMidi[candCount - back]) > 0.4f) return 0;
         const float m = median(candMidi, candCount);
         const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
         if (n < std::max(0, p.noteMin) || n > std::min(127, p.noteMax)) return 0;
@@ -225,7 +223,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
         k += emitOn(n, m, velocityFor(loud, p), p, at, out + k);
         // Seed the smoothing window with the confirmed frames.
         recentCount = 0;
-        for (int i = std::max(0, candCount - 5); i < candCount; ++i) recent[recentCount++] = candMidi[i];
+        for (int i = std::max(0, candCount - kRecent); i < candCount; ++i) recent[recentCount++] = candMidi[i];
         peakDb = loud;
         lastSmoothed = m;
         return k;
@@ -246,70 +244,29 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
     unvoicedRun = 0;
     ++framesHeld;
 
-    if (recentCount == 5) {
-        std::copy(recent + 1, recent + 5, recent);
+    if (recentCount == kRecent) {
+        std::copy(recent + 1, recent + kRecent, recent);
         --recentCount;
     }
     recent[recentCount++] = midi;
-    const float sm = median(recent, recentCount);
-    lastSmoothed = sm;
-
-    // An attack (onset detector) while the note is held: new note or new syllable, judged
-    // from the raw pitch of the frames after it (the smoothing window still holds the old
-    // note). This finds most note changes well before the smoothed pitch does.
-    if (timingFor(p).attackChanges) {
-        OnsetDetector::Peak pk;
-        const int64_t after = std::max(lastOnAt + ms(kChangeMinMs), attackAt);
-        if (onsets.newestAfter(after, kAttackStrength, pk) && pk.sample <= fr.centre) {
-            attackAt = pk.sample;
-            attackActive = true;
-            attackStrength = pk.strength;
-            attackCount = 0;
-            attackFramesSeen = 0;
-        }
-        if (attackActive && fr.centre >= attackAt) {
-            ++attackFramesSeen;
-            if (attackCount == confirm) {
-                std::copy(attackMidi + 1, attackMidi + confirm, attackMidi);
-                --attackCount;
-            }
-            attackMidi[attackCount++] = midi;
-            if (attackCount >= confirm) {
-                const float lo = *std::min_element(attackMidi, attackMidi + attackCount);
-                const float hi = *std::max_element(attackMidi, attackMidi + attackCount);
-                if (hi - lo <= 0.8f) {
-                    const float m = median(attackMidi, attackCount);
-                    const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
-                    const bool waited = fr.centre >= attackAt + ms(kSameWaitMs);
-                    // As far from the sung pitch as a legato change must be (vibrato is not).
-                    const bool moved = n != note && std::abs(m - noteCenter) > 0.75f;
-                    const bool same = n == note && std::abs(m - noteCenter) <= 0.75f;
-                    if (moved || (same && waited && attackStrength >= kReattackStrength)) {
-                        const int64_t at = attackAt;
-                        k += emitOff(at, out + k);
-                        if (n >= std::max(0, p.noteMin) && n <= std::min(127, p.noteMax)) {
-                            k += emitOn(n, m, velocityFor(fr.loudnessDb, p), p, at, out + k);
-                            peakDb = fr.loudnessDb;
-                            recentCount = 0;
-                            recent[recentCount++] = m;
-                        } else {
-                            clearNote();
-                        }
-                        return k;
-                    }
-                    if (waited) attackActive = false;  // the same note went on: not a new one
-                }
-            }
-            if (fr.centre > attackAt + ms(kAttackMaxMs)) attackActive = false;
-        }
-    }
+    // Changes are judged on a short median (see ModeTiming); bends and the editor's pitch
+    // line on a steadier one.
+    const int smooth = std::min(recentCount, timingFor(p).smoothFrames);
+    const float sm = median(recent + (recentCount - smooth), smooth);
+    const float steady = median(recent, recentCount);
+    lastSmoothed = steady;
+    // The note's centre follows the sung pitch slowly (~400 ms): the middle of a vibrato,
+    // not the vibrato peak the onset happened to be decided on.
+    if (changeRun == 0) noteCenter += static_cast<float>(1.0 - std::exp(-1.0 / (0.4 * fps))) * (steady - noteCenter);
 
     // Pitch change (legato): the smoothed pitch must leave the pitch sung at the onset (not
     // the snapped note: a sung pitch between two scale notes must not flip between them) by
     // more than 0.75 semitone for the confirm time.
+    // Only confidently voiced frames count towards a change: a fading note's tail bends.
+    const bool strong = fr.confidence >= t.confOn && fr.loudnessDb >= t.levelOn;
     if (std::abs(sm - noteCenter) > 0.75f) {
         if (changeRun == 0) changeStart = fr.centre;
-        ++changeRun;
+        if (strong) ++changeRun;
         const int changeConfirm = static_cast<int>(std::lround(timingFor(p).changeConfirmMs * 1e-3 * fps));
         if (changeRun >= std::max(confirm, changeConfirm)) {
             // The newest smoothed pitch: a scoop is still rising in the earlier ones.
@@ -371,13 +328,13 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
         // The new syllable began at the quietest point of the dip or at its attack.
         const int64_t at = onsetAt(onsets, dipAt - hop, fr.centre, dipAt);
         k += emitOff(at, out + k);
-        k += emitOn(n, sm, velocityFor(fr.loudnessDb, p), p, at, out + k);
+        k += emitOn(n, steady, velocityFor(fr.loudnessDb, p), p, at, out + k);
         peakDb = fr.loudnessDb;
         return k;
     }
 
     if (noteBendMode == BendMode::Continuous && p.bendMode == BendMode::Continuous) {
-        const int16_t b = bendValue(sm, p);
+        const int16_t b = bendValue(steady, p);
         if (std::abs(b - lastBend) >= 16) {
             lastBend = b;
             NoteEvent e;

@@ -96,7 +96,8 @@ private:
     int unvoicedRun = 0;
     int64_t unvoicedStart = 0;
     bool bridgedGap = false;
-    float recent[5] = {};
+    static constexpr int kRecent = 5;
+    float recent[kRecent] = {};
     int recentCount = 0;
     int changeRun = 0;
     int64_t changeStart = 0;
@@ -105,14 +106,6 @@ private:
     float dipMin = 0.0f;
     int64_t dipAt = 0;  // centre of the quietest frame of the dip
 
-    // An attack heard while a note is held: the raw pitch after it decides between a new
-    // note, a new syllable on the same note, or nothing (vibrato, noise).
-    int64_t attackAt = 0;  // the newest attack taken (persists: each is judged once)
-    bool attackActive = false;
-    float attackStrength = 0.0f;
-    float attackMidi[kMaxConfirm] = {};
-    int attackCount = 0;
-    int attackFramesSeen = 0;
     int16_t lastBend = 0;
     BendMode noteBendMode = BendMode::Off;
     float lastSmoothed = 0.0f;

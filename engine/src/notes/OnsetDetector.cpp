@@ -126,16 +126,4 @@ bool OnsetDetector::strongestIn(int64_t from, int64_t to, Peak& out) const {
     return found;
 }
 
-bool OnsetDetector::newestAfter(int64_t after, float minStrength, Peak& out) const {
-    for (int i = 0; i < peakCount; ++i) {
-        const Peak& p = peaks[(peakHead - 1 - i + kMaxPeaks) % kMaxPeaks];
-        if (p.sample <= after) return false;  // peaks are stored in time order
-        if (p.strength >= minStrength) {
-            out = p;
-            return true;
-        }
-    }
-    return false;
-}
-
 }  // namespace vocalmidi

@@ -35,8 +35,6 @@ public:
 
     // The strongest peak with an onset in [from, to] (model-rate samples); false if none.
     bool strongestIn(int64_t from, int64_t to, Peak& out) const;
-    // The newest peak at least `minStrength` strong with an onset after `after`.
-    bool newestAfter(int64_t after, float minStrength, Peak& out) const;
 
     int window() const { return n; }
     int hop() const { return h; }

@@ -21,7 +21,8 @@ VocalMidiProcessor::VocalMidiProcessor()
                          .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
       state(*this, nullptr, "VocalMIDIParams", createLayout()),
       reader(state),
-      loader(engine, [this] { triggerAsyncUpdate(); }) {
+      // The loader thread only raises a flag: a message it posted could outlive us.
+      loader(engine, [this] { updateWanted.store(true, std::memory_order_release); }) {
     bypassParam = dynamic_cast<juce::AudioParameterBool*>(state.getParameter(ids::bypass));
     events.resize(kMaxEvents);
     loader.request(reader.modelIndex(), true);
@@ -30,6 +31,9 @@ VocalMidiProcessor::VocalMidiProcessor()
 }
 
 VocalMidiProcessor::~VocalMidiProcessor() {
+    // Waits for a timer or async update running on the message thread: an LV2 host runs
+    // and destroys us on its own thread while JUCE's message thread calls us back.
+    const juce::ScopedLock sl(callbackLock);
     stopTimer();
     cancelPendingUpdate();
 }
@@ -68,6 +72,7 @@ void VocalMidiProcessor::prepareEngine(double sampleRate, int maxBlock, bool off
 }
 
 void VocalMidiProcessor::prepareToPlay(double sampleRate, int maximumExpectedSamplesPerBlock) {
+    const juce::ScopedLock sl(callbackLock);
     const bool offline = isNonRealtime();
     engine.setParams(reader.read());
     prepareEngine(sampleRate, std::max(1, maximumExpectedSamplesPerBlock), offline);
@@ -82,6 +87,7 @@ void VocalMidiProcessor::prepareToPlay(double sampleRate, int maximumExpectedSam
 }
 
 void VocalMidiProcessor::releaseResources() {
+    const juce::ScopedLock sl(callbackLock);
     const juce::SpinLock::ScopedLockType lock(engineLock);
     prepared.store(false, std::memory_order_release);
     engine.release();
@@ -107,6 +113,7 @@ void VocalMidiProcessor::updateLatency() {
 }
 
 void VocalMidiProcessor::handleAsyncUpdate() {
+    const juce::ScopedLock sl(callbackLock);
     if (reprepareWanted.exchange(false) && prepared.load(std::memory_order_acquire)) {
         // The host switched between realtime and offline rendering mid-stream.
         const bool offline = isNonRealtime();

@@ -89,6 +89,10 @@ private:
     // Held while the message thread re-prepares the engine; the audio thread only tries it
     // and passes audio through when it is taken.
     juce::SpinLock engineLock;
+    // The message side's lock (never the audio thread's): prepareToPlay/releaseResources,
+    // the timer's updates and destruction. In an LV2 host the first and last run on the
+    // host's thread, the timer on JUCE's own message thread inside the plugin.
+    juce::CriticalSection callbackLock;
     std::atomic<bool> prepared{false};
     std::atomic<bool> preparedOffline{false};
     std::atomic<bool> reprepareWanted{false};

@@ -6,7 +6,7 @@
 
 Without ``--set`` it renders a set into ``OUT/evalset`` first (or reuses one there).
 Without ``--system`` it runs every system that can run here and says which cannot,
-and our engine with each other cached f0 model (``vocalmidi@crepe-tiny``, ...).
+and variants of our engine (other models, the accurate latency mode).
 Unless ``--no-live``, it then measures the built VST3 live in our headless host
 (emission latency per block size, realtime mode at real-time pace: about
 takes × 12 s per block size), the engine's audio/ML-thread cost per block size, and the
@@ -26,10 +26,11 @@ from typing import Any
 from vocalmidi.cli.eval import add_system_args, build_systems, parse_params
 from vocalmidi.errors import BackendUnavailableError, ModelError, NotBuiltError, UsageError
 
-# The f0 models of the manifest our engine runs live; each is costed, and each but the
-# default also runs as a variant of `vocalmidi` (vocalmidi@MODEL) so the choice of the
-# default model is made by the numbers.
+# The f0 models of the manifest our engine runs live; each is costed offline.
 _F0_MODELS = ("swiftf0", "crepe-tiny", "pesto")
+# Variants of our engine run beside the default (`vocalmidi`) so that the choice of the
+# default model and latency mode is made by the numbers (accuracy and live latency).
+_VARIANTS = ("vocalmidi@crepe-tiny", "vocalmidi@pesto", "vocalmidi+latency_mode=accurate")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,8 +63,24 @@ def _block_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _live(eval_set: Any, blocks: list[int], takes: int, say: Any) -> dict[str, Any]:
-    """The latency sweep through the VST3, the engine's cost, and offline cost per model."""
+def _plugin_parameters(name: str) -> dict[str, str] | None:
+    """Plugin parameters that make the VST3 run our variant ``name``; None if some setting
+    has no plugin parameter here."""
+    from vocalmidi.eval.systems import parse_variant
+
+    model, settings = parse_variant(name) or (None, {})
+    params = {"Model": model} if model else {}
+    for key, value in settings.items():
+        if key != "latency_mode":
+            return None
+        params["Latency Mode"] = str(value).capitalize()
+    return params
+
+
+def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
+          variants: list[str]) -> dict[str, Any]:
+    """The latency sweep through the VST3 (every block size for the default, one for each
+    variant of ours), the engine's cost, and offline cost per model."""
     from vocalmidi import native
     from vocalmidi.errors import BackendUnavailableError
     from vocalmidi.eval.sweep import (
@@ -74,6 +91,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any) -> dict[str, A
         offline_cost,
         takes_from_set,
     )
+    from vocalmidi.host import PluginHostError
     from vocalmidi.models import get_model_path
     from vocalmidi.transcribe import resolve_model
 
@@ -92,18 +110,23 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any) -> dict[str, A
     else:
         live["host"] = [r.as_dict() for r in host_latency_sweep(chosen, blocks, plugin=plugin,
                                                                  progress=say)]
-        # Every other cached f0 model, live at one block size, for the choice of default.
+        # Each variant of ours in the run, live at one block size, for the default choice.
         block = 256 if 256 in blocks else blocks[0]
-        live["models"] = {resolved.id: next(r for r in live["host"] if r["block_size"] == block)}
-        for model in _F0_MODELS:
+        live["variants"] = {"vocalmidi": next(r for r in live["host"]
+                                              if r["block_size"] == block)}
+        for name in variants:
+            params = _plugin_parameters(name)
+            if params is None:
+                say(f"no live sweep of {name}: only the model and latency_mode map to plugin "
+                    "parameters")
+                continue
             try:
-                if model != resolved.id and resolve_model(model):
-                    [r] = host_latency_sweep(chosen, [block], plugin=plugin,
-                                             parameters={"Model": model},
-                                             progress=lambda line, m=model: say(f"{m}: {line}"))
-                    live["models"][model] = r.as_dict()
-            except ModelError as exc:
-                say(f"no live sweep of {model}: {exc}")
+                [r] = host_latency_sweep(chosen, [block], plugin=plugin, parameters=params,
+                                         progress=lambda line, n=name: say(f"{n}: {line}"))
+            except PluginHostError as exc:
+                say(f"no live sweep of {name}: {exc}")
+                continue
+            live["variants"][name] = r.as_dict()
     try:
         live["peer"] = causal_peer_emission(chosen)
         e = live["peer"]["emission"]
@@ -126,14 +149,14 @@ def _bench(args: argparse.Namespace) -> int:
         cost_table,
         latency_table,
         markdown_summary,
-        models_table,
         print_table,
         results_table,
+        variants_table,
         write_live_plots,
         write_plots,
     )
     from vocalmidi.eval.runner import evaluate, results_to_json
-    from vocalmidi.eval.systems import SYSTEMS
+    from vocalmidi.eval.systems import SYSTEMS, parse_variant
 
     console = Console(stderr=True)
     out: Path = args.out
@@ -152,7 +175,7 @@ def _bench(args: argparse.Namespace) -> int:
         systems = build_systems(args.system, params)
     else:
         systems = []
-        for name in [*SYSTEMS, *(f"vocalmidi@{m}" for m in _F0_MODELS[1:])]:
+        for name in [*SYSTEMS, *_VARIANTS]:
             try:
                 systems.extend(build_systems([name], params))
             except (BackendUnavailableError, NotBuiltError, ModelError) as exc:
@@ -170,7 +193,8 @@ def _bench(args: argparse.Namespace) -> int:
     doc["command"] = "vocalmidi " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] \
         else "vocalmidi bench"
     if args.live:
-        doc["live"] = _live(eval_set, blocks, args.live_takes, say)
+        ours = [s.name for s in systems if parse_variant(s.name) is not None]
+        doc["live"] = _live(eval_set, blocks, args.live_takes, say, ours)
     (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "summary.md").write_text(markdown_summary(doc))
     from vocalmidi.eval.choice import default_choice
@@ -185,8 +209,8 @@ def _bench(args: argparse.Namespace) -> int:
         live = doc["live"]
         plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))
         print_table(latency_table(live["host"], live["engine"], peer=live.get("peer")))
-        if live.get("models"):
-            print_table(models_table(live["models"]))
+        if live.get("variants"):
+            print_table(variants_table(live["variants"]))
         print_table(cost_table(live["offline"]))
     if args.write_choice:
         from vocalmidi.eval.choice import write_choice

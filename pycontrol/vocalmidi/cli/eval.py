@@ -44,35 +44,31 @@ def add_system_args(p: argparse.ArgumentParser) -> None:
     """``--system`` (repeatable) and ``--param SYSTEM.KEY=VALUE`` options."""
     p.add_argument("--system", action="append", default=None, metavar="NAME",
                    help="system to run (repeatable); see `vocalmidi eval systems`; "
-                        "vocalmidi@MODEL runs our engine with another model")
+                        "vocalmidi@MODEL+key=value runs our engine with another model "
+                        "and/or settings")
     p.add_argument("--param", action="append", default=[], metavar="SYSTEM.KEY=VALUE",
                    help="a setting for one system, e.g. swift-f0.pitch_hold_ms=60")
 
 
 def parse_params(items: list[str]) -> dict[str, dict[str, Any]]:
     """``["sys.key=value", ...]`` -> ``{"sys": {"key": value}}`` (numbers parsed)."""
+    from vocalmidi.eval.systems import parse_value
+
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         head, eq, raw = item.partition("=")
         name, dot, key = head.partition(".")
         if not (eq and dot and name and key):
             raise UsageError(f"bad --param {item!r}: write SYSTEM.KEY=VALUE")
-        value: Any = raw
-        for conv in (int, float):
-            try:
-                value = conv(raw)
-                break
-            except ValueError:
-                pass
-        out.setdefault(name, {})[key] = value
+        out.setdefault(name, {})[key] = parse_value(raw)
     return out
 
 
 def build_systems(names: list[str], params: dict[str, dict[str, Any]]) -> list[Any]:
     """Construct the named systems (errors say which one failed and why)."""
-    from vocalmidi.eval.systems import SYSTEMS, get_system
+    from vocalmidi.eval.systems import SYSTEMS, get_system, parse_variant
 
-    unknown = {n for n in params if n not in SYSTEMS and not n.startswith("vocalmidi@")}
+    unknown = {n for n in params if n not in SYSTEMS and parse_variant(n) is None}
     if unknown:
         raise UsageError(f"--param names unknown system(s): {', '.join(sorted(unknown))}")
     out = []

@@ -12,7 +12,7 @@ rate one render late, so every scenario first renders a short warm-up at its rat
 from __future__ import annotations
 
 import tempfile
-import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from vocalmidi.dawtest import signals
 from vocalmidi.dawtest.caches import model_cache, write_broken_cache
 from vocalmidi.dawtest.juce_host import phrase
 from vocalmidi.dawtest.results import Outcome
+from vocalmidi.dawtest.threads import run_at_once
 
 MAX_LATENCY_S = 4.0
 
@@ -85,7 +86,9 @@ def block_size(rig: PedalboardRig, block: int) -> Outcome:
 
 
 def reset_between(rig: PedalboardRig) -> Outcome:
-    """pedalboard resets the plugin before each call: a render cut mid-note must not leak."""
+    """pedalboard resets the plugin before each call (for a VST3: deactivate + activate, i.e.
+    a fresh prepare): a render cut mid-note must not change the next. Notes left hanging
+    would be invisible here (no MIDI out); the JUCE host's case checks those."""
     out = Outcome(info={"monitor_mix": 100})
     plugin = rig.load(monitor_mix=100)
     audio = stereo(phrase(48000))
@@ -128,19 +131,9 @@ def parallel_instances(rig: PedalboardRig, count: int = 4) -> Outcome:
     out = Outcome(info={"instances": count})
     plugins = [rig.load(monitor_mix=100) for _ in range(count)]
     audio = stereo(phrase(48000))
-    results: list[Any] = [None] * count
-
-    def work(i: int) -> None:
-        try:
-            results[i] = plugins[i](audio, 48000, buffer_size=[512, 2048, 333, 64][i % 4])
-        except BaseException as exc:  # noqa: BLE001 - reported as a failed check
-            results[i] = exc
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    blocks = [(512, 2048, 333, 64)[i % 4] for i in range(count)]
+    results = run_at_once([partial(p, audio, 48000, buffer_size=b)
+                           for p, b in zip(plugins, blocks, strict=True)])
     for i, r in enumerate(results):
         if isinstance(r, BaseException):
             out.add(o.Check(f"instance {i} rendered", False, repr(r)))

@@ -68,11 +68,13 @@ def _piano_roll_png(roll: dict[str, Any], title: str) -> str:
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=False))
     if uniq:
-        ax.legend(uniq.values(), uniq.keys(), loc="upper right", fontsize=8)
+        ax.legend(uniq.values(), uniq.keys(), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize=8)
     ax.set_xlabel("seconds")
     ax.set_ylabel("MIDI note")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
+    ax.margins(y=0.15)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

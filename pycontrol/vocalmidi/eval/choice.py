@@ -2,10 +2,13 @@
 
 ``vocalmidi bench`` runs our engine (``vocalmidi``, and variants such as
 ``vocalmidi@crepe-tiny`` with another model) beside the peers, and each model live
-through the plugin. :func:`choose_default` takes, among our variants, those whose note F1
-(onset 50 ms, pitch) pooled over all conditions is within :data:`F1_MARGIN` of the best,
-and of those the one whose note-ons leave the plugin soonest (median emission latency);
-without live numbers, the best F1 (ties: F1 at 100 ms, then fewer false notes). Then
+through the plugin. :func:`choose_default` takes, among our variants that may be the
+default, those whose note F1 (onset 50 ms, pitch) pooled over all conditions is within
+:data:`F1_MARGIN` of the best, and of those the one whose note-ons leave the plugin soonest
+(median emission latency); without live numbers, the best F1 (ties: F1 at 100 ms, then
+fewer false notes). A variant may be the default when every user can pull its model: its
+files come from a pinned wheel or URL, not from a conversion recipe that needs the
+development tools (torch) at pull time (:func:`ineligible`). Then
 :func:`default_choice` writes down that choice with its numbers: the object stored as
 ``default_choice`` in ``models/manifest.json`` (schema: ``models/manifest.schema.json``).
 """
@@ -21,7 +24,7 @@ from typing import Any
 from vocalmidi.errors import UsageError
 
 __all__ = ["CONDITIONS", "F1_MARGIN", "choose_default", "default_choice", "engine_settings",
-           "write_choice"]
+           "ineligible", "write_choice"]
 
 CONDITIONS = ("clean", "room", "noisy", "all")
 OURS = "vocalmidi"
@@ -31,17 +34,37 @@ change on the full set; latency decides between such variants."""
 
 
 def _is_ours(name: str) -> bool:
-    return name == OURS or name.startswith(OURS + "@")
+    return name == OURS or name.startswith((OURS + "@", OURS + "+"))
 
 
-def _live_median(systems: Mapping[str, Any], name: str,
-                 live: Mapping[str, Any] | None) -> float | None:
-    model = (systems[name].get("meta") or {}).get("model")
-    row = ((live or {}).get("models") or {}).get(model)
+def ineligible(systems: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Our variants whose model cannot be the default, with the reason."""
+    models = {m["id"]: m for m in manifest.get("models", [])}
+    out: dict[str, str] = {}
+    for name, doc in systems.items():
+        if not _is_ours(name):
+            continue
+        model = (doc.get("meta") or {}).get("model")
+        entry = models.get(model)
+        if entry is None:
+            out[name] = f"model {model!r} is not in the manifest"
+            continue
+        kinds = {f["source"]["type"] for f in entry["files"]}
+        if not kinds <= {"wheel", "url"}:
+            out[name] = (f"{model} is made at pull time by a {'/'.join(sorted(kinds))} "
+                         "source that needs the development tools (torch)")
+        elif entry.get("task") != "f0":
+            out[name] = f"{model} is not a live f0 model"
+    return out
+
+
+def _live_median(name: str, live: Mapping[str, Any] | None) -> float | None:
+    row = ((live or {}).get("variants") or {}).get(name)
     return row["emission"]["median_ms"] if row else None
 
 
-def choose_default(systems: Mapping[str, Any], live: Mapping[str, Any] | None = None) -> str:
+def choose_default(systems: Mapping[str, Any], live: Mapping[str, Any] | None = None,
+                   excluded: Mapping[str, str] | None = None) -> str:
     """Name of the best of our variants in a results document's ``systems``.
 
     Parameters
@@ -49,16 +72,19 @@ def choose_default(systems: Mapping[str, Any], live: Mapping[str, Any] | None = 
     systems : mapping
         ``results["systems"]``.
     live : mapping, optional
-        ``results["live"]``: its ``models`` give each model's emission latency.
+        ``results["live"]``: its ``variants`` give each variant's emission latency.
+    excluded : mapping, optional
+        Variants that may not be the default (see :func:`ineligible`).
 
     Raises
     ------
     UsageError
-        When the results hold none of our variants.
+        When the results hold none of our variants that may be the default.
     """
-    ours = {k: v for k, v in systems.items() if _is_ours(k)}
+    ours = {k: v for k, v in systems.items() if _is_ours(k) and k not in (excluded or {})}
     if not ours:
-        raise UsageError("the results hold no `vocalmidi` system: run the bench with it")
+        raise UsageError("the results hold no `vocalmidi` system that may be the default: "
+                         "run the bench with it")
 
     def key(name: str) -> tuple[float, float, float]:
         c = ours[name]["conditions"]
@@ -68,9 +94,9 @@ def choose_default(systems: Mapping[str, Any], live: Mapping[str, Any] | None = 
 
     best = max(ours, key=key)
     near = [n for n in ours if key(n)[0] >= key(best)[0] - F1_MARGIN
-            and _live_median(systems, n, live) is not None]
+            and _live_median(n, live) is not None]
     if near:
-        return min(near, key=lambda n: (_live_median(systems, n, live), [-x for x in key(n)]))
+        return min(near, key=lambda n: (_live_median(n, live), [-x for x in key(n)]))
     return best
 
 
@@ -93,7 +119,7 @@ def engine_settings(**params: Any) -> dict[str, Any]:
 
 
 def default_choice(results: Mapping[str, Any], command: str,
-                   model: str | None = None) -> dict[str, Any]:
+                   manifest: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``default_choice`` object for the manifest, from a ``results.json`` document.
 
     Parameters
@@ -102,12 +128,19 @@ def default_choice(results: Mapping[str, Any], command: str,
         What ``vocalmidi bench`` wrote (systems, set, and the live sweep if it ran).
     command : str
         The command that produced ``results``.
-    model : str, optional
-        The manifest id of the chosen system's model (default: what the results say).
+    manifest : mapping, optional
+        The manifest document that says which models may be the default (default: the
+        one shipped with the package or source tree).
     """
+    if manifest is None:
+        from vocalmidi.models.manifest import bundled_manifest_path
+
+        path = bundled_manifest_path()
+        manifest = json.loads(path.read_text()) if path else {}
     systems = results["systems"]
     live = results.get("live") or {}
-    name = choose_default(systems, live)
+    excluded = ineligible(systems, manifest)
+    name = choose_default(systems, live, excluded)
     sys_doc = systems[name]
     conds = sys_doc["conditions"]
 
@@ -116,8 +149,8 @@ def default_choice(results: Mapping[str, Any], command: str,
 
     meta = sys_doc.get("meta") or {}
     settings = dict(meta.get("settings") or {})
-    rows = live.get("host", []) if live.get("model") == meta.get("model") else [
-        r for r in [(live.get("models") or {}).get(meta.get("model"))] if r]
+    rows = live.get("host", []) if name == OURS else [
+        r for r in [(live.get("variants") or {}).get(name)] if r]
     emission = {
         str(r["block_size"]): {"median_ms": r["emission"]["median_ms"],
                                "p95_ms": r["emission"]["p95_ms"],
@@ -130,12 +163,13 @@ def default_choice(results: Mapping[str, Any], command: str,
             "note_f1_50": v["conditions"].get("all", {}).get("f1_50"),
             "note_f1_100": v["conditions"].get("all", {}).get("f1_100"),
             "false_notes_per_min": v["conditions"].get("negative", {}).get("false_per_min"),
-            "emission_median_ms": _live_median(systems, n, live)}
+            "emission_median_ms": _live_median(n, live),
+            **({"not_eligible": excluded[n]} if n in excluded else {})}
         for n, v in systems.items() if _is_ours(n)
     }
     set_doc = results.get("set", {})
     return {
-        "model": model or meta.get("model") or "",
+        "model": meta.get("model") or "",
         "system": name,
         "latency_mode": settings.get("latency_mode", "fast"),
         "settings": settings,
@@ -147,7 +181,8 @@ def default_choice(results: Mapping[str, Any], command: str,
         "emission_latency_ms": emission,
         "eval_set": {"clips": set_doc.get("clips"), "quick": set_doc.get("quick")},
         "candidates": candidates,
-        "rule": f"best note F1@50ms (all conditions); within {F1_MARGIN:.2f} of it, the "
+        "rule": f"among variants whose model every user can pull (wheel or URL source), "
+                f"the best note F1@50ms over all conditions; within {F1_MARGIN:.2f} of it, the "
                 "lowest median emission latency through the plugin",
         "compared_with": sorted(k for k in systems if k != name),
         "date": datetime.date.today().isoformat(),
@@ -161,14 +196,16 @@ def write_choice(manifest_path: str | Path, choice: Mapping[str, Any]) -> None:
     Raises
     ------
     UsageError
-        When the chosen model is not the manifest's ``default_model``: change
-        ``default_model`` first, deliberately.
+        When a variant beat the default configuration (``vocalmidi``: the manifest's
+        ``default_model`` with the engine's default settings), or the chosen model is not
+        ``default_model``: change the defaults first, deliberately, and measure again.
     """
     path = Path(manifest_path)
     doc = json.loads(path.read_text())
-    if doc.get("default_model") != choice["model"]:
+    if choice["system"] != OURS or doc.get("default_model") != choice["model"]:
         raise UsageError(
-            f"the numbers favour {choice['system']} (model {choice['model']!r}) but "
-            f"{path} has default_model {doc.get('default_model')!r}: change it first")
+            f"the numbers favour {choice['system']} (model {choice['model']!r}, "
+            f"{choice['latency_mode']} mode) over the defaults ({path}: default_model "
+            f"{doc.get('default_model')!r}): change the defaults first, then measure again")
     doc["default_choice"] = dict(choice)
     path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -15,8 +15,8 @@ from rich.table import Table
 
 from vocalmidi.eval.runner import ALL, SystemResult
 
-__all__ = ["cost_table", "latency_table", "markdown_summary", "models_table", "print_table",
-           "results_table", "write_live_plots", "write_plots"]
+__all__ = ["cost_table", "latency_table", "markdown_summary", "print_table",
+           "results_table", "variants_table", "write_live_plots", "write_plots"]
 
 _ORDER = ("clean", "room", "noisy", ALL)
 
@@ -153,13 +153,13 @@ def latency_table(sweep: Sequence[Mapping[str, Any]],
     return t
 
 
-def models_table(models: Mapping[str, Mapping[str, Any]],
-                 title: str = "Live: emission latency per model") -> Table:
-    """One row per model of ``live["models"]`` (one block size each)."""
+def variants_table(models: Mapping[str, Mapping[str, Any]],
+                 title: str = "Live: emission latency per variant of ours") -> Table:
+    """One row per variant of ``live["variants"]`` (one block size each)."""
     t = Table(title=title)
-    for col in ("model", "block", "reported ms", "emission med ms", "emission p95 ms",
+    for col in ("variant", "block", "reported ms", "emission med ms", "emission p95 ms",
                 "notes found", "plugin workers CPU"):
-        t.add_column(col, justify="left" if col == "model" else "right")
+        t.add_column(col, justify="left" if col == "variant" else "right")
     for model, r in models.items():
         em = r["emission"]
         t.add_row(model, str(r["block_size"]), _cell(r["reported_latency_ms"]),
@@ -172,10 +172,11 @@ def cost_table(rows: Sequence[Mapping[str, Any]],
                title: str = "Offline transcription cost per model (engine)") -> Table:
     """One row per model: real-time factor, peak memory, memory the model adds."""
     t = Table(title=title)
-    for col in ("model", "RTF", "peak RSS MiB", "model adds MiB", "notes", "note"):
+    for col in ("model", "RTF", "load ms", "peak RSS MiB", "model adds MiB", "notes", "note"):
         t.add_column(col, justify="left" if col in ("model", "note") else "right")
     for r in rows:
-        t.add_row(r["model"], _cell(r.get("rtf"), "{:.4f}"), _cell(r.get("peak_rss_mb")),
+        t.add_row(r["model"], _cell(r.get("rtf"), "{:.4f}"), _cell(r.get("load_ms"), "{:.0f}"),
+                  _cell(r.get("peak_rss_mb")),
                   _cell(r.get("model_delta_mb")), _cell(r.get("notes"), "{}"),
                   r.get("error", ""))
     return t
@@ -312,18 +313,19 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
             e = peer["emission"]
             lines.append(f"| aubio (peer) | - | {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
                          f"| {e['matched']}/{e['n_truth']} | | | |")
-        models = live.get("models") or {}
-        offline = {r["model"]: r for r in live.get("offline", [])}
-        if models or offline:
-            lines += ["", "| model | live emission median / p95 ms (block) | reported ms "
-                      "| offline RTF | peak RSS MiB (model adds) |", "|---|---|---|---|---|"]
-            for m in dict.fromkeys([*models, *offline]):
-                r, o = models.get(m), offline.get(m, {})
-                live_cell = (f"{_ms(r['emission']['median_ms'])} / "
-                             f"{_ms(r['emission']['p95_ms'])} ({r['block_size']})" if r else "-")
-                rep = f"{r['reported_latency_ms']:.0f}" if r else "-"
-                cost = (f"{o['rtf']:.3f}" if "rtf" in o else "-",
-                        f"{o['peak_rss_mb']:.0f} ({o['model_delta_mb']:.0f})"
-                        if "rtf" in o else "-")
-                lines.append(f"| {m} | {live_cell} | {rep} | {cost[0]} | {cost[1]} |")
+        variants = live.get("variants") or {}
+        if variants:
+            lines += ["", "| variant | block | reported ms | emission median / p95 ms "
+                      "| notes found |", "|---|---|---|---|---|"]
+            for name, r in variants.items():
+                e = r["emission"]
+                lines.append(f"| {name} | {r['block_size']} | {r['reported_latency_ms']:.0f} "
+                             f"| {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
+                             f"| {e['matched']}/{e['n_truth']} |")
+        offline = [r for r in live.get("offline", []) if "rtf" in r]
+        if offline:
+            lines += ["", "| model | offline RTF | load ms | peak RSS MiB | the model adds MiB |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {r['model']} | {r['rtf']:.3f} | {r['load_ms']:.0f} "
+                      f"| {r['peak_rss_mb']:.0f} | {r['model_delta_mb']:.0f} |" for r in offline]
     return "\n".join(lines) + "\n"

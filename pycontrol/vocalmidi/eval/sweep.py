@@ -322,17 +322,24 @@ def engine_cost_sweep(
 
 
 def _offline_child(model_path: str, kind: str, audio: np.ndarray, sr: int) -> dict[str, Any]:
-    """In a fresh process: memory with the engine library loaded, then transcribe."""
-    from vocalmidi.engine import _lib, transcribe_array
+    """In a fresh process: memory with the engine library loaded, model load time, then an
+    offline transcription (as ``transcribe_array`` does it, load excluded)."""
+    from vocalmidi.engine import Engine, _lib, events_to_notes
 
     _lib()
     base = memory_mb()
     t = time.perf_counter()
-    notes = transcribe_array(audio, sr, model_path, kind=kind)
-    seconds = time.perf_counter() - t
+    with Engine(model_path, kind) as eng:
+        load = time.perf_counter() - t
+        eng.prepare(sr, 4096, realtime=False)
+        t = time.perf_counter()
+        events = [e for i in range(0, audio.size, 4096) for e in eng.process(audio[i:i + 4096])]
+        events += eng.flush()
+        seconds = time.perf_counter() - t
+        notes = events_to_notes(events, sr, eng.latency_samples)
     peak = memory_mb()["peak"]
-    return {"seconds": seconds, "notes": len(notes), "base_rss_mb": base["rss"],
-            "peak_rss_mb": peak}
+    return {"seconds": seconds, "load_seconds": load, "notes": len(notes),
+            "base_rss_mb": base["rss"], "peak_rss_mb": peak}
 
 
 def offline_cost(
@@ -341,7 +348,8 @@ def offline_cost(
     sr: int,
     progress: Progress = None,
 ) -> list[dict[str, Any]]:
-    """Offline real-time factor and memory of each cached model (fresh process each).
+    """Offline real-time factor, model load time and memory of each cached model (fresh
+    process each; the RTF leaves the load out).
 
     ``model_delta_mb`` is the peak resident memory minus the resident memory with the
     engine and ONNX Runtime loaded but no model: what one more instance would add at most.
@@ -364,11 +372,13 @@ def offline_cost(
         else:
             row.update(
                 rtf=round(r["seconds"] / (audio.size / sr), 4), notes=r["notes"],
+                load_ms=round(1000 * r["load_seconds"], 1),
                 peak_rss_mb=round(r["peak_rss_mb"], 1),
                 model_delta_mb=round(r["peak_rss_mb"] - r["base_rss_mb"], 1))
         out.append(row)
         if progress:
             progress(f"offline {model_id}: " + (row.get("error") or
-                     f"RTF {row['rtf']:.4f}, peak RSS {row['peak_rss_mb']:.0f} MiB "
+                     f"RTF {row['rtf']:.4f}, load {row['load_ms']:.0f} ms, "
+                     f"peak RSS {row['peak_rss_mb']:.0f} MiB "
                      f"(+{row['model_delta_mb']:.0f} MiB for the model)"))
     return out

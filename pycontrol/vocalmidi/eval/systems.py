@@ -15,8 +15,9 @@ audio). Peers run in the setting their own documentation gives as the default:
   where confidence >= 0.21 (torchcrepe's README threshold), with
   :func:`vocalmidi.eval.segment.segment_f0`;
 - ``vocalmidi``: our engine through :mod:`vocalmidi.engine` (needs the native build);
-  ``vocalmidi@MODEL`` runs it with another model of the manifest (e.g.
-  ``vocalmidi@crepe-tiny``), so model choices compare in one run.
+  variants ``vocalmidi@MODEL+key=value...`` run it with another model of the manifest
+  and/or other engine settings (``vocalmidi@crepe-tiny``,
+  ``vocalmidi+latency_mode=accurate``), so choices compare in one run.
 
 Each system's ``meta`` holds the settings it ran with (and, for ours, the model id), so
 results say which setting produced them.
@@ -45,6 +46,8 @@ __all__ = [
     "System",
     "available_systems",
     "get_system",
+    "parse_value",
+    "parse_variant",
 ]
 
 
@@ -298,8 +301,6 @@ class VocalMidiSystem:
             self._model_path = str(Path(sf0.__file__).parent / "model.onnx")
             self._kind = model_id = "swiftf0"
         self._params = {**settings, **params}
-        if model is not None and preset is None and os.sep not in model:
-            self.name = f"vocalmidi@{model}"
         from vocalmidi.eval.choice import engine_settings
 
         self.meta = {"model": model_id, "settings": engine_settings(**self._params)}
@@ -329,13 +330,50 @@ def get_system(name: str, **params: Any) -> System:
     BackendUnavailableError, NotBuiltError
         When the system's package, model or native build is missing.
     """
-    base, at, model = name.partition("@")
-    if at and base == "vocalmidi" and model:
-        return VocalMidiSystem(model=model, **params)
+    variant = parse_variant(name)
+    if variant is not None:
+        model, settings = variant
+        system = VocalMidiSystem(model=model, **{**settings, **params})
+        system.name = name
+        return system
     if name not in SYSTEMS:
         raise UsageError(f"unknown system {name!r}: use one of {', '.join(SYSTEMS)} "
-                         "(or vocalmidi@MODEL)")
+                         "(or vocalmidi@MODEL+key=value)")
     return SYSTEMS[name](**params)
+
+
+def parse_variant(name: str) -> tuple[str | None, dict[str, Any]] | None:
+    """``vocalmidi[@MODEL][+key=value...]`` -> (model or None, engine settings); None for
+    any other name (plain ``vocalmidi`` included).
+
+    Raises
+    ------
+    UsageError
+        For a malformed variant.
+    """
+    head, *mods = name.split("+")
+    base, at, model = head.partition("@")
+    if base != "vocalmidi" or not (at or mods):
+        return None
+    if at and not model:
+        raise UsageError(f"system {name!r}: name a model after '@'")
+    settings: dict[str, Any] = {}
+    for mod in mods:
+        key, eq, raw = mod.partition("=")
+        if not (key and eq and raw):
+            raise UsageError(f"system {name!r}: write settings as +key=value")
+        settings[key] = parse_value(raw)
+    return model or None, settings
+
+
+def parse_value(raw: str) -> Any:
+    """A setting's text as int, else float, else the text itself."""
+    for conv in (int, float):
+        try:
+            return conv(raw)
+        except ValueError:
+            pass
+    return raw
 
 
 def available_systems() -> dict[str, str]:
