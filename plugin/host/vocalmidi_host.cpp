@@ -194,6 +194,29 @@ int vmh_plugin_format (VmhHost* host, char* out, int capacity)
     });
 }
 
+int vmh_program_count (VmhHost* host)
+{
+    return control (host, [&] (HostedPlugin& p)
+    {
+        return p.isLoaded() ? p.plugin()->getNumPrograms()
+                            : p.fail (VMH_ERR_STATE, "no plugin is loaded");
+    });
+}
+
+int vmh_program_name (VmhHost* host, int index, char* out, int capacity)
+{
+    return control (host, [&] (HostedPlugin& p)
+    {
+        if (! p.isLoaded())
+            return p.fail (VMH_ERR_STATE, "no plugin is loaded");
+
+        if (! juce::isPositiveAndBelow (index, p.plugin()->getNumPrograms()))
+            return p.fail (VMH_ERR_ARGUMENT, "no program " + juce::String (index));
+
+        return copyString (p.plugin()->getProgramName (index), out, capacity);
+    });
+}
+
 int vmh_accepts_midi (VmhHost* host)
 {
     return control (host, [&] (HostedPlugin& p)

@@ -78,6 +78,9 @@ VMH_API int vmh_plugin_name(VmhHost* host, char* out, int capacity);
 VMH_API int vmh_plugin_format(VmhHost* host, char* out, int capacity);
 VMH_API int vmh_accepts_midi(VmhHost* host);
 VMH_API int vmh_produces_midi(VmhHost* host);
+/* Programs (presets) the plugin offers, by index in [0, vmh_program_count). */
+VMH_API int vmh_program_count(VmhHost* host);
+VMH_API int vmh_program_name(VmhHost* host, int index, char* out, int capacity);
 
 /* Parameters, by index in [0, vmh_parameter_count). Values are normalised to 0..1. */
 VMH_API int vmh_parameter_count(VmhHost* host);

@@ -316,7 +316,8 @@ class Engine:
 
     @property
     def latency_samples(self) -> int:
-        """Algorithmic latency (model lookahead + note confirmation) at the prepared rate."""
+        """Reported latency at the prepared rate: note events leave this many samples after
+        the voice sounded them (model lookahead + note decision budget, docs/engine.md)."""
         return int(self._lib.vm_engine_latency_samples(self._handle))
 
     @property

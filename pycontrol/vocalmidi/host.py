@@ -377,6 +377,19 @@ class PluginHost:
         return self._string("vmh_plugin_format")
 
     @property
+    def programs(self) -> list[str]:
+        """Names of the programs (presets) the plugin offers, as a host lists them."""
+        lib, h = self._lib, self._handle()
+        try:
+            count_fn, name_fn = lib.vmh_program_count, lib.vmh_program_name
+        except AttributeError:
+            raise PluginHostError("this host library predates program names; rebuild it") from None
+        count_fn.restype, count_fn.argtypes = ctypes.c_int, [ctypes.c_void_p]
+        name_fn.restype = ctypes.c_int
+        name_fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        return [self._string("vmh_program_name", i) for i in range(self._check(count_fn(h)))]
+
+    @property
     def accepts_midi(self) -> bool:
         return bool(self._check(self._lib.vmh_accepts_midi(self._handle())))
 

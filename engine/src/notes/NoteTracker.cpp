@@ -255,9 +255,12 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
     const float sm = median(recent + (recentCount - smooth), smooth);
     const float steady = median(recent, recentCount);
     lastSmoothed = steady;
-    // The note's centre follows the sung pitch slowly (~400 ms): the middle of a vibrato,
-    // not the vibrato peak the onset happened to be decided on.
-    if (changeRun == 0) noteCenter += static_cast<float>(1.0 - std::exp(-1.0 / (0.4 * fps))) * (steady - noteCenter);
+    // The note's centre is the mean sung pitch so far, later a ~400 ms moving average: the
+    // middle of a vibrato, not the vibrato peak the onset happened to be decided on.
+    if (changeRun == 0) {
+        const float slow = static_cast<float>(1.0 - std::exp(-1.0 / (0.4 * fps)));
+        noteCenter += std::max(slow, 1.0f / static_cast<float>(framesHeld + 1)) * (midi - noteCenter);
+    }
 
     // Pitch change (legato): the smoothed pitch must leave the pitch sung at the onset (not
     // the snapped note: a sung pitch between two scale notes must not flip between them) by

@@ -1,7 +1,8 @@
 // Turns per-frame pitch/confidence/loudness into note-on/off and pitch-bend events.
 //
 // - onset: confidence and level above the "on" thresholds (set by sensitivity) on a
-//   stable pitch for minNoteMs worth of frames (so notes shorter than that never start);
+//   stable pitch for minNoteMs worth of frames (so notes shorter than that never start),
+//   and not still gliding (a scoop starts the note on its target);
 // - timing: every event says when it *sounded* (`at`, a model-rate sample), which is
 //   earlier than the frame that decided it: a note's onset is the attack the
 //   OnsetDetector found shortly before the pitch settled (else a fixed backtrack), an
@@ -9,8 +10,9 @@
 //   after `at` (see budgetFrames), so host-compensated MIDI lines up with the voice;
 // - offset: below the lower "off" thresholds for offFrames frames (hysteresis: a one-frame
 //   drop-out does not end a note);
-// - a held note changes only when the median-smoothed pitch leaves the note by more than
-//   0.75 semitone for the confirmation time, so vibrato (±50 cents) and scoops stay one note;
+// - a held note changes only when the (per mode, lightly median-smoothed) pitch leaves the
+//   note's centre - its mean sung pitch, later a ~400 ms moving average - by more than 0.75
+//   semitone for the confirmation time, so vibrato (±50 cents) and scoops stay one note;
 // - re-attack on the same pitch after a loudness dip and rise, or a bridged drop-out;
 // - velocity from the onset loudness (curve) or fixed; bend relative to the emitted note.
 // Thread: the ML thread only (or the offline caller). No allocation after configure().

@@ -23,7 +23,8 @@ void DryDelay::clear() {
 
 void DryDelay::process(float* const* channels, int numChannels, int numSamples) {
     const int d = std::min(target.load(std::memory_order_relaxed), capacity - 1);
-    if (d == 0 || lines.empty())
+    // Recorded also without delay: when the delay grows, the audio it replays is the input.
+    if (lines.empty())
         return;
     const int n = std::min(numChannels, int(lines.size()));
     int pos = writePos;

@@ -93,13 +93,18 @@ void ModelLoader::loadWanted(int index, bool realtime) {
     };
     const std::string keeping = activeId.empty() ? " (no notes until then)" : " (still using " + activeId + ")";
 
-    if (index == activeIndex) {
-        setStatus(ModelState::Ready, {});
+    // Before the "already active" check: a host going back from an offline bounce to live
+    // playback leaves basic-pitch loaded, and the engine then refuses it (no notes).
+    if (kind == ModelKind::BasicPitch && realtime) {
+        const bool refusedLive = index == activeIndex;
+        setStatus(ModelState::Failed, "basic-pitch needs 2 s of lookahead: use it for offline "
+                                      "renders (bounce/export); for live use choose swiftf0, "
+                                      "crepe-tiny or pesto" +
+                                          (refusedLive ? std::string(" (no notes live)") : keeping));
         return;
     }
-    if (kind == ModelKind::BasicPitch && realtime) {
-        setStatus(ModelState::Failed, "basic-pitch needs 2 s of lookahead: use it for offline "
-                                      "renders (bounce/export); for live use choose swiftf0" + keeping);
+    if (index == activeIndex) {
+        setStatus(ModelState::Ready, {});
         return;
     }
     setStatus(ModelState::Loading, "checking " + id + " in the model cache");

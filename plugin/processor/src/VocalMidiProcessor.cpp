@@ -105,7 +105,11 @@ void VocalMidiProcessor::reset() {
 }
 
 void VocalMidiProcessor::updateLatency() {
-    const int latency = std::max(0, engine.latencySamples());
+    // basic-pitch left loaded by an offline render gives no notes live: the dry audio need
+    // not wait 3.9 s for them.
+    const bool noNotesLive = !preparedOffline.load(std::memory_order_relaxed) &&
+                             loader.status().active == modelKindId(ModelKind::BasicPitch);
+    const int latency = noNotesLive ? 0 : std::max(0, engine.latencySamples());
     dryDelay.setDelay(latency);
     const int reported = latency + (testFault == TestFault::WrongLatency ? kTestFaultLatencyError : 0);
     if (reported != getLatencySamples())
@@ -204,8 +208,13 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
         updateWanted.store(true, std::memory_order_release);
 
     loader.request(reader.modelIndex(), !offline);
-    if (offline && !loader.isSettled())
-        loader.waitUntilSettled(kOfflineLoadTimeoutMs);  // offline may wait; realtime never
+    if (offline && !loader.isSettled()) {
+        // Offline may wait; realtime never. The dry path takes the new model's latency at
+        // this block, as the notes do, also in a host that runs no message loop.
+        loader.waitUntilSettled(kOfflineLoadTimeoutMs);
+        dryDelay.setDelay(std::max(0, engine.latencySamples()));
+        updateWanted.store(true, std::memory_order_release);  // tell the host the latency
+    }
 
     const Params p = reader.read();
     if (!paramsSent || p != lastParams) {

@@ -104,6 +104,13 @@ def _run_worker(host: str, names: list[str], timeout_s: float,
     err.close()
     done = {r.scenario for r in results}
     rest = [n for n in names if n not in done]
+    if rc < 0 and not rest and len(names) == 1 and results:
+        # An isolated scenario whose process died after it reported: the damage is its own.
+        last = results[-1]
+        last.status = CRASH
+        last.detail = (f"the worker died (signal {-rc}) after the checks"
+                       + (": " + " | ".join(stderr_tail) if stderr_tail else ""))
+        on_result(last)
     if rest:
         first = current or rest[0]
         status = CRASH if rc < 0 or current else ERROR
@@ -135,13 +142,17 @@ def run(quick: bool, names: list[str] | None = None, hosts: tuple[str, ...] | No
         results.append(r)
         on_result(r)
     for host, scs in todo.items():
-        rest = [s.name for s in scs]
-        while rest:
-            got = _run_worker(host, rest, timeout_s, on_result)
-            results += got
-            done = {r.scenario for r in got}
-            if not got:  # the worker produced nothing at all: do not loop
-                break
-            rest = [n for n in rest if n not in done]
+        # A scenario that may corrupt its process runs alone, so the damage it does cannot
+        # surface (and be blamed) in the scenarios after it.
+        batches = [[sc.name] for sc in scs if sc.isolate]
+        batches.append([sc.name for sc in scs if not sc.isolate])
+        for rest in batches:
+            while rest:
+                got = _run_worker(host, rest, timeout_s, on_result)
+                results += got
+                done = {r.scenario for r in got}
+                if not got:  # the worker produced nothing at all: do not loop
+                    break
+                rest = [n for n in rest if n not in done]
     order = {(sc.name, host): i for i, (sc, host) in enumerate(pairs)}
     return sorted(results, key=lambda r: order.get((r.scenario, r.host), 1 << 30))

@@ -31,6 +31,7 @@ class Scenario:
     cases: dict[str, Case]
     na: dict[str, str] = field(default_factory=dict)
     quick: frozenset[str] = frozenset()  # hosts that run it in --quick
+    isolate: bool = False  # in a worker process of its own (it may corrupt the process)
 
     def reason_na(self, host: str) -> str:
         return self.na.get(host, _NA_DEFAULT.get(host, "not expressible on this host"))
@@ -75,7 +76,7 @@ def _scenarios() -> list[Scenario]:
         # wrapper copies into scratch buffers of that size, so this corrupts the heap there.
         Scenario("block-oversized", "prepared for 64, handed blocks up to 4096: identical output",
                  {"juce": lambda r, c: jc.oversized_blocks(r)},
-                 {"pedalboard": "pedalboard never passes more than it prepared"}),
+                 {"pedalboard": "pedalboard never passes more than it prepared"}, isolate=True),
         Scenario("prepare-release-cycle", "prepare/render/release x3 on one instance",
                  {"juce": lambda r, c: jc.prepare_cycle(r)},
                  {"pedalboard": "pedalboard prepares inside every call; no release to drive"},
@@ -138,6 +139,11 @@ def _scenarios() -> list[Scenario]:
                  {"juce": "covered by realtime-vs-offline (VST3); this one is the LV2 in jalv",
                   "pedalboard": "pedalboard loads VST3 here; this one is the LV2 in jalv"},
                  frozenset({"jalv"})),
+        Scenario("lv2-live-jalv-settings", "the LV2 in jalv with settings loaded as a state: "
+                                           "MIDI channel 10, velocity 90",
+                 {"jalv": lambda r, c: r.live_settings()},
+                 {"juce": "state-restore covers settings on the VST3",
+                  "pedalboard": "state-restore covers settings on the VST3"}),
     ]
     return s
 

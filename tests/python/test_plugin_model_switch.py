@@ -1,0 +1,153 @@
+"""Switching the plugin's model while it runs: latency, dry path and the offline-only model.
+
+A host must learn the new latency when the Model parameter changes, and the dry audio must
+then be delayed by exactly that much (else delay compensation misaligns the track). The
+models are the manifest's, pulled into the shared test cache (``conftest.model_cache``):
+pesto is converted from its recipe with torch on the first pull (about 8 s), later pulls
+only re-check its SHA-256.
+
+basic-pitch runs only when the host renders offline. A host that bounces with it and then
+goes back to live playback must get an instance that stays usable: no notes, the dry audio
+undelayed, and notes again on the next bounce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pedalboard
+import pytest
+
+from vocalmidi import native
+from vocalmidi.host import PluginHost
+
+SR = 48000
+BLOCK = 480
+A3 = 57
+
+
+def sung(seconds: float, f0: float = 220.0) -> np.ndarray:
+    """A voice-like tone: harmonics, 5.5 Hz vibrato, 40 ms fades; mono float32."""
+    t = np.arange(int(seconds * SR)) / SR
+    freq = f0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
+    phase = 2 * np.pi * np.cumsum(freq) / SR
+    x = sum((0.5 / k) * np.sin(k * phase) for k in range(1, 8))
+    env = np.minimum(1.0, t / 0.04) * np.minimum(1.0, (t[-1] - t) / 0.04)
+    return (0.3 * x * env).astype(np.float32)
+
+
+NOISE = (0.1 * np.random.default_rng(7).standard_normal(SR)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def models(model_cache: Path) -> Path:
+    """The test cache with swiftf0, pesto and basic-pitch pulled and verified."""
+    from vocalmidi.models import pull
+
+    pull(["swiftf0", "pesto", "basic-pitch"], cache=model_cache)
+    return model_cache
+
+
+@pytest.fixture
+def host(models: Path) -> Iterator[PluginHost]:
+    with PluginHost(native.vst3_path()) as h:
+        h.prepare(SR, 4096, channels=1)
+        yield h
+
+
+def fresh_latency(model: str) -> int:
+    """The latency an instance started with ``model`` reports (the model's own value)."""
+    with PluginHost(native.vst3_path()) as h:
+        h.set_parameter("Model", model)
+        h.prepare(SR, 4096, channels=1)
+        h.process(NOISE[:BLOCK], BLOCK, realtime=False)
+        return h.latency_samples
+
+
+def assert_dry_delayed_by(host: PluginHost, latency: int, realtime: bool) -> None:
+    """One second of noise through the plugin comes out ``latency`` samples later."""
+    out, _ = host.process(NOISE, BLOCK, realtime=realtime)
+    assert latency < SR // 2
+    # The delay line holds earlier input for the first `latency` samples: compare after it.
+    np.testing.assert_array_equal(out[latency:], NOISE[: NOISE.size - latency])
+
+
+def run_live_until(host: PluginHost, done: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Process silence live, with the host's message loop running, until ``done()``."""
+    for _ in range(int(seconds * SR / 4800)):
+        host.process(np.zeros(4800, np.float32), BLOCK, realtime=True)
+        host.pump_messages(10)
+        if done():
+            return
+    raise AssertionError(f"not reached in {seconds} s of live processing")
+
+
+def test_offline_model_switch_reports_the_new_latency_and_delays_the_dry_path(
+    host: PluginHost,
+) -> None:
+    swift, pesto = fresh_latency("swiftf0"), fresh_latency("pesto")
+    assert pesto > swift > 0  # pesto looks further ahead: the switch must be visible
+    host.process(NOISE[:BLOCK], BLOCK, realtime=False)
+    assert host.latency_samples == swift
+    for model, latency in (("pesto", pesto), ("swiftf0", swift)):
+        host.set_parameter("Model", model)
+        # The render waits for the model in its first block; the dry path follows there,
+        # with no message loop running (as in a command-line bounce).
+        assert_dry_delayed_by(host, latency, realtime=False)
+        host.pump_messages(100)  # the host hears of the latency on its message thread
+        assert host.latency_samples == latency, model
+
+
+def test_live_model_switch_reports_the_new_latency_and_delays_the_dry_path(
+    host: PluginHost,
+) -> None:
+    swift, pesto = fresh_latency("swiftf0"), fresh_latency("pesto")
+    run_live_until(host, lambda: host.latency_samples == swift)
+    for model, latency in (("pesto", pesto), ("swiftf0", swift)):
+        host.set_parameter("Model", model)  # loads on the plugin's thread, audio keeps going
+        run_live_until(host, lambda lat=latency: host.latency_samples == lat)
+        assert_dry_delayed_by(host, latency, realtime=True)
+
+
+def test_pedalboard_compensates_the_latency_of_the_chosen_model(models: Path) -> None:
+    plugin = pedalboard.load_plugin(str(native.vst3_path()))
+    audio = np.stack([NOISE, NOISE])
+    for model in ("pesto", "swiftf0", "pesto"):
+        plugin.model = model
+        plugin(audio[:, :4096], SR)  # the model loads before an offline render starts
+        assert plugin.reported_latency_samples == fresh_latency(model), model
+        # pedalboard shifts the output back by the reported latency: only a dry path
+        # delayed by exactly that much comes out as the input.
+        np.testing.assert_allclose(plugin(audio, SR), audio, atol=1e-6)
+
+
+def test_basic_pitch_bounce_then_live_then_bounce(host: PluginHost) -> None:
+    take = np.concatenate([np.zeros(SR // 4, np.float32), sung(1.0),
+                           np.zeros(5 * SR, np.float32)])  # its 3.9 s latency flushes the note
+    host.set_parameter("Model", "basic-pitch")
+
+    _, midi = host.process(take, BLOCK, realtime=False)
+    bounce_latency = host.latency_samples
+    assert bounce_latency > 3 * SR  # the offline-only model runs: a 2 s window and more
+    assert [m.note for m in midi if m.is_note_on] == [A3]
+
+    # Back to live playback: the engine refuses basic-pitch live. The instance stays usable:
+    # no notes, and the dry audio is not held back for notes that will not come.
+    run_live_until(host, lambda: host.latency_samples == 0)
+    out, midi = host.process(take, BLOCK, realtime=True)
+    assert not [m for m in midi if m.is_note_on]
+    np.testing.assert_array_equal(out, take)
+
+    # The next bounce runs basic-pitch again.
+    _, midi = host.process(take, BLOCK, realtime=False)
+    assert host.latency_samples == bounce_latency
+    assert [m.note for m in midi if m.is_note_on] == [A3]
+
+
+@pytest.mark.parametrize("bundle", ["vst3", "lv2"])
+def test_program_names_are_not_empty(models: Path, bundle: str) -> None:
+    path = native.vst3_path() if bundle == "vst3" else native.plugin_paths().lv2
+    with PluginHost(path) as h:
+        assert h.programs and all(name.strip() for name in h.programs), h.programs
