@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,3 +47,13 @@ def model_cache(path: Path | None) -> Iterator[None]:
             os.environ.pop("VOCALMIDI_CACHE", None)
         else:
             os.environ["VOCALMIDI_CACHE"] = old
+
+
+@contextmanager
+def broken_model_cache(kind: str, genuine: bytes | None) -> Iterator[None]:
+    """A temporary cache made by :func:`write_broken_cache`, in use while the block runs."""
+    with tempfile.TemporaryDirectory(prefix="vocalmidi-dawtest-") as tmp:
+        root = Path(tmp)
+        write_broken_cache(root, kind, genuine)
+        with model_cache(root):
+            yield

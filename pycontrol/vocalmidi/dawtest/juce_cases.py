@@ -6,15 +6,13 @@ for any block size offline); real-time renders within a stated tolerance.
 
 from __future__ import annotations
 
-import tempfile
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
 from vocalmidi.dawtest import oracles as o
 from vocalmidi.dawtest import signals
-from vocalmidi.dawtest.caches import model_cache, write_broken_cache
+from vocalmidi.dawtest.caches import broken_model_cache
 from vocalmidi.dawtest.juce_host import REF_BLOCK, JuceRig, Render, closing, phrase, render
 from vocalmidi.dawtest.results import Outcome
 from vocalmidi.dawtest.threads import run_at_once
@@ -401,13 +399,9 @@ def broken_model(rig: JuceRig, kind: str, swiftf0: bytes | None) -> Outcome:
     """A cache without the model, or with its bytes corrupted: audio passes, no notes, no crash."""
     out = Outcome()
     audio = phrase(48000)
-    with tempfile.TemporaryDirectory(prefix="vocalmidi-dawtest-") as tmp:
-        root = Path(tmp)
-        write_broken_cache(root, kind, swiftf0)
-        with model_cache(root):
-            with closing(rig.fresh()) as host:
-                got = render(host, audio, REF_BLOCK)
-                live = render(host, audio, REF_BLOCK, realtime=True)
+    with broken_model_cache(kind, swiftf0), closing(rig.fresh()) as host:
+        got = render(host, audio, REF_BLOCK)
+        live = render(host, audio, REF_BLOCK, realtime=True)
     for name, r in (("offline", got), ("live", live)):
         out.add(o.no_midi(r.events, f"{name}: no notes without a usable model"))
         out.add(o.finite(r.audio))

@@ -11,7 +11,6 @@ rate one render late, so every scenario first renders a short warm-up at its rat
 
 from __future__ import annotations
 
-import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 
 from vocalmidi.dawtest import oracles as o
 from vocalmidi.dawtest import signals
-from vocalmidi.dawtest.caches import model_cache, write_broken_cache
+from vocalmidi.dawtest.caches import broken_model_cache
 from vocalmidi.dawtest.juce_host import phrase
 from vocalmidi.dawtest.results import Outcome
 from vocalmidi.dawtest.threads import run_at_once
@@ -159,12 +158,9 @@ def hostile_input(rig: PedalboardRig, kind: str) -> Outcome:
 def broken_model(rig: PedalboardRig, kind: str, swiftf0: bytes | None) -> Outcome:
     out = Outcome()
     audio = phrase(48000)
-    with tempfile.TemporaryDirectory(prefix="vocalmidi-dawtest-") as tmp:
-        root = Path(tmp)
-        write_broken_cache(root, kind, swiftf0)
-        with model_cache(root):
-            plugin = rig.load()
-            got = plugin(stereo(audio), 48000, buffer_size=512)
+    with broken_model_cache(kind, swiftf0):
+        plugin = rig.load()
+        got = plugin(stereo(audio), 48000, buffer_size=512)
     _aligned(out, audio, got, 48000)
     out.info["reported_latency"] = plugin.reported_latency_samples
     return out
