@@ -618,6 +618,11 @@ int HostedPlugin::loadState (const void* data, int64_t size)
 
 int HostedPlugin::probeEditor (int& width, int& height)
 {
+    return showEditor (-1, width, height);
+}
+
+int HostedPlugin::showEditor (int milliseconds, int& width, int& height)
+{
     if (auto rc = requireLoaded(); rc != VMH_OK)
         return rc;
 
@@ -629,7 +634,14 @@ int HostedPlugin::probeEditor (int& width, int& height)
     if (editor == nullptr)
         return fail (VMH_ERR_PLUGIN, instance->getName() + " did not create its editor");
 
-    HostContext::get().pumpMessages (50);
+    if (milliseconds >= 0)
+    {
+        editor->setTopLeftPosition (0, 0);
+        editor->addToDesktop (0);
+        editor->setVisible (true);
+    }
+
+    HostContext::get().pumpMessages (juce::jmax (50, milliseconds));
     width = editor->getWidth();
     height = editor->getHeight();
     editor.reset();

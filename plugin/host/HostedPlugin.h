@@ -73,6 +73,9 @@ public:
     int loadState (const void* data, int64_t size);
 
     int probeEditor (int& width, int& height);
+    // Shows the editor on the desktop at (0, 0) for `milliseconds`, dispatching messages
+    // meanwhile (so it paints), then closes it.
+    int showEditor (int milliseconds, int& width, int& height);
 
     const std::string& lastError() const noexcept { return error; }
     int fail (int code, const juce::String& message);

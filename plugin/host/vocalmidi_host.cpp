@@ -587,6 +587,23 @@ int vmh_pump_messages (int milliseconds)
     }
 }
 
+int vmh_editor_show (VmhHost* host, int milliseconds, int* width, int* height)
+{
+    return control (host, [&] (HostedPlugin& p)
+    {
+        int w = 0, h = 0;
+        const auto rc = p.showEditor (juce::jmax (0, milliseconds), w, h);
+
+        if (width != nullptr)
+            *width = w;
+
+        if (height != nullptr)
+            *height = h;
+
+        return rc;
+    });
+}
+
 int vmh_editor_probe (VmhHost* host, int* width, int* height)
 {
     return control (host, [&] (HostedPlugin& p)

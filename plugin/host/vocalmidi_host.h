@@ -78,7 +78,8 @@ VMH_API int vmh_plugin_name(VmhHost* host, char* out, int capacity);
 VMH_API int vmh_plugin_format(VmhHost* host, char* out, int capacity);
 VMH_API int vmh_accepts_midi(VmhHost* host);
 VMH_API int vmh_produces_midi(VmhHost* host);
-/* Programs (presets) the plugin offers, by index in [0, vmh_program_count). */
+/* Programs (presets) the plugin offers, by index in [0, vmh_program_count): a VST3's from
+ * its units' program lists (IUnitInfo), as DAWs read them. */
 VMH_API int vmh_program_count(VmhHost* host);
 VMH_API int vmh_program_name(VmhHost* host, int index, char* out, int capacity);
 
@@ -162,6 +163,10 @@ VMH_API int vmh_pump_messages(int milliseconds);
  * display, e.g. Xvfb). Writes the editor's width and height. VMH_ERR_PLUGIN when the plugin
  * has no editor. */
 VMH_API int vmh_editor_probe(VmhHost* host, int* width, int* height);
+
+/* Show the plugin's editor on the display at (0, 0) for `milliseconds` (it paints; messages
+ * are dispatched meanwhile), then close it. Writes its width and height. */
+VMH_API int vmh_editor_show(VmhHost* host, int milliseconds, int* width, int* height);
 
 #ifdef __cplusplus
 }

@@ -588,6 +588,23 @@ class PluginHost:
         self._check(self._lib.vmh_editor_probe(self._handle(), ctypes.byref(w), ctypes.byref(h)))
         return int(w.value), int(h.value)
 
+    def show_editor(self, milliseconds: int) -> tuple[int, int]:
+        """Show the plugin's editor at the display's top left for a while, then close it.
+
+        Messages are dispatched meanwhile, so the editor paints and updates; another Python
+        thread may look at the screen then (the call releases the GIL). Needs an X display.
+        Returns the editor's (width, height).
+        """
+        fn = getattr(self._lib, "vmh_editor_show", None)
+        if fn is None:
+            raise PluginHostError("this host library cannot show editors; rebuild it")
+        fn.restype = ctypes.c_int
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
+                       ctypes.POINTER(ctypes.c_int)]
+        w, h = ctypes.c_int(), ctypes.c_int()
+        self._check(fn(self._handle(), int(milliseconds), ctypes.byref(w), ctypes.byref(h)))
+        return int(w.value), int(h.value)
+
     # -- processing -----------------------------------------------------------------------
 
     def _block_sizes(self, block_size: BlockSizes, n: int) -> np.ndarray:

@@ -121,11 +121,16 @@ class VirtualDisplay:
         self.display = f":{int(number)}"
         return self
 
-    def screenshot(self) -> np.ndarray:
-        """The whole screen now, RGB uint8 of shape (height, width, 3)."""
+    @property
+    def screen_file(self) -> Path:
+        """The frame-buffer file (XWD): another process can read the screen with read_xwd."""
         if self._dir is None:
             raise RuntimeError("the display is not started")
-        return read_xwd(Path(self._dir) / "Xvfb_screen0")
+        return Path(self._dir) / "Xvfb_screen0"
+
+    def screenshot(self) -> np.ndarray:
+        """The whole screen now, RGB uint8 of shape (height, width, 3)."""
+        return read_xwd(self.screen_file)
 
     def stop(self) -> None:
         """Stop Xvfb and remove its frame-buffer file."""

@@ -76,14 +76,20 @@ def test_only_models_every_user_can_pull_may_be_the_default() -> None:
     from vocalmidi.eval.choice import ineligible
 
     manifest = json.loads(MANIFEST.read_text())
-    systems = {n: {"meta": {"model": m}} for n, m in (
-        ("vocalmidi", "swiftf0"), ("vocalmidi+latency_mode=accurate", "swiftf0"),
-        ("vocalmidi@crepe-tiny", "crepe-tiny"), ("vocalmidi@basic-pitch", "basic-pitch"),
-        ("swift-f0", None))}
+    systems = {n: {"meta": {"model": m, "settings": {"latency_mode": mode}}}
+               for n, m, mode in (
+                   ("vocalmidi", "swiftf0", "fast"),
+                   ("vocalmidi+min_note_ms=80", "swiftf0", "fast"),
+                   ("vocalmidi+latency_mode=accurate", "swiftf0", "accurate"),
+                   ("vocalmidi@crepe-tiny", "crepe-tiny", "fast"),
+                   ("vocalmidi@basic-pitch", "basic-pitch", "fast"), ("swift-f0", None, None))}
     out = ineligible(systems, manifest)
-    # crepe-tiny is converted with torch at pull time; basic-pitch is not a live f0 model.
-    assert set(out) == {"vocalmidi@crepe-tiny", "vocalmidi@basic-pitch"}
+    # crepe-tiny is converted with torch at pull time; basic-pitch is not a live f0 model;
+    # the latency mode is the user's trade-off, not ranked against the default's.
+    assert set(out) == {"vocalmidi@crepe-tiny", "vocalmidi@basic-pitch",
+                        "vocalmidi+latency_mode=accurate"}
     assert "torch" in out["vocalmidi@crepe-tiny"]
+    assert "accurate latency mode" in out["vocalmidi+latency_mode=accurate"]
 
 
 @pytest.mark.slow

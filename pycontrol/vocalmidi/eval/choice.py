@@ -6,9 +6,11 @@ through the plugin. :func:`choose_default` takes, among our variants that may be
 default, those whose note F1 (onset 50 ms, pitch) pooled over all conditions is within
 :data:`F1_MARGIN` of the best, and of those the one whose note-ons leave the plugin soonest
 (median emission latency); without live numbers, the best F1 (ties: F1 at 100 ms, then
-fewer false notes). A variant may be the default when every user can pull its model: its
+fewer false notes). A variant may be the default when every user can pull its model (its
 files come from a pinned wheel or URL, not from a conversion recipe that needs the
-development tools (torch) at pull time (:func:`ineligible`). Then
+development tools (torch) at pull time) and it runs in the default latency mode: Fast and
+Accurate trade latency for steadier notes, a choice the user makes, so they are measured
+side by side but not ranked against each other (:func:`ineligible`). Then
 :func:`default_choice` writes down that choice with its numbers: the object stored as
 ``default_choice`` in ``models/manifest.json`` (schema: ``models/manifest.schema.json``).
 """
@@ -38,8 +40,14 @@ def _is_ours(name: str) -> bool:
 
 
 def ineligible(systems: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Our variants whose model cannot be the default, with the reason."""
+    """Our variants that cannot be the default, with the reason."""
     models = {m["id"]: m for m in manifest.get("models", [])}
+
+    def mode(name: str) -> str | None:
+        meta = systems.get(name, {}).get("meta") or {}
+        return (meta.get("settings") or {}).get("latency_mode")
+
+    default_mode = mode(OURS)
     out: dict[str, str] = {}
     for name, doc in systems.items():
         if not _is_ours(name):
@@ -55,6 +63,9 @@ def ineligible(systems: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict[
                          "source that needs the development tools (torch)")
         elif entry.get("task") != "f0":
             out[name] = f"{model} is not a live f0 model"
+        elif default_mode is not None and mode(name) not in (None, default_mode):
+            out[name] = (f"{mode(name)} latency mode: a trade-off the user picks; the default "
+                         f"is {default_mode}")
     return out
 
 
@@ -181,9 +192,9 @@ def default_choice(results: Mapping[str, Any], command: str,
         "emission_latency_ms": emission,
         "eval_set": {"clips": set_doc.get("clips"), "quick": set_doc.get("quick")},
         "candidates": candidates,
-        "rule": f"among variants whose model every user can pull (wheel or URL source), "
-                f"the best note F1@50ms over all conditions; within {F1_MARGIN:.2f} of it, the "
-                "lowest median emission latency through the plugin",
+        "rule": "among variants in the default latency mode whose model every user can pull "
+                "(wheel or URL source), the best note F1@50ms over all conditions; within "
+                f"{F1_MARGIN:.2f} of it, the lowest median emission latency through the plugin",
         "compared_with": sorted(k for k in systems if k != name),
         "date": datetime.date.today().isoformat(),
         "command": command,
