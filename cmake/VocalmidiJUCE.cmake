@@ -34,20 +34,34 @@ elseif(NOT JUCE_FOUND)
   FetchContent_MakeAvailable(JUCE)
 endif()
 
-# JUCE 7.0.5's VST3 wrapper copies a channel mapping (it holds a std::vector) for every input
-# bus of every block: one malloc and one free on the audio thread per block, in every host
-# (found by `vocalmidi dawtest`'s heap-call counter). Bind it by reference instead. Only the
-# copies this build fetched are patched; a system-wide JUCE is left alone.
-function(vocalmidi_patch_juce modules_dir)
-  set(_f "${modules_dir}/juce_audio_processors/format_types/juce_VST3Common.h")
-  if(EXISTS "${_f}")
-    file(READ "${_f}" _txt)
-    string(REPLACE "const auto mapping = map[busIndex];" "const auto& mapping = map[busIndex];"
-           _patched "${_txt}")
-    if(NOT _patched STREQUAL _txt)
-      file(WRITE "${_f}" "${_patched}")
+# Fixes to the JUCE 7.0.5 copy this build fetched (a system-wide JUCE is left alone), each a
+# plain text replacement that is skipped once applied:
+# - the VST3 wrapper copies a channel mapping (it holds a std::vector) for every input bus of
+#   every block: one malloc and one free on the audio thread per block, in every host (found
+#   by `vocalmidi dawtest`'s heap-call counter). Bind it by reference instead.
+# - a VST3 host that sends more samples than the maxSamplesPerBlock it announced makes the
+#   wrapper copy past the end of its scratch buffers (heap corruption before our processBlock
+#   runs; dawtest's block-oversized). Grow them instead: one allocation, as JUCE's LV2 wrapper
+#   does; our processBlock already works in chunks of the prepared size.
+function(vocalmidi_patch_file file old new)
+  if(EXISTS "${file}")
+    file(READ "${file}" _txt)
+    string(FIND "${_txt}" "${new}" _done)
+    if(_done EQUAL -1)
+      string(REPLACE "${old}" "${new}" _patched "${_txt}")
+      if(NOT _patched STREQUAL _txt)
+        file(WRITE "${file}" "${_patched}")
+      endif()
     endif()
   endif()
+endfunction()
+function(vocalmidi_patch_juce modules_dir)
+  vocalmidi_patch_file("${modules_dir}/juce_audio_processors/format_types/juce_VST3Common.h"
+    "const auto mapping = map[busIndex];" "const auto& mapping = map[busIndex];")
+  set(_flush "// If all of these are zero, the host is attempting to flush parameters")
+  vocalmidi_patch_file("${modules_dir}/juce_audio_plugin_client/VST3/juce_VST3_Wrapper.cpp"
+    "${_flush}"
+    "if (data.numSamples > processSetup.maxSamplesPerBlock) { processSetup.maxSamplesPerBlock = data.numSamples; bufferMapper.prepare ((int) data.numSamples); } ${_flush}")
 endfunction()
 if(EXISTS "${VOCALMIDI_DEPS_DIR}/juce-deb/root/usr/share/juce/modules")
   vocalmidi_patch_juce("${VOCALMIDI_DEPS_DIR}/juce-deb/root/usr/share/juce/modules")
