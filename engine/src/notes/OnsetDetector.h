@@ -37,7 +37,6 @@ public:
     bool strongestIn(int64_t from, int64_t to, Peak& out) const;
 
     int window() const { return n; }
-    int hop() const { return h; }
 
 private:
     void fft();

@@ -179,8 +179,11 @@ void VocalMidiEditor::updateStatus() {
     const double inferenceUs = stats["timers"]["inference"]["mean_us"];
     if (inferenceUs > 0.0)
         line << "   |   model " << juce::String(inferenceUs / 1000.0, 2) << " ms/step";
+    // Live only: offline the ML work runs as fast as the host renders, so a share of wall
+    // time says nothing about the headroom a live set has.
+    const bool live = stats["realtime"];
     const double mlShare = stats["ml"]["cpu_share"];
-    if (mlShare > 0.0)
+    if (live && mlShare > 0.0)
         line << "   |   ML thread " << juce::String(100.0 * mlShare, 1) << " %";
     const int dropped = stats["ml"]["frames_dropped"];
     if (dropped > 0)
