@@ -14,7 +14,7 @@ import sys
 import time
 from types import FrameType
 
-from vocalmidi.errors import UsageError
+from vocalmidi.cli.engine_params import engine_params
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,25 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _params(args: argparse.Namespace) -> dict[str, float]:
-    from vocalmidi.engine import _enum_value
-
-    params: dict[str, float] = {}
-    if args.sensitivity is not None:
-        params["sensitivity"] = args.sensitivity
-    if args.min_note_ms is not None:
-        params["min_note_ms"] = args.min_note_ms
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, got {item!r}")
-        try:
-            params[name.strip()] = float(value)
-        except ValueError:
-            params[name.strip()] = _enum_value(name.strip(), value.strip())
-    return params
-
-
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -72,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     model, preset_params = resolve_model(args.model, args.preset, args.kind)
     params = {k: float(v) if not isinstance(v, str) else v for k, v in preset_params.items()}
-    params.update(_params(args))
+    params.update(engine_params(args))
     from vocalmidi.engine import _enum_value
 
     session = LiveSession(

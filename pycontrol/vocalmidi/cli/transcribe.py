@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vocalmidi.cli.engine_params import engine_params
 from vocalmidi.errors import UsageError, VocalMidiError
 
 
@@ -59,23 +60,6 @@ class Outcome:
     seconds: float
     error: str | None = None
     exit_code: int = 0
-
-
-def _params(args: argparse.Namespace) -> dict[str, float | int | str]:
-    params: dict[str, float | int | str] = {}
-    if args.sensitivity is not None:
-        params["sensitivity"] = args.sensitivity
-    if args.min_note_ms is not None:
-        params["min_note_ms"] = args.min_note_ms
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, got {item!r}")
-        try:
-            params[name.strip()] = float(value)
-        except ValueError:
-            params[name.strip()] = value.strip()
-    return params
 
 
 def plan_jobs(inputs: list[str], out: Path, csv: bool, json: bool) -> list[Job]:
@@ -157,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    settings = Settings(args.model, args.preset, _params(args), args.through_plugin, args.kind)
+    settings = Settings(args.model, args.preset, engine_params(args), args.through_plugin,
+                        args.kind)
     jobs = plan_jobs(args.inputs, Path(args.out), args.csv, args.json)
     # Fail fast, once, on what every file would fail on: a missing model or build.
     resolve_model(settings.model, settings.preset, settings.kind)
