@@ -2,6 +2,7 @@
 // syllable on the same pitch re-attacks, scale snapping, note range, bend, velocity.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "TestSignals.h"
@@ -94,6 +95,30 @@ TEST_CASE("a new syllable on the same pitch re-attacks", "[tracker][reattack]") 
     CHECK(notes[0].midi == 60);
     CHECK(notes[1].midi == 60);
     CHECK(std::abs((notes[1].on - latency) / rate - 0.95) < 0.08);
+}
+
+TEST_CASE("a legato step with a loudness dip changes the note instead of re-attacking", "[tracker][reattack]") {
+    // Eb3 to E3 legato, as the rendered "oohs" voices sing it: the level dips (-12 dB) just
+    // before the pitch moves and rises with the new note. The dip is the change: the output
+    // must be Eb3 then E3, not Eb3 re-attacked (and held while E3 is sung).
+    const double rate = 48000;
+    std::vector<float> sig(static_cast<size_t>(rate * 1.8), 0.0f);
+    double phase = 0;
+    for (size_t i = static_cast<size_t>(0.3 * rate); i < static_cast<size_t>(1.5 * rate); ++i) {
+        const double t = i / rate;
+        const double midi = 51.0 + std::clamp((t - 0.92) / 0.03, 0.0, 1.0);
+        phase += 2 * M_PI * 440.0 * std::pow(2.0, (midi - 69) / 12) / rate;
+        double s = 0;
+        for (int k = 1; k <= 6; ++k) s += std::sin(k * phase) / k;
+        const double dip = std::max(0.0, 1.0 - std::abs(t - 0.9) / 0.05);  // 0..1, peak at 0.9 s
+        const double gain = std::min(1.0, (t - 0.3) / 0.03) * std::pow(10.0, -12.0 * dip / 20.0);
+        sig[i] = static_cast<float>(0.2 * gain * s);
+    }
+    const auto notes = notesOf(offline(sig));
+    INFO(describe(notes, rate, 0));
+    REQUIRE(notes.size() == 2);
+    CHECK(notes[0].midi == 51);
+    CHECK(notes[1].midi == 52);
 }
 
 TEST_CASE("note range, channel, fixed velocity and low notes", "[tracker]") {

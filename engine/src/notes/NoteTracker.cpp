@@ -18,6 +18,10 @@ constexpr float kFallbackMs = 16.0f;       // no attack found: onset this long b
 constexpr float kChangeBackMs = 120.0f;    // attack search before a legato change showed
 constexpr float kChangeFallbackMs = 128.0f;  // no attack found: median change delay measured
 constexpr float kChangeMinMs = 60.0f;      // attacks this close after a note-on are its own
+// Pitch accuracy (tuned on the same half): a note is chosen only once the pitch has settled.
+constexpr float kGlideSemis = 0.3f;        // newest three frames further apart: still gliding
+constexpr float kReattackNearSemis = 0.4f;  // a re-attack repeats the note only this close to it
+constexpr float kElsewhereMarginSemis = 0.4f;  // centre this much nearer another note: wrong note
 
 // Per latency mode: the reported latency beyond lookahead + confirmation (room for the
 // onset search), how long a legato change must hold (at least the confirmation), and the
@@ -59,6 +63,7 @@ void NoteTracker::clearNote() {
     changeRun = 0;
     peakDb = -140.0f;
     dipping = false;
+    reattackPending = false;
     lastBend = 0;
     lastSmoothed = 0.0f;
 }
@@ -88,6 +93,10 @@ int NoteTracker::confirmFramesFor(const Params& p, double fps) {
 
 int NoteTracker::budgetFrames(const Params& p, double fps) {
     return confirmFramesFor(p, fps) - 1 + static_cast<int>(std::lround(timingFor(p).budgetExtraMs * 1e-3 * fps));
+}
+
+bool NoteTracker::canWait(int64_t at, int64_t centre, const Params& p) const {
+    return centre + hop <= at + static_cast<int64_t>(budgetFrames(p, fps)) * hop;
 }
 
 int NoteTracker::velocityFor(float loudnessDb, const Params& p) {
@@ -142,6 +151,7 @@ int NoteTracker::emitOn(int n, float midi, int velocity, const Params& p, int64_
     framesHeld = 0;
     changeRun = 0;
     dipping = false;
+    reattackPending = false;
     bridgedGap = false;
     return k;
 }
@@ -212,7 +222,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
         if (hi - lo > 0.8f) return 0;
         // Still gliding (a scoop into the note): wait until the last three frames agree.
         const int back = std::min(candCount, 3);
-        if (std::abs(candMidi[candCount - 1] - candMidi[candCount - back]) > 0.4f) return 0;
+        if (std::abs(candMidi[candCount - 1] - candMidi[candCount - back]) > kGlideSemis) return 0;
         const float m = median(candMidi, candCount);
         const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
         if (n < std::max(0, p.noteMin) || n > std::min(127, p.noteMax)) return 0;
@@ -232,6 +242,7 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
     // Active note.
     const bool voiced = pitched && fr.confidence >= t.confOff && fr.loudnessDb >= t.levelOff;
     if (!voiced) {
+        reattackPending = false;  // the bridged drop-out re-attacks instead
         if (unvoicedRun == 0) unvoicedStart = fr.centre;
         ++unvoicedRun;
         if (unvoicedRun >= offRun) {
@@ -267,18 +278,32 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
     // more than 0.75 semitone for the confirm time.
     // Only confidently voiced frames count towards a change: a fading note's tail bends.
     const bool strong = fr.confidence >= t.confOn && fr.loudnessDb >= t.levelOn;
-    if (std::abs(sm - noteCenter) > 0.75f) {
+    // Still gliding (the last three frames disagree): a legato glide passes through the
+    // notes between two sung ones, and a re-attack at a pitch change is the change.
+    const int back = std::min(recentCount, 3);
+    const bool gliding = std::abs(recent[recentCount - 1] - recent[recentCount - back]) > kGlideSemis;
+    // The note's centre settled on another note (the note was decided early in a scoop, and
+    // the running mean followed the pitch up without ever leaving it by 0.75): change it.
+    // (Nearer another note by a margin: a pitch midway between two scale notes stays put.)
+    const int centreNote = ScaleSnapper::snap(noteCenter, p.scale, p.keyRoot);
+    const bool elsewhere = centreNote != note && std::abs(sm - static_cast<float>(note)) > 0.75f &&
+                           std::abs(noteCenter - static_cast<float>(note)) -
+                                   std::abs(noteCenter - static_cast<float>(centreNote)) > kElsewhereMarginSemis;
+    if (std::abs(sm - noteCenter) > 0.75f || elsewhere) {
         if (changeRun == 0) changeStart = fr.centre;
         if (strong) ++changeRun;
         const int changeConfirm = static_cast<int>(std::lround(timingFor(p).changeConfirmMs * 1e-3 * fps));
-        if (changeRun >= std::max(confirm, changeConfirm)) {
+        const int64_t from = std::max(changeStart - ms(kChangeBackMs), lastOnAt + ms(kChangeMinMs));
+        const int64_t at = onsetAt(onsets, from, fr.centre, changeStart - ms(kChangeFallbackMs));
+        // While gliding, wait for the target - but only as long as the change still goes out
+        // within the reported latency: a glide's passing notes are not sung notes.
+        const bool wait = gliding && canWait(at, fr.centre, p);
+        if (changeRun >= std::max(confirm, changeConfirm) && !wait) {
             // The newest smoothed pitch: a scoop is still rising in the earlier ones.
             const float m = sm;
             const int n = ScaleSnapper::snap(m, p.scale, p.keyRoot);
             if (n != note) {
                 // The median smoothing shows a change a few frames after the voice moved.
-                const int64_t from = std::max(changeStart - ms(kChangeBackMs), lastOnAt + ms(kChangeMinMs));
-                const int64_t at = onsetAt(onsets, from, fr.centre, changeStart - ms(kChangeFallbackMs));
                 k += emitOff(at, out + k);
                 if (n >= std::max(0, p.noteMin) && n <= std::min(127, p.noteMax)) {
                     k += emitOn(n, m, velocityFor(fr.loudnessDb, p), p, at, out + k);
@@ -321,19 +346,31 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
     }
     // The peak decays slowly (~3 dB per 100 ms) so a long, fading note is not one dip.
     peakDb = std::max(peakDb - static_cast<float>(30.0 / fps), fr.loudnessDb);
-    // A dip at a legato pitch change is the change, not a new syllable on this note.
-    if (reattack && (std::abs(midi - noteCenter) > 0.75f || changeRun > 0)) {
+    // A re-attack waits (within its budget) to see whether the pitch moves: a dip at a legato
+    // pitch change is the change, not a new syllable on this note.
+    const bool away = std::abs(midi - noteCenter) > kReattackNearSemis || changeRun > 0 || gliding;
+    if (away && (reattack || reattackPending)) {
         reattack = false;
+        reattackPending = false;
         dipping = false;
     }
     if (reattack) {
-        const int n = note;
         // The new syllable began at the quietest point of the dip or at its attack.
-        const int64_t at = onsetAt(onsets, dipAt - hop, fr.centre, dipAt);
-        k += emitOff(at, out + k);
-        k += emitOn(n, steady, velocityFor(fr.loudnessDb, p), p, at, out + k);
-        peakDb = fr.loudnessDb;
-        return k;
+        reattackAt = onsetAt(onsets, dipAt - hop, fr.centre, dipAt);
+        reattackPending = true;
+        dipping = false;
+    }
+    if (reattackPending) {
+        if (!canWait(reattackAt, fr.centre, p)) {
+            const int n = note;
+            const int64_t at = reattackAt;
+            reattackPending = false;
+            k += emitOff(at, out + k);
+            // The same note again: keep its centre, so it still leaves it at the next change.
+            k += emitOn(n, noteCenter, velocityFor(fr.loudnessDb, p), p, at, out + k);
+            peakDb = fr.loudnessDb;
+            return k;
+        }
     }
 
     if (noteBendMode == BendMode::Continuous && p.bendMode == BendMode::Continuous) {

@@ -77,6 +77,8 @@ private:
     // Where the note decided now began: the strongest attack in [from, to], else `fallback`.
     int64_t onsetAt(const OnsetDetector& onsets, int64_t from, int64_t to, int64_t fallback) const;
     int16_t bendValue(float midi, const Params& p) const;
+    // Whether an event sounding at `at` still goes out on time if decided a frame after `centre`.
+    bool canWait(int64_t at, int64_t centre, const Params& p) const;
 
     double fps = 62.5;
     int hop = 256;
@@ -107,6 +109,8 @@ private:
     bool dipping = false;
     float dipMin = 0.0f;
     int64_t dipAt = 0;  // centre of the quietest frame of the dip
+    bool reattackPending = false;  // a re-attack waiting (within its budget) for a pitch change
+    int64_t reattackAt = 0;
 
     int16_t lastBend = 0;
     BendMode noteBendMode = BendMode::Off;
