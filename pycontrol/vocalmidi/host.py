@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,18 @@ import numpy as np
 
 from vocalmidi import native
 from vocalmidi.errors import VocalMidiError
+
+
+def _absolute_cache_variable() -> None:
+    """Make a relative ``VOCALMIDI_CACHE`` absolute before a plugin reads it.
+
+    The plugin resolves the cache on its own thread while JUCE loads the module, and JUCE
+    switches the working folder to the plugin's folder for that: a relative path would
+    then point inside the bundle's folder, not where the Python side finds the models.
+    """
+    value = os.environ.get("VOCALMIDI_CACHE")
+    if value and not os.path.isabs(value):
+        os.environ["VOCALMIDI_CACHE"] = os.path.abspath(value)
 
 __all__ = [
     "MidiMessage",
@@ -362,6 +375,7 @@ class PluginHost:
             When the path holds no loadable plugin; the message says why.
         """
         target = str(path)
+        _absolute_cache_variable()
         self._check(self._lib.vmh_load(self._handle(), target.encode(),
                                        plugin.encode() if plugin else None))
         self._path = path if "://" in target else Path(path)

@@ -62,8 +62,13 @@ const nlohmann::json* onnxFileOf(const nlohmann::json& entry) {
 
 std::string ModelCache::defaultRoot() {
     const std::string override = envOr("VOCALMIDI_CACHE", "");
-    if (!override.empty())
-        return override;
+    // Absolute, like the Python side resolves it: hosts (and JUCE's File) need absolute
+    // paths, and a relative one would otherwise depend on the host's working folder.
+    if (!override.empty()) {
+        std::error_code ec;
+        const fs::path abs = fs::absolute(utf8Path(override), ec);
+        return ec ? override : abs.u8string();
+    }
 #if defined(_WIN32)
     // platformdirs puts the app author (= app name) before the app name on Windows.
     return (utf8Path(envOr("LOCALAPPDATA", envOr("USERPROFILE", ".") + "\\AppData\\Local")) /
