@@ -12,9 +12,14 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from vocalmidi.cli.engine_params import engine_params
+
+if TYPE_CHECKING:
+    from vocalmidi.live.native import LiveEvent
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +51,15 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _print_notes(events: Iterable[LiveEvent], note_name: Callable[[int], str]) -> None:
+    """One line per note-on/off: frame, on/off, name, number, velocity."""
+    for ev in events:
+        if ev.type in (0, 1):
+            kind = "on " if ev.type == 0 else "off"
+            print(f"{ev.frame}\t{kind}\t{note_name(ev.note)}\t{ev.note}\t{ev.velocity}",
+                  flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from vocalmidi.live.session import LiveSession
     from vocalmidi.live.view import note_name, render
@@ -74,11 +88,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.quiet:
             while deadline is None or time.monotonic() < deadline:
-                for ev in session.pump():
-                    if ev.type in (0, 1):
-                        kind = "on " if ev.type == 0 else "off"
-                        print(f"{ev.frame}\t{kind}\t{note_name(ev.note)}\t{ev.note}\t"
-                              f"{ev.velocity}", flush=True)
+                _print_notes(session.pump(), note_name)
                 time.sleep(0.002)
         else:
             from rich.console import Console
@@ -97,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if args.quiet:  # notes already sent but not yet printed when the stop came
+            _print_notes(session.pump(), note_name)
         sent = session.stop()
         signal.signal(signal.SIGTERM, previous)
     print(f"vocalmidi live: stopped, {session.notes_played} notes played, "
