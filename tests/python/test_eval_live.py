@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_eval_cli import quick_set, run_cli  # noqa: F401 (fixture)
+from test_host_vocalmidi import tone  # the same voice-like tone at 48 kHz (= RATE)
 
 from vocalmidi.eval.latency import (
     Pacer,
@@ -80,19 +81,10 @@ def test_thread_cpu_counts_other_threads_and_memory_is_read() -> None:
     assert mem["rss"] and mem["peak"] and mem["peak"] >= mem["rss"] > 10
 
 
-def voice(seconds: float, f0: float) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    freq = f0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
-    phase = 2 * np.pi * np.cumsum(freq) / RATE
-    x = sum((0.5 / k) * np.sin(k * phase) for k in range(1, 8))
-    env = np.minimum(1.0, t / 0.04) * np.minimum(1.0, (t[-1] - t) / 0.04)
-    return (0.3 * x * env).astype(np.float32)
-
-
 @pytest.mark.slow
 def test_host_sweep_measures_emission_latency_in_realtime(model_cache: Path) -> None:
     gap = np.zeros(int(0.4 * RATE), np.float32)
-    audio = np.concatenate([gap, voice(0.7, 220.0), gap, voice(0.7, 329.63), gap])
+    audio = np.concatenate([gap, tone(0.7, 220.0), gap, tone(0.7, 329.63), gap])
     truth = [Note(0.4, 1.1, 57), Note(1.5, 2.2, 64)]
     [res] = host_latency_sweep([Take("phrase", audio, truth)], [256])
     e = res.emission
