@@ -97,6 +97,20 @@ def test_run_scores_a_peer_per_condition(quick_set: Path,
     assert res["rtf"] > 0
 
 
+def test_run_by_patch_prints_each_voice_patch(quick_set: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["eval", "run", str(quick_set), "--system", "swift-f0",
+                            "--condition", "clean", "--by", "patch"], capsys)
+    assert code == 0 and "Accuracy per patch" in out
+    patch_rows = [line for line in out.splitlines() if "voice_oohs" in line
+                  or "choir_aahs" in line]
+    assert len(patch_rows) == 2
+    with pytest.raises(SystemExit) as exc:
+        run_cli(["eval", "run", str(quick_set), "--system", "swift-f0", "--by", "colour"],
+                capsys)
+    assert exc.value.code == 2 and "invalid choice: 'colour'" in capsys.readouterr().err
+
+
 def test_run_scores_a_system_that_transcribes_nothing_as_zero(quick_set: Path) -> None:
     # Transcribing the negative clips' audio in place of the takes finds no notes.
     s = load_set(quick_set, ["clean"])
@@ -134,6 +148,18 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     doc = json.loads((out_dir / "results.json").read_text())
     assert set(doc["systems"]) == {"swift-f0", "aubio"}
+    # The clean takes per voice patch: one row per patch in the set and system, the
+    # patches' notes adding up to the pooled clean count.
+    clean = doc["systems"]["swift-f0"]["by_patch"]["clean"]
+    assert set(clean) == {"voice_oohs", "choir_aahs"}
+    assert sum(v["n_ref"] for v in clean.values()) == \
+        doc["systems"]["swift-f0"]["conditions"]["clean"]["n_ref"]
+    summary = (out_dir / "summary.md").read_text()
+    rows = [line for line in summary.splitlines() if "| voice_oohs |" in line
+            or "| choir_aahs |" in line]
+    assert len(rows) == 4 and rows[0].startswith("| swift-f0 | ")
+    assert f"| {100 * clean['voice_oohs']['onset_f1_50']:.1f} |" in rows[0] + rows[1]
+    assert "Clean takes per voice patch" in out
 
 
 def test_vocalmidi_system_says_when_the_engine_is_not_built(

@@ -123,3 +123,9 @@ def test_bench_live_writes_latency_and_cost(quick_set: Path, tmp_path: Path,  # 
     # The Markdown tables the README shows: accuracy, then the sweep row for this block.
     summary = (out_dir / "summary.md").read_text()
     assert "| swift-f0 | clean |" in summary and "\n| 512 | " in summary
+    # Beside the measured emission: the earliest SwiftF0's pitch could give each note.
+    bound = live["bound"]["emission"]
+    assert bound["n_truth"] == host["emission"]["n_truth"] and bound["matched"] > 0
+    assert bound["median_ms"] >= 32
+    assert f"\n| pitch-model bound (swiftf0) | - | {bound['median_ms']:.0f} / " in summary
+    assert "pitch-model bound" in out

@@ -9,9 +9,11 @@ Without ``--system`` it runs every system that can run here and says which canno
 and variants of our engine (other models, the accurate latency mode).
 Unless ``--no-live``, it then measures the built VST3 live in our headless host
 (emission latency per block size, realtime mode at real-time pace: about
-takes × 12 s per block size), the engine's audio/ML-thread cost per block size, and the
-offline real-time factor and memory of each cached model. It writes ``results.json``
-and PNG plots into OUT.
+takes × 12 s per block size) beside the pitch-model bound on the same takes (the earliest
+any tracker on SwiftF0's pitch could emit each note), the engine's audio/ML-thread cost
+per block size, and the offline real-time factor and memory of each cached model. It
+writes ``results.json``, ``summary.md`` (with the clean takes per voice patch) and PNG
+plots into OUT.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
         host_latency_sweep,
         join_takes,
         offline_cost,
+        pitch_model_bound,
         takes_from_set,
     )
     from vocalmidi.host import PluginHostError
@@ -127,13 +130,17 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
                 say(f"no live sweep of {name}: {exc}")
                 continue
             live["variants"][name] = r.as_dict()
-    try:
-        live["peer"] = causal_peer_emission(chosen)
-        e = live["peer"]["emission"]
-        say(f"aubio (causal peer): emission median {e['median_ms']} ms / p95 {e['p95_ms']} ms, "
+    # Beside ours on the same stream: a causal peer, and how soon any SwiftF0 tracker could be.
+    for key, measure, label in (("peer", causal_peer_emission, "aubio (causal peer)"),
+                                ("bound", pitch_model_bound, "pitch-model bound (swiftf0)")):
+        try:
+            live[key] = measure(chosen)
+        except BackendUnavailableError as exc:
+            say(f"no {label}: {exc}")
+            continue
+        e = live[key]["emission"]
+        say(f"{label}: emission median {e['median_ms']} ms / p95 {e['p95_ms']} ms, "
             f"{e['matched']}/{e['n_truth']} notes")
-    except BackendUnavailableError as exc:
-        say(f"no causal peer: {exc}")
     audio = join_takes(chosen[:1])[0]
     live["engine"] = engine_cost_sweep(resolved.path, resolved.adapter, audio, blocks,
                                        progress=say)
@@ -147,6 +154,7 @@ def _bench(args: argparse.Namespace) -> int:
     from vocalmidi.eval.dataset import load_set, make_set
     from vocalmidi.eval.report import (
         cost_table,
+        group_table,
         latency_table,
         markdown_summary,
         print_table,
@@ -205,10 +213,12 @@ def _bench(args: argparse.Namespace) -> int:
         (out / "default_choice.json").write_text(json.dumps(choice, indent=2) + "\n")
     plots = write_plots(results, out)
     print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
+    print_table(group_table(results, "patch", title="Clean takes per voice patch"))
     if args.live:
         live = doc["live"]
         plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))
-        print_table(latency_table(live["host"], live["engine"], peer=live.get("peer")))
+        print_table(latency_table(live["host"], live["engine"], peer=live.get("peer"),
+                                  bound=live.get("bound")))
         if live.get("variants"):
             print_table(variants_table(live["variants"]))
         print_table(cost_table(live["offline"]))

@@ -2,6 +2,7 @@
 
     vocalmidi eval make DIR [--quick]
     vocalmidi eval run DIR --system NAME [--system NAME ...] [--condition C] [--json]
+                       [--by patch|style|voice|soundfont]
     vocalmidi eval systems
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from vocalmidi.errors import UsageError
+
+_GROUP_KEYS = ("patch", "style", "voice", "soundfont")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--condition", action="append", default=None,
                      help="only clips of this condition (repeatable): clean, room, noisy, "
                           "negative")
+    run.add_argument("--by", choices=_GROUP_KEYS, default=None,
+                     help="also show accuracy per voice patch (or style, voice range, "
+                          "SoundFont) for each condition")
     run.add_argument("--json", action="store_true", help="print results as JSON")
     run.add_argument("--out", type=Path, help="also write the JSON results here")
     run.set_defaults(func=_run)
@@ -105,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
 
     results = evaluate(systems, eval_set, progress=say)
-    doc = results_to_json(results)
+    doc = results_to_json(results, by=sorted({"patch", args.by or "patch"}))
     doc["set"] = {"dir": str(args.dir), "clips": len(eval_set), "quick": eval_set.quick}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -113,9 +119,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        from vocalmidi.eval.report import print_table, results_table
+        from vocalmidi.eval.report import group_table, print_table, results_table
 
         print_table(results_table(results, title=f"Note transcription on {args.dir}"))
+        if args.by:
+            print_table(group_table(results, args.by, conditions=None))
     return 0
 
 

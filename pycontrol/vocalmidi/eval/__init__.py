@@ -10,4 +10,5 @@
 - :mod:`vocalmidi.eval.metrics` scores transcriptions (mir_eval);
 - :mod:`vocalmidi.eval.systems` holds the systems under test (ours and peers);
 - :mod:`vocalmidi.eval.runner` and :mod:`vocalmidi.eval.report` run and report.
+- :mod:`vocalmidi.eval.bound` bounds live emission latency from SwiftF0's pitch.
 """

@@ -1,8 +1,9 @@
 """Show results: rich tables and PNG plots (matplotlib, Agg).
 
-Accuracy per system and condition (:func:`results_table`, :func:`write_plots`); the live
-latency sweep and running cost (:func:`latency_table`, :func:`cost_table`,
-:func:`write_live_plots`), from the plain-JSON rows of :mod:`vocalmidi.eval.sweep`.
+Accuracy per system and condition (:func:`results_table`, :func:`write_plots`) and per
+voice patch or other clip metadata (:func:`group_table`); the live latency sweep and
+running cost (:func:`latency_table`, :func:`cost_table`, :func:`write_live_plots`), from
+the plain-JSON rows of :mod:`vocalmidi.eval.sweep`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from vocalmidi.eval.runner import ALL, SystemResult
 
-__all__ = ["cost_table", "latency_table", "markdown_summary", "print_table",
+__all__ = ["cost_table", "group_table", "latency_table", "markdown_summary", "print_table",
            "results_table", "variants_table", "write_live_plots", "write_plots"]
 
 _ORDER = ("clean", "room", "noisy", ALL)
@@ -49,6 +50,35 @@ def results_table(results: Sequence[SystemResult], title: str = "Note transcript
                 _fmt(neg.false_per_min, digits=1) if (neg and c == ALL) else "",
                 f"{r.rtf:.3f}" if c == ALL else "", end_section=last,
             )
+    return t
+
+
+def group_table(results: Sequence[SystemResult], key: str = "patch",
+                conditions: Sequence[str] | None = ("clean",), title: str | None = None
+                ) -> Table:
+    """One row per system, condition and value of the clips' ``meta[key]`` (e.g. each
+    voice patch): onset F1, note F1@50ms, pitch accuracy, clips and true notes.
+
+    Parameters
+    ----------
+    results : sequence of SystemResult
+    key : str
+        Clip metadata to group by (``patch``, ``style``, ``voice``, ``soundfont``).
+    conditions : sequence of str, optional
+        Conditions to show (default: clean); None shows every positive one.
+    """
+    t = Table(title=title or f"Accuracy per {key}")
+    for col in ("system", "condition", key, "onset F1", "F1@50ms", "pitch acc", "clips",
+                "notes"):
+        t.add_column(col, justify="left" if col in ("system", "condition", key) else "right")
+    for r in results:
+        groups = r.by(key)
+        conds = [c for c in (conditions or _ORDER) if c in groups]
+        rows = [(c, v, s) for c in conds for v, s in groups[c].items()]
+        for i, (c, v, s) in enumerate(rows):
+            t.add_row(r.system if i == 0 else "", c, v, _fmt(s.onset_f1_50, True),
+                      _fmt(s.f1_50, True), _fmt(s.pitch_accuracy, True), str(s.clips),
+                      str(s.n_ref), end_section=i == len(rows) - 1)
     return t
 
 
@@ -120,11 +150,12 @@ def _cell(x: Any, fmt: str = "{:.1f}") -> str:
 def latency_table(sweep: Sequence[Mapping[str, Any]],
                   engine: Sequence[Mapping[str, Any]] = (),
                   peer: Mapping[str, Any] | None = None,
-                  title: str = "Live: emission latency and cost per block size (48 kHz)"
-                  ) -> Table:
+                  title: str = "Live: emission latency and cost per block size (48 kHz)",
+                  bound: Mapping[str, Any] | None = None) -> Table:
     """One row per block size: host-level emission latency beside the reported latency,
     and the audio/ML thread cost (rows of ``HostBlockResult.as_dict()`` and of
-    :func:`vocalmidi.eval.sweep.engine_cost_sweep`); a last row for the causal peer."""
+    :func:`vocalmidi.eval.sweep.engine_cost_sweep`); last rows for the causal peer and
+    the pitch-model bound (:func:`vocalmidi.eval.sweep.pitch_model_bound`)."""
     eng = {r["block_size"]: r for r in engine}
     blocks = sorted({r["block_size"] for r in sweep} | set(eng))
     host = {r["block_size"]: r for r in sweep}
@@ -132,7 +163,8 @@ def latency_table(sweep: Sequence[Mapping[str, Any]],
     for col in ("block", "reported ms", "emission med ms", "emission p95 ms", "notes found",
                 "late blocks", "host call us med/p99", "audio thread us mean/p99",
                 "of budget", "ML CPU", "plugin workers CPU", "dropped"):
-        t.add_column(col, justify="left" if col == "block" else "right")
+        t.add_column(col, justify="left" if col == "block" else "right",
+                     no_wrap=col == "block")
     for b in blocks:
         h, e = host.get(b, {}), eng.get(b, {})
         em = h.get("emission", {})
@@ -146,10 +178,12 @@ def latency_table(sweep: Sequence[Mapping[str, Any]],
             _cell(e.get("audio_block_load"), "{:.2%}"), _cell(e.get("ml_cpu_share"), "{:.1%}"),
             _cell(h.get("worker_cpu_share"), "{:.1%}"), _cell(e.get("frames_dropped"), "{}"),
         )
-    if peer:
-        em = peer["emission"]
-        t.add_row(f"{peer['system']} (peer)", "-", _cell(em["median_ms"]), _cell(em["p95_ms"]),
-                  f"{em['matched']}/{em['n_truth']}", *["-"] * 7)
+    for name, row in ((f"{peer['system']} (peer)" if peer else "", peer),
+                      (bound["system"] if bound else "", bound)):
+        if row:
+            em = row["emission"]
+            t.add_row(name, "-", _cell(em["median_ms"]), _cell(em["p95_ms"]),
+                      f"{em['matched']}/{em['n_truth']}", *["-"] * 7)
     return t
 
 
@@ -276,6 +310,22 @@ def _ms(x: float | None) -> str:
     return "-" if x is None else f"{x:.0f}"
 
 
+def _patch_lines(doc: Mapping[str, Any], condition: str = "clean") -> list[str]:
+    """The clean condition per voice patch and system (``by_patch`` of the results)."""
+    rows = [(name, patch, v) for name, s in doc["systems"].items()
+            for patch, v in s.get("by_patch", {}).get(condition, {}).items()]
+    if not rows:
+        return []
+    lines = ["", f"| system | voice patch ({condition}) | onset F1 | F1@50 | pitch acc "
+             "| notes |", "|---|---|---|---|---|---|"]
+    last = None
+    for name, patch, v in rows:
+        lines.append(f"| {name if name != last else ''} | {patch} | {_pct(v['onset_f1_50'])} "
+                     f"| {_pct(v['f1_50'])} | {_pct(v['pitch_accuracy'])} | {v['n_ref']} |")
+        last = name
+    return lines
+
+
 def markdown_summary(doc: Mapping[str, Any]) -> str:
     """The tables of a ``results.json`` document as Markdown (for the README)."""
     lines = ["| system | cond. | F1@50 | F1@100 | on+off | onset F1 | pitch acc "
@@ -294,6 +344,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {_pct(v['pitch_accuracy'])} "
                 f"| {_ms(v['lag_median_ms'])} / {_ms(v['lag_p95_ms'])} | {false_cell} "
                 f"| {rtf_cell} |")
+    lines += _patch_lines(doc)
     live = doc.get("live")
     if live:
         eng = {r["block_size"]: r for r in live.get("engine", [])}
@@ -308,11 +359,12 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {r['late_blocks']}/{r['blocks']} "
                 f"| {g.get('audio_block_mean_us', 0):.1f} / {g.get('audio_block_p99_us', 0):.1f} "
                 f"| {100 * g.get('ml_cpu_share', 0):.0f} % |")
-        peer = live.get("peer")
-        if peer:
-            e = peer["emission"]
-            lines.append(f"| aubio (peer) | - | {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
-                         f"| {e['matched']}/{e['n_truth']} | | | |")
+        for name, row in (("aubio (peer)", live.get("peer")),
+                          ((live.get("bound") or {}).get("system"), live.get("bound"))):
+            if row:
+                e = row["emission"]
+                lines.append(f"| {name} | - | {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
+                             f"| {e['matched']}/{e['n_truth']} | | | |")
         variants = live.get("variants") or {}
         if variants:
             lines += ["", "| variant | block | reported ms | emission median / p95 ms "

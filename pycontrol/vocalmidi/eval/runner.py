@@ -24,6 +24,7 @@ class SystemResult:
     ``"negative"`` condition only fills ``false_per_min``, and ``"all"`` pools every
     positive clip with the negatives' false notes. ``rtf`` is processing time divided by
     audio time (below 1 is faster than real time). ``meta`` is the system's settings.
+    ``scores`` keeps each clip's condition, set metadata and score, for :meth:`by`.
     """
 
     system: str
@@ -32,10 +33,33 @@ class SystemResult:
     seconds_audio: float = 0.0
     seconds_cpu: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    scores: list[tuple[str, dict[str, Any], ClipScore]] = field(default_factory=list,
+                                                               repr=False)
 
     @property
     def rtf(self) -> float:
         return self.seconds_cpu / self.seconds_audio if self.seconds_audio else 0.0
+
+    def by(self, key: str) -> dict[str, dict[str, Summary]]:
+        """Summaries per condition and per value of the clips' ``meta[key]``.
+
+        Parameters
+        ----------
+        key : str
+            A field of the clips' metadata (see :func:`vocalmidi.eval.dataset.make_set`),
+            e.g. ``patch`` (voice patch), ``style``, ``voice`` or ``soundfont``. Clips
+            without it (the negatives) are left out.
+
+        Returns
+        -------
+        dict
+            ``{condition: {value: Summary}}``, values sorted.
+        """
+        groups: dict[str, dict[str, list[ClipScore]]] = {}
+        for cond, meta, score in self.scores:
+            if key in meta:
+                groups.setdefault(cond, {}).setdefault(str(meta[key]), []).append(score)
+        return {c: {v: summarize(g[v]) for v in sorted(g)} for c, g in groups.items()}
 
 
 def evaluate(
@@ -66,6 +90,7 @@ def evaluate(
             dt = time.perf_counter() - t0
             s = score_clip(clip.notes, est, clip.duration, clip.negative)
             scores.setdefault(clip.condition, []).append(s)
+            res.scores.append((clip.condition, clip.meta, s))
             res.seconds_audio += clip.duration
             res.seconds_cpu += dt
             res.clips.append({"id": clip.id, "condition": clip.condition, "n_ref": s.n_ref,
@@ -80,8 +105,13 @@ def evaluate(
     return results
 
 
-def results_to_json(results: Sequence[SystemResult]) -> dict[str, Any]:
-    """Plain-JSON form of the results (per system: conditions, timings, clips)."""
+def results_to_json(results: Sequence[SystemResult],
+                    by: Sequence[str] = ("patch",)) -> dict[str, Any]:
+    """Plain-JSON form of the results (per system: conditions, timings, clips).
+
+    For each ``key`` of ``by``, ``by_<key>`` holds the summaries per condition and value
+    of that clip metadata (:meth:`SystemResult.by`): ``by_patch`` per voice patch.
+    """
     return {
         "systems": {
             r.system: {
@@ -90,6 +120,8 @@ def results_to_json(results: Sequence[SystemResult]) -> dict[str, Any]:
                 "seconds_audio": round(r.seconds_audio, 3),
                 "seconds_cpu": round(r.seconds_cpu, 3),
                 "conditions": {c: s.as_dict() for c, s in r.by_condition.items()},
+                **{f"by_{key}": {c: {v: s.as_dict() for v, s in g.items()}
+                                 for c, g in r.by(key).items()} for key in by},
                 "clips": r.clips,
             }
             for r in results

@@ -8,6 +8,8 @@
   audio-thread time per block and the ML thread's CPU share per block size.
 - :func:`causal_peer_emission`: the same measure for aubio's causal note tracker (the
   one live peer), from when a caller feeding it blocks would get each note;
+- :func:`pitch_model_bound`: on the same stream, the earliest any tracker deciding from
+  SwiftF0's pitch could emit each note (:mod:`vocalmidi.eval.bound`);
 - :func:`offline_cost`: per model, the real-time factor of offline transcription and the
   memory it takes (each model in a fresh process, so peaks do not mix).
 """
@@ -45,6 +47,7 @@ __all__ = [
     "host_latency_sweep",
     "join_takes",
     "offline_cost",
+    "pitch_model_bound",
     "takes_from_set",
 ]
 
@@ -262,6 +265,26 @@ def causal_peer_emission(takes: Sequence[Take]) -> dict[str, Any]:
     notes = peer.transcribe(stream, RATE)
     stats = emission_latencies(truth, [(n.start, n.pitch) for n in notes])
     return {"system": "aubio", "setting": peer.meta, "emission": stats.as_dict(),
+            "emission_latencies_ms": [round(x, 2) for x in stats.latencies_ms]}
+
+
+def pitch_model_bound(takes: Sequence[Take]) -> dict[str, Any]:
+    """:func:`vocalmidi.eval.bound.emission_bound` on the stream the sweep feeds: a lower
+    bound of the emission latency of any tracker deciding from SwiftF0's pitch.
+
+    Raises
+    ------
+    BackendUnavailableError
+        When swift-f0 is not installed.
+    """
+    from vocalmidi.eval.bound import AHEAD_S, CONFIDENCE, LABEL, emission_bound
+
+    stream, truth = join_takes(takes)
+    stats = emission_bound(truth, stream, RATE)
+    return {"system": LABEL, "model": "swiftf0",
+            "setting": {"confidence": CONFIDENCE, "ahead_ms": 1000 * AHEAD_S,
+                        "context": "whole stream"},
+            "emission": stats.as_dict(),
             "emission_latencies_ms": [round(x, 2) for x in stats.latencies_ms]}
 
 
