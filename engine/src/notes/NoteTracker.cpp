@@ -21,6 +21,9 @@ constexpr float kChangeMinMs = 60.0f;      // attacks this close after a note-on
 // Pitch accuracy (tuned on the same half): a note is chosen only once the pitch has settled.
 constexpr float kGlideSemis = 0.3f;        // newest three frames further apart: still gliding
 constexpr float kReattackNearSemis = 0.4f;  // a re-attack repeats the note only this close to it
+constexpr float kAttackRiseDb = 8.0f;      // a syllable's rise without a dip
+constexpr float kJudgeMinMs = 100.0f;       // budget a re-attack needs to be judged at its deadline
+constexpr float kSharpAttack = 1.33f;       // flux peak strength of a new syllable's attack (2x the median)
 constexpr float kElsewhereMarginSemis = 0.4f;  // centre this much nearer another note: wrong note
 
 // Per latency mode: the reported latency beyond lookahead + confirmation (room for the
@@ -51,6 +54,7 @@ void NoteTracker::configure(double framesPerSecond, int hopSamples) {
 void NoteTracker::reset() {
     clearNote();
     lastOnAt = -(int64_t{1} << 40);
+    lastJudgedAttack = -(int64_t{1} << 40);
 }
 
 void NoteTracker::clearNote() {
@@ -62,6 +66,7 @@ void NoteTracker::clearNote() {
     recentCount = 0;
     changeRun = 0;
     peakDb = -140.0f;
+    loudCount = 0;
     dipping = false;
     reattackPending = false;
     lastBend = 0;
@@ -333,6 +338,9 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
             dipAt = fr.centre - hop;
         }
     }
+    // Re-attacks are judged at their deadline when the budget gives the pitch time to show
+    // (Accurate): with Fast's ~50 ms a legato change's old pitch often still holds then.
+    const bool judgeAtDeadline = budgetFrames(p, fps) >= static_cast<int>(std::lround(kJudgeMinMs * 1e-3 * fps));
     if (!dipping && fr.loudnessDb < peakDb - t.dipDb) {
         dipping = true;
         dipMin = fr.loudnessDb;
@@ -344,27 +352,55 @@ int NoteTracker::processFrame(const TrackerFrame& fr, const Params& p, const Ons
         }
         if (fr.loudnessDb > dipMin + t.riseDb && framesHeld >= confirm) reattack = true;
     }
+    // A new syllable whose breath the release bridged (no dip, e.g. a 70 ms breath after a
+    // long note): a rise of kAttackRiseDb over the quietest frame of the last ~120 ms, with
+    // a sharp attack (a held note's tremolo rises as much, but without one).
+    if (judgeAtDeadline && !reattack && !reattackPending && !dipping && framesHeld >= confirm && loudCount > 0) {
+        const int qi = static_cast<int>(std::min_element(loudHist, loudHist + loudCount) - loudHist);
+        const int64_t quietAt = fr.centre - static_cast<int64_t>(loudCount - qi) * hop;
+        OnsetDetector::Peak peak;
+        if (fr.loudnessDb > loudHist[qi] + kAttackRiseDb && quietAt > lastOnAt &&
+            onsets.strongestIn(quietAt - hop, fr.centre, peak) && peak.strength >= kSharpAttack &&
+            peak.sample > lastJudgedAttack) {
+            reattack = true;
+            dipAt = quietAt;
+        }
+    }
     // The peak decays slowly (~3 dB per 100 ms) so a long, fading note is not one dip.
     peakDb = std::max(peakDb - static_cast<float>(30.0 / fps), fr.loudnessDb);
-    // A re-attack waits (within its budget) to see whether the pitch moves: a dip at a legato
-    // pitch change is the change, not a new syllable on this note.
-    const bool away = std::abs(midi - noteCenter) > kReattackNearSemis || changeRun > 0 || gliding;
-    if (away && (reattack || reattackPending)) {
-        reattack = false;
-        reattackPending = false;
-        dipping = false;
+    const int window = std::clamp(static_cast<int>(std::lround(0.12 * fps)), 1, kLoudWindow);
+    if (loudCount == window) {
+        std::copy(loudHist + 1, loudHist + window, loudHist);
+        --loudCount;
     }
+    loudHist[loudCount++] = fr.loudnessDb;
+    // A re-attack waits (within its budget) to see whether the pitch moves: a dip at a legato
+    // pitch change is the change, not a new syllable on this note. A weak one is dropped as
+    // soon as the pitch leaves the note. A sharp attack (a new syllable: on the rendered
+    // takes a same-pitch repeat rises 12-22 dB with a flux peak 2-9x the median, a held
+    // note's vibrato or tremolo < 1.6x) often starts with a scoop, so it is judged only at
+    // its deadline, by whether the pitch is back on the note.
     if (reattack) {
         // The new syllable began at the quietest point of the dip or at its attack.
-        reattackAt = onsetAt(onsets, dipAt - hop, fr.centre, dipAt);
+        OnsetDetector::Peak peak;
+        const bool attack = onsets.strongestIn(dipAt - hop, fr.centre, peak);
+        reattackAt = attack ? std::min(peak.sample, fr.centre) : dipAt;
+        reattackSharp = judgeAtDeadline && attack && peak.strength >= kSharpAttack;
+        if (attack) lastJudgedAttack = peak.sample;
         reattackPending = true;
         dipping = false;
     }
-    if (reattackPending) {
-        if (!canWait(reattackAt, fr.centre, p)) {
+    const bool away = std::abs(midi - noteCenter) > kReattackNearSemis || changeRun > 0 || gliding;
+    if (away && reattackPending && !reattackSharp) {
+        reattackPending = false;
+        dipping = false;
+    }
+    if (reattackPending && !canWait(reattackAt, fr.centre, p)) {
+        reattackPending = false;
+        const bool onNote = changeRun == 0 && !gliding && std::abs(sm - noteCenter) <= kReattackNearSemis;
+        if (!reattackSharp || onNote) {
             const int n = note;
             const int64_t at = reattackAt;
-            reattackPending = false;
             k += emitOff(at, out + k);
             // The same note again: keep its centre, so it still leaves it at the next change.
             k += emitOn(n, noteCenter, velocityFor(fr.loudnessDb, p), p, at, out + k);

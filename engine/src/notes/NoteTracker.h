@@ -105,12 +105,17 @@ private:
     int recentCount = 0;
     int changeRun = 0;
     int64_t changeStart = 0;
-    float peakDb = -140.0f;
+    float peakDb = -140.0f;  // decaying loudness peak (dip reference)
+    static constexpr int kLoudWindow = 16;
+    float loudHist[kLoudWindow] = {};  // the last ~120 ms of loudness (a rise's reference)
+    int loudCount = 0;
     bool dipping = false;
     float dipMin = 0.0f;
     int64_t dipAt = 0;  // centre of the quietest frame of the dip
     bool reattackPending = false;  // a re-attack waiting (within its budget) for a pitch change
     int64_t reattackAt = 0;
+    int64_t lastJudgedAttack = -(1LL << 40);  // attack of the last re-attack (not judged twice)
+    bool reattackSharp = false;  // its attack was sharp: judged at its deadline, not dropped early
 
     int16_t lastBend = 0;
     BendMode noteBendMode = BendMode::Off;
