@@ -172,7 +172,7 @@ def test_repeated_syllables_on_one_pitch_are_separate_notes_in_accurate_mode(
     # Sung Voice Oohs, 0.4 s apart: each repeat follows a 40-120 ms breath that the previous
     # note's release bridges, and half of them scoop in from below. Before the re-attack
     # rule for sharp attacks these came out as one long note per pitch (4 and 6 of 14
-    # found; now 13-14 and 9).
+    # found; now 13 and 9).
     from vocalmidi.eval.metrics import score_clip
     from vocalmidi.eval.render import render_take
     from vocalmidi.notes import Note
