@@ -302,12 +302,14 @@ def write_live_plots(sweep: Sequence[Mapping[str, Any]],
     return written
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}"
+def _pct_cells(v: Mapping[str, Any], *keys: str) -> str:
+    """Markdown cells of shares in %, one per key of ``v``."""
+    return " | ".join(_fmt(v[k], True) for k in keys)
 
 
-def _ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:.0f}"
+def _emission_cells(e: Mapping[str, Any]) -> str:
+    """Markdown cells "median / p95 | found/total" of an emission summary."""
+    return f"{_fmt(e['median_ms'])} / {_fmt(e['p95_ms'])} | {e['matched']}/{e['n_truth']}"
 
 
 def _patch_lines(doc: Mapping[str, Any], condition: str = "clean") -> list[str]:
@@ -320,8 +322,9 @@ def _patch_lines(doc: Mapping[str, Any], condition: str = "clean") -> list[str]:
              "| notes |", "|---|---|---|---|---|---|"]
     last = None
     for name, patch, v in rows:
-        lines.append(f"| {name if name != last else ''} | {patch} | {_pct(v['onset_f1_50'])} "
-                     f"| {_pct(v['f1_50'])} | {_pct(v['pitch_accuracy'])} | {v['n_ref']} |")
+        lines.append(f"| {name if name != last else ''} | {patch} "
+                     f"| {_pct_cells(v, 'onset_f1_50', 'f1_50', 'pitch_accuracy')} "
+                     f"| {v['n_ref']} |")
         last = name
     return lines
 
@@ -338,11 +341,10 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
             v = conds[c]
             false_cell = f"{neg:.1f}" if c == ALL and neg is not None else ""
             rtf_cell = f"{s['rtf']:.3f}" if c == ALL else ""
+            shares = _pct_cells(v, "f1_50", "f1_100", "f1_offset", "onset_f1_50", "pitch_accuracy")
             lines.append(
-                f"| {name if i == 0 else ''} | {c} | {_pct(v['f1_50'])} | {_pct(v['f1_100'])} "
-                f"| {_pct(v['f1_offset'])} | {_pct(v['onset_f1_50'])} "
-                f"| {_pct(v['pitch_accuracy'])} "
-                f"| {_ms(v['lag_median_ms'])} / {_ms(v['lag_p95_ms'])} | {false_cell} "
+                f"| {name if i == 0 else ''} | {c} | {shares} "
+                f"| {_fmt(v['lag_median_ms'])} / {_fmt(v['lag_p95_ms'])} | {false_cell} "
                 f"| {rtf_cell} |")
     lines += _patch_lines(doc)
     live = doc.get("live")
@@ -355,7 +357,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
             e, g = r["emission"], eng.get(r["block_size"], {})
             lines.append(
                 f"| {r['block_size']} | {r['reported_latency_ms']:.0f} "
-                f"| {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} | {e['matched']}/{e['n_truth']} "
+                f"| {_emission_cells(e)} "
                 f"| {r['late_blocks']}/{r['blocks']} "
                 f"| {g.get('audio_block_mean_us', 0):.1f} / {g.get('audio_block_p99_us', 0):.1f} "
                 f"| {100 * g.get('ml_cpu_share', 0):.0f} % |")
@@ -363,8 +365,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                           ((live.get("bound") or {}).get("system"), live.get("bound"))):
             if row:
                 e = row["emission"]
-                lines.append(f"| {name} | - | {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
-                             f"| {e['matched']}/{e['n_truth']} | | | |")
+                lines.append(f"| {name} | - | {_emission_cells(e)} | | | |")
         variants = live.get("variants") or {}
         if variants:
             lines += ["", "| variant | block | reported ms | emission median / p95 ms "
@@ -372,8 +373,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
             for name, r in variants.items():
                 e = r["emission"]
                 lines.append(f"| {name} | {r['block_size']} | {r['reported_latency_ms']:.0f} "
-                             f"| {_ms(e['median_ms'])} / {_ms(e['p95_ms'])} "
-                             f"| {e['matched']}/{e['n_truth']} |")
+                             f"| {_emission_cells(e)} |")
         offline = [r for r in live.get("offline", []) if "rtf" in r]
         if offline:
             lines += ["", "| model | offline RTF | load ms | peak RSS MiB | the model adds MiB |",
