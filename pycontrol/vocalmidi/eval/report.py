@@ -91,6 +91,16 @@ def print_table(table: Table) -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
+def _save(fig: Any, path: Path, dpi: int) -> Path:
+    """Write a finished figure as PNG and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def write_plots(results: Sequence[SystemResult], out_dir: str | Path) -> list[Path]:
     """Write ``accuracy_by_condition.png`` and ``onset_lag_hist.png`` into ``out_dir``."""
     import matplotlib
@@ -117,11 +127,7 @@ def write_plots(results: Sequence[SystemResult], out_dir: str | Path) -> list[Pa
     ax.set_title("Accuracy per condition")
     ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    p = out / "accuracy_by_condition.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    written.append(p)
+    written.append(_save(fig, out / "accuracy_by_condition.png", dpi=110))
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     bins = np.arange(-100, 201, 10)
@@ -135,11 +141,7 @@ def write_plots(results: Sequence[SystemResult], out_dir: str | Path) -> list[Pa
     ax.set_ylabel("notes")
     ax.set_title("Onset lag of matched notes (onset within 200 ms, right pitch)")
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    p = out / "onset_lag_hist.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    written.append(p)
+    written.append(_save(fig, out / "onset_lag_hist.png", dpi=110))
     return written
 
 
@@ -261,11 +263,7 @@ def write_live_plots(sweep: Sequence[Mapping[str, Any]],
         for ax in axes[-1]:
             ax.set_xlabel("note-on out of the plugin minus true onset (ms)")
         fig.suptitle("Emission latency through the host (VST3, realtime, 48 kHz)")
-        fig.tight_layout()
-        p = out / "latency_hist.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        written.append(p)
+        written.append(_save(fig, out / "latency_hist.png", dpi=90))
     if engine or sweep:
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
         if engine:
@@ -294,11 +292,7 @@ def write_live_plots(sweep: Sequence[Mapping[str, Any]],
         ax2.set_ylabel("% of one core")
         ax2.set_title("ML side CPU while live", fontsize="medium")
         ax2.legend(fontsize="small")
-        fig.tight_layout()
-        p = out / "cpu_per_block.png"
-        fig.savefig(p, dpi=90)
-        plt.close(fig)
-        written.append(p)
+        written.append(_save(fig, out / "cpu_per_block.png", dpi=90))
     return written
 
 
