@@ -130,18 +130,18 @@ def run(quick: bool, names: list[str] | None = None, hosts: tuple[str, ...] | No
 
     pairs = select(quick, names, hosts or HOSTS)
     results: list[Result] = []
-    todo: dict[str, list[Scenario]] = {}
+    to_run: dict[str, list[Scenario]] = {}
     for sc, host in pairs:
         if host not in sc.cases:
             r = Result(sc.name, host, NA, detail=sc.reason_na(host))
         elif (why := unavailable(host)) is not None:
             r = Result(sc.name, host, UNAVAILABLE, detail=why)
         else:
-            todo.setdefault(host, []).append(sc)
+            to_run.setdefault(host, []).append(sc)
             continue
         results.append(r)
         on_result(r)
-    for host, scs in todo.items():
+    for host, scs in to_run.items():
         # A scenario that may corrupt its process runs alone, so the damage it does cannot
         # surface (and be blamed) in the scenarios after it.
         batches = [[sc.name] for sc in scs if sc.isolate]
