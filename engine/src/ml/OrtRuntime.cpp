@@ -1,6 +1,7 @@
 #include "ml/OrtRuntime.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <sys/stat.h>
 
 namespace vocalmidi {
@@ -31,6 +32,13 @@ std::vector<std::string> OrtRuntime::availableProviders() {
 
 std::string OrtRuntime::versionString() { return Ort::GetVersionString(); }
 
+bool OrtRuntime::cudaAllowed() {
+    // VOCALMIDI_DEVICE is the user's --device switch, resolved by the Python side (which
+    // knows why and says so); "cpu" keeps every session on the CPU even where CUDA exists.
+    const char* device = std::getenv("VOCALMIDI_DEVICE");
+    return device == nullptr || std::strcmp(device, "cpu") != 0;
+}
+
 bool OrtRuntime::gpuPresent() {
 #if defined(__linux__)
     struct stat st{};
@@ -52,7 +60,7 @@ std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path) {
     bool cuda = false;
     for (const auto& p : availableProviders())
         if (p == "CUDAExecutionProvider") cuda = true;
-    if (cuda && gpuPresent()) {
+    if (cuda && cudaAllowed() && gpuPresent()) {
         try {
             OrtCUDAProviderOptions cudaOpts{};
             opts.AppendExecutionProvider_CUDA(cudaOpts);
