@@ -13,12 +13,18 @@ import importlib
 
 def _sub(module: str, name: str, help_text: str,
          sub: argparse._SubParsersAction) -> None:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return  # a step not in this checkout yet: leave it out of the CLI
     p = sub.add_parser(name, help=help_text)
 
     def run(args: argparse.Namespace) -> int:
         return int(importlib.import_module(module).main(args) or 0)
 
-    importlib.import_module(module).add_arguments(p)
+    mod.add_arguments(p)
     p.set_defaults(func=run)
 
 

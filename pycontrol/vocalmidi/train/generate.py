@@ -1,0 +1,438 @@
+"""`vocalmidi train data OUT`: generate voice-like training clips with exact frame labels.
+
+Layout of a data folder::
+
+    index.json          {"format": "vocalmidi-notedata", "version": 1, "split", "seed",
+                         "hours", "sample_rate": 16000, "hop": 80, "clips": [...],
+                         "sources": {...}}
+    clips/<id>.npz      audio (float32, 16 kHz mono), onset, sounding, note, cents (one
+                        value per label frame, see vocalmidi.train.labels) and meta (the
+                        clip's index entry as a JSON string)
+
+A clip is 4..12 s. Sung clips (about 85 %) are a performance
+(:mod:`vocalmidi.train.performances`) sung by one of the training voices
+(:func:`vocalmidi.train.voices.training_voices`) at a host rate; negatives (about 15 %)
+hold no note (:mod:`vocalmidi.train.negatives`). Both go through
+:func:`vocalmidi.train.augment.augment` to 16 kHz.
+
+Everything a clip holds follows from ``(seed, split, i)``: the clips can be made in any
+order, by any number of processes (``--jobs``), and a run that was stopped resumes where
+it was (finished clips are kept, each file is written whole or not at all). ``--split dev``
+draws other seeds and other melodies than ``train``.
+
+Heavy modules (numba, scipy, music21, the voices) are imported when a clip is made, so
+``vocalmidi --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vocalmidi.errors import UsageError
+from vocalmidi.train import contract
+
+__all__ = ["FORMAT", "VERSION", "ClipPlan", "add_arguments", "generate", "main", "plan_clips"]
+
+FORMAT = "vocalmidi-notedata"
+VERSION = 1
+MIN_SECONDS, MAX_SECONDS = 4.0, 12.0
+NEGATIVE_SLOTS = (1, 8, 15)  # clip i is a negative when i % 20 is one of these: 15 %
+_SPLIT_CODE = {"train": 0, "dev": 1}
+_MAX_HOURS = 1000.0
+
+SOURCES = {
+    "melodies": "music21's bundled corpus (Essen folk-song collection, Bach chorales; "
+                "music21 is BSD-licensed, the works are public domain); the evaluation "
+                "set's and the demo's melodies are excluded",
+    "fluidr3": "FluidR3_GM SoundFont (Debian fluid-soundfont-gm, MIT licence): voice "
+               "patches, piano, guitar and drums; TimGM6mb and MuseScore General are "
+               "validation voices and never used here",
+    "espeak-ng": "espeak-ng speech synthesizer (Debian espeak-ng, GPL-3.0-or-later; its "
+                 "output audio carries no licence terms): sung syllables, speech and "
+                 "babble",
+    "generated": "rooms, noises, breaths, coughs, claps, hum and whistle tones are "
+                 "synthesised by vocalmidi (MIT)",
+}
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """One clip to make: its position, length and whether it is a negative."""
+
+    index: int
+    seconds: float
+    negative: bool
+    split: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.split}-{self.index:06d}"
+
+    def rng(self, stream: int) -> np.random.Generator:
+        """The clip's random stream number ``stream`` (0: planning, 1: content)."""
+        return np.random.default_rng([self.seed, _SPLIT_CODE[self.split], self.index, stream])
+
+
+def plan_clips(hours: float, seed: int, split: str) -> list[ClipPlan]:
+    """The clips of a run, in order, until their total length reaches ``hours``."""
+    plans: list[ClipPlan] = []
+    total, i = 0.0, 0
+    while total < hours * 3600.0:
+        probe = ClipPlan(i, 0.0, False, split, seed)
+        seconds = round(float(probe.rng(0).uniform(MIN_SECONDS, MAX_SECONDS)), 3)
+        plans.append(ClipPlan(i, seconds, i % 20 in NEGATIVE_SLOTS, split, seed))
+        total += seconds
+        i += 1
+    return plans
+
+
+# --- voices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FluidVoice:
+    """Stand-in for the training voices while vocalmidi.train.voices is not there: a
+    FluidR3 voice patch rendered by FluidSynth."""
+
+    name: str
+    program: int
+
+    def render(self, notes: Sequence[Any], sample_rate: int, seed: int) -> tuple[np.ndarray,
+                                                                                 list[Any]]:
+        from vocalmidi.eval.synth import available_soundfonts, render_notes
+
+        audio = render_notes(notes, soundfont=available_soundfonts()["fluidr3"],
+                             program=self.program, sample_rate=sample_rate, tail=0.3)
+        return audio, list(notes)
+
+
+_VOICES: list[Any] | None = None
+
+
+def _voices() -> list[Any]:
+    """The training voices, in their fixed order (one list per process)."""
+    global _VOICES
+    if _VOICES is None:
+        try:
+            from vocalmidi.train.voices import training_voices
+        except ImportError:
+            from vocalmidi.eval.synth import VOICE_PROGRAMS
+
+            _VOICES = [_FluidVoice(f"fluidr3-{k}", p) for k, p in VOICE_PROGRAMS.items()]
+        else:
+            _VOICES = list(training_voices())
+        if not _VOICES:
+            raise UsageError("no training voice is available (see vocalmidi.train.voices)")
+        held_out = [v.name for v in _VOICES
+                    if any(f in _describe(v) for f in _VALIDATION_FONT_NAMES)]
+        if held_out:  # the validation voices must stay unheard
+            raise RuntimeError(f"training voices {held_out} use a validation SoundFont")
+    return _VOICES
+
+
+_VALIDATION_FONT_NAMES = ("timgm", "musescore")
+
+
+def _describe(voice: Any) -> str:
+    """Lower-case name and fields of a voice, to look for a validation SoundFont in."""
+    fields = getattr(voice, "__dict__", {}) or {}
+    return f"{voice.name} {fields}".lower()
+
+
+# --- one clip -----------------------------------------------------------------------
+
+
+def _label_notes(true: Sequence[Any], performed: Sequence[Any]) -> list[Any]:
+    """The true notes, each with its performed bend curve when the voice did not return one."""
+    from dataclasses import replace
+
+    out = []
+    for n in true:
+        if not n.bend:
+            near = [p for p in performed if p.pitch == n.pitch and abs(p.start - n.start) < 0.03]
+            if near:
+                best = min(near, key=lambda p: abs(p.start - n.start))
+                shift = n.start - best.start
+                n = replace(n, bend=tuple((t + shift, s) for t, s in best.bend))
+        out.append(n)
+    return out
+
+
+def _fit(audio: np.ndarray, n: int) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)[:n]
+    return np.pad(audio, (0, n - audio.shape[0]))
+
+
+def make_clip(plan: ClipPlan) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Make one clip: (arrays to write, its index entry)."""
+    from vocalmidi.train.augment import HOST_RATES, augment
+    from vocalmidi.train.labels import rasterise
+
+    rng = plan.rng(1)
+    sr = int(rng.choice(HOST_RATES))
+    n_host = int(round(plan.seconds * sr))
+    entry: dict[str, Any] = {"id": plan.id, "file": f"clips/{plan.id}.npz",
+                             "seconds": plan.seconds}
+    notes: list[Any] = []
+    if plan.negative:
+        from vocalmidi.train.negatives import make_negative
+
+        dry, what = make_negative(plan.seconds, sr, rng)
+        entry.update({"voice": what, "kind": "negative", "melody": None})
+    else:
+        from vocalmidi.train.performances import make_performance, repeated_fraction
+
+        perf = make_performance(rng, plan.seconds, plan.split)
+        voices = _voices()
+        voice = voices[int(rng.integers(0, len(voices)))]
+        dry, true = voice.render(perf.notes, sr, int(rng.integers(0, 2**31)))
+        notes = [n for n in _label_notes(true, perf.notes) if n.start < plan.seconds]
+        bad = [n.pitch for n in notes if not contract.NOTE_MIN <= n.pitch <= contract.NOTE_MAX]
+        if bad:
+            raise RuntimeError(f"{plan.id}: notes {bad} outside the model's note range")
+        entry.update({"voice": voice.name, "kind": "sung", "melody": perf.melody,
+                      "register": perf.register, "bpm": perf.bpm, "style": perf.style,
+                      "notes": len(notes),
+                      "repeated": int(round(repeated_fraction(notes) * len(notes)))})
+    audio, params = augment(_fit(dry, n_host), sr, rng)
+    audio = _fit(audio, int(round(plan.seconds * contract.SAMPLE_RATE)))
+    entry["condition"] = params.pop("condition")
+    entry["augment"] = params
+    arrays = {"audio": audio, **rasterise(notes, audio.shape[0])}
+    return arrays, entry
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz whole or not at all, byte-identical for identical arrays.
+
+    numpy's savez stamps each member with the current time; fixed stamps keep reruns
+    and ``--jobs`` byte for byte the same.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+            for name, arr in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                with zf.open(info, "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _read_entry(path: Path) -> dict[str, Any] | None:
+    """The index entry stored in a finished clip, or None when it is missing or broken."""
+    try:
+        with np.load(path) as z:
+            entry = json.loads(str(z["meta"]))
+            frames = contract.num_frames(z["audio"].shape[0])
+            if any(z[k].shape != (frames,) for k in contract.LABEL_KEYS):
+                return None
+        return entry if isinstance(entry, dict) else None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
+        return None
+
+
+def _work(job: tuple[ClipPlan, str]) -> tuple[dict[str, Any], bool]:
+    """Make (or find) one clip in ``out``; returns its entry and whether it was made now."""
+    plan, out = job
+    path = Path(out) / "clips" / f"{plan.id}.npz"
+    if path.is_file():
+        entry = _read_entry(path)
+        if entry is not None and entry.get("seconds") == plan.seconds:
+            return entry, False
+    arrays, entry = make_clip(plan)
+    arrays["meta"] = np.array(json.dumps(entry, sort_keys=True))
+    _write_npz(path, arrays)
+    return entry, True
+
+
+# --- the run ------------------------------------------------------------------------
+
+
+def _check_out(out: Path, seed: int, split: str) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder")
+    try:
+        (out / "clips").mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write training data to {out}: {exc.strerror or exc}") from None
+    index = out / "index.json"
+    if index.is_file():
+        try:
+            old = json.loads(index.read_text())
+        except (OSError, json.JSONDecodeError):
+            old = None
+        if not isinstance(old, dict) or old.get("format") != FORMAT:
+            raise UsageError(f"{out} holds an index.json that is not vocalmidi training "
+                             "data: choose another folder")
+        if (old.get("seed"), old.get("split")) != (seed, split):
+            raise UsageError(f"{out} holds {old.get('split')} data made with seed "
+                             f"{old.get('seed')}, not {split} with seed {seed}: choose "
+                             "another folder or the same --seed/--split to resume")
+
+
+def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int) -> Iterator[tuple[dict[str, Any], bool]]:
+    if n_jobs <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield _work(job)
+        return
+    import multiprocessing
+
+    # One thread per process: the pool is the parallelism.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(n_jobs) as pool:
+        yield from pool.imap_unordered(_work, jobs, chunksize=1)
+
+
+def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "train",
+             jobs: int = 1, progress: bool = True) -> dict[str, Any]:
+    """Generate (or complete) a training-data folder.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created). A folder from an interrupted run with the same seed and
+        split is completed: finished clips are kept.
+    hours : float
+        Total audio to make, in hours (> 0).
+    seed : int
+        Master seed; clip ``i`` derives its own from ``(seed, split, i)``.
+    split : {"train", "dev"}
+        ``dev`` uses other seeds and other melodies (early stopping).
+    jobs : int
+        Worker processes.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict
+        The written index, plus ``stats`` (clips made now, audio seconds, wall seconds).
+    """
+    if not (isinstance(hours, (int, float)) and math.isfinite(hours) and
+            0 < hours <= _MAX_HOURS):
+        raise UsageError(f"--hours must be a number of hours in (0, {_MAX_HOURS:g}], "
+                         f"got {hours}")
+    if split not in _SPLIT_CODE:
+        raise UsageError(f"unknown split {split!r}: use train or dev")
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {seed}")
+    out = Path(out)
+    _check_out(out, seed, split)
+    plans = plan_clips(hours, seed, split)
+    total_s = sum(p.seconds for p in plans)
+    entries: dict[int, dict[str, Any]] = {}
+    made_s, made_n = 0.0, 0
+    t0 = time.perf_counter()
+    with _progress(progress, len(plans), total_s) as bar:
+        for entry, made in _run([(p, str(out)) for p in plans], jobs):
+            i = int(entry["id"].rsplit("-", 1)[1])
+            entries[i] = entry
+            if made:
+                made_s += float(entry["seconds"])
+                made_n += 1
+            bar(entry, made, made_s, time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    index = {
+        "format": FORMAT, "version": VERSION, "split": split, "seed": seed, "hours": hours,
+        "sample_rate": contract.SAMPLE_RATE, "hop": contract.HOP,
+        "clips": [entries[i] for i in sorted(entries)],
+        "sources": SOURCES,
+    }
+    tmp = out / f".index.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(index, indent=1, sort_keys=False) + "\n")
+    os.replace(tmp, out / "index.json")
+    return {**index, "stats": {"made": made_n, "made_seconds": made_s,
+                               "wall_seconds": wall, "total_seconds": total_s}}
+
+
+class _progress:
+    """A rich progress bar (clips, audio hours, speed against real time, ETA), or nothing."""
+
+    def __init__(self, show: bool, clips: int, seconds: float) -> None:
+        self.show, self.clips, self.seconds = show, clips, seconds
+        self.done_s = 0.0
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return lambda *a: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("[bold]training data"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("{task.fields[audio]}"),
+                            TextColumn("{task.fields[speed]}"), TimeElapsedColumn(),
+                            TimeRemainingColumn(), transient=False)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("", total=self.clips, audio="", speed="")
+        return self._update
+
+    def _update(self, entry: dict[str, Any], made: bool, made_s: float, wall: float) -> None:
+        self.done_s += float(entry["seconds"])
+        speed = f"{made_s / wall:.1f}x real time" if made and wall > 0 else ""
+        self.bar.update(self.task, advance=1, speed=speed,
+                        audio=f"{self.done_s / 3600:.3f}/{self.seconds / 3600:.3f} h")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.show:
+            self.bar.__exit__(*exc)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``vocalmidi train data``."""
+    parser.add_argument("out", metavar="OUT", type=Path, help="output folder")
+    parser.add_argument("--hours", type=float, default=1.0,
+                        help="hours of audio to generate (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes (default 1); the output does not depend on it")
+    parser.add_argument("--split", choices=tuple(_SPLIT_CODE), default="train",
+                        help="train, or dev for early stopping (other seeds and melodies)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``vocalmidi train data``."""
+    result = generate(args.out, hours=args.hours, seed=args.seed, split=args.split,
+                      jobs=args.jobs, progress=not args.quiet)
+    stats = result["stats"]
+    clips = result["clips"]
+    neg = sum(1 for c in clips if c["kind"] == "negative")
+    print(f"{len(clips)} clips ({neg} negative), {stats['total_seconds'] / 3600:.3f} h "
+          f"in {args.out}")
+    if stats["made_seconds"] > 0:
+        rate = stats["made_seconds"] / max(stats["wall_seconds"], 1e-9)
+        print(f"made {stats['made_seconds']:.0f} s of audio in {stats['wall_seconds']:.1f} s "
+              f"with {args.jobs} job(s): {rate:.2f} audio-seconds per second")
+    else:
+        print("nothing to do: every clip was already there")
+    return 0
