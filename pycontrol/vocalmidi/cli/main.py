@@ -24,6 +24,7 @@ COMMANDS = [
     "eval",
     "bench",
     "dawtest",
+    "train",
 ]
 
 
