@@ -1,0 +1,222 @@
+"""Export the note model as one streaming ONNX graph, and run it with ONNX Runtime.
+
+``python -m vocalmidi.train.export --untrained OUT.onnx`` writes a randomly initialised
+model (the right graph, for wiring the engine before a trained one exists);
+``--checkpoint CKPT OUT.onnx`` exports a trained checkpoint. :class:`OnnxNoteModel`
+runs an exported file over whole clips (one call) or hop by hop, as the engine does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vocalmidi.errors import ModelError
+from vocalmidi.train.contract import (
+    CONTEXT,
+    HOP,
+    INPUT_AUDIO,
+    INPUT_CONTEXT,
+    INPUT_HIDDEN,
+    LOOKAHEAD_HOPS,
+    OUTPUT_CONTEXT,
+    OUTPUT_HIDDEN,
+    OUTPUT_NOTE,
+    OUTPUT_NOTE_CONF,
+    OUTPUT_ONSET,
+    OUTPUT_PITCH,
+    OUTPUT_SOUNDING,
+    SAMPLE_RATE,
+    num_frames,
+)
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+    from vocalmidi.train.model import NoteNet
+
+__all__ = ["CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel", "export_onnx",
+           "main", "pad_for_frames"]
+
+CONTRACT_ID = "note-model/1"
+OPSET = 17
+OUTPUTS = (OUTPUT_ONSET, OUTPUT_SOUNDING, OUTPUT_NOTE, OUTPUT_NOTE_CONF, OUTPUT_PITCH)
+
+
+def pad_for_frames(audio: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pad model-rate audio so a stream of it yields every label frame of the clip.
+
+    Label frame ``k`` needs audio up to ``(k + 1 + LOOKAHEAD_HOPS) * HOP``; the stream's
+    first ``LOOKAHEAD_HOPS`` outputs stand for frames before 0 and are dropped.
+
+    Returns
+    -------
+    padded : numpy.ndarray
+        float32, a whole number of hops.
+    frames : int
+        Label frames of the clip.
+    """
+    frames = num_frames(len(audio))
+    padded = np.zeros((frames + LOOKAHEAD_HOPS) * HOP, dtype=np.float32)
+    padded[:len(audio)] = audio
+    return padded, frames
+
+
+def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write ``net`` with its front end as the streaming graph of the contract.
+
+    Parameters
+    ----------
+    net : NoteNet
+        The trained (or fresh) network; exported on CPU in eval mode.
+    path : path
+        Output ``.onnx`` file (written atomically).
+    metadata : dict, optional
+        Extra metadata props (e.g. the decoder thresholds as JSON).
+    """
+    import onnx
+    import torch
+
+    from vocalmidi.train.model import StreamingNoteModel
+
+    net = net.to("cpu").eval()
+    model = StreamingNoteModel(net).eval()
+    audio = torch.zeros(1, 4 * HOP)
+    ctx = torch.zeros(1, CONTEXT)
+    h = net.initial_state(1)
+    frames_axis = {1: "frames"}
+    buf = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(
+            model, (audio, ctx, h), buf,
+            input_names=[INPUT_AUDIO, INPUT_CONTEXT, INPUT_HIDDEN],
+            output_names=[*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN],
+            dynamic_axes={INPUT_AUDIO: {1: "samples"}, **{o: frames_axis for o in OUTPUTS}},
+            opset_version=OPSET, dynamo=False)
+    proto = onnx.load_from_string(buf.getvalue())
+    props = {"vocalmidi.contract": CONTRACT_ID, "vocalmidi.hop": str(HOP),
+             "vocalmidi.sample_rate": str(SAMPLE_RATE),
+             "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
+             "vocalmidi.model": json.dumps(net.config.as_dict()), **(metadata or {})}
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    onnx.save(proto, str(tmp))
+    tmp.replace(path)
+    return path
+
+
+@dataclass
+class ModelOutputs:
+    """Per label frame outputs of a clip (arrays of length ``frames``)."""
+
+    onset: np.ndarray
+    sounding: np.ndarray
+    note: np.ndarray
+    note_conf: np.ndarray
+    pitch: np.ndarray
+
+
+class OnnxNoteModel:
+    """An exported note model under ONNX Runtime.
+
+    Parameters
+    ----------
+    path : path
+        The ``.onnx`` file.
+    threads : int
+        Intra-op threads (the engine uses 1).
+    """
+
+    def __init__(self, path: str | Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        try:
+            self.session: onnxruntime.InferenceSession = ort.InferenceSession(
+                str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own untyped errors
+            raise ModelError(f"cannot load note model {path}: {exc}") from exc
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("vocalmidi.contract") != CONTRACT_ID:
+            raise ModelError(f"{path} is not a {CONTRACT_ID} note model "
+                             f"(contract {meta.get('vocalmidi.contract')!r})")
+        self.metadata: dict[str, str] = dict(meta)
+        shape = next(i.shape for i in self.session.get_inputs() if i.name == INPUT_HIDDEN)
+        self.hidden_shape = tuple(int(d) for d in shape)
+
+    def initial_state(self) -> dict[str, np.ndarray]:
+        """Zero state: silence before the stream."""
+        return {INPUT_CONTEXT: np.zeros((1, CONTEXT), np.float32),
+                INPUT_HIDDEN: np.zeros(self.hidden_shape, np.float32)}
+
+    def step(self, audio: np.ndarray,
+             state: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """One call: ``audio`` (a whole number of hops) -> (outputs ``[n]`` each, new state)."""
+        feeds = {INPUT_AUDIO: np.ascontiguousarray(audio, np.float32).reshape(1, -1), **state}
+        names = [*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN]
+        res = self.session.run(names, feeds)
+        outs = {n: r[0] for n, r in zip(OUTPUTS, res[:len(OUTPUTS)], strict=True)}
+        return outs, {INPUT_CONTEXT: res[-2], INPUT_HIDDEN: res[-1]}
+
+    def run(self, audio: np.ndarray, hops_per_call: int | None = None) -> ModelOutputs:
+        """Label-frame outputs of a whole 16 kHz clip, from a zero state.
+
+        ``hops_per_call=None`` feeds the clip in one call; ``1`` streams it hop by hop as
+        the engine does (the outputs are the same).
+        """
+        padded, frames = pad_for_frames(np.asarray(audio, np.float32))
+        state = self.initial_state()
+        total = len(padded) // HOP
+        per = total if hops_per_call is None else max(1, hops_per_call)
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in OUTPUTS}
+        for start in range(0, total, per):
+            outs, state = self.step(padded[start * HOP:min(total, start + per) * HOP], state)
+            for n in OUTPUTS:
+                parts[n].append(outs[n])
+        cat = {n: np.concatenate(parts[n])[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames]
+               for n in OUTPUTS}
+        return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
+                            cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--untrained", action="store_true",
+                     help="export a freshly initialised model (graph wiring only)")
+    src.add_argument("--checkpoint", type=Path, help="trainer checkpoint (.pt) to export")
+    p.add_argument("out", type=Path, help="output .onnx file")
+    p.add_argument("--seed", type=int, default=0, help="initialisation seed (--untrained)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from vocalmidi.train.model import build_model
+
+    meta: dict[str, Any] = {}
+    if args.untrained:
+        net = build_model(seed=args.seed)
+    else:
+        from vocalmidi.train.trainer import load_checkpoint
+
+        net, meta = load_checkpoint(args.checkpoint)
+    path = export_onnx(net, args.out, {k: str(v) for k, v in meta.items()})
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m vocalmidi.train.export",
+                                     description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    raise SystemExit(main(parser.parse_args()))

@@ -1,0 +1,153 @@
+"""The reference note decoder on hand-made model outputs: what a musician expects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vocalmidi.train.contract import HOP, SAMPLE_RATE
+from vocalmidi.train.decode import (
+    DecoderConfig,
+    NoteEvent,
+    decode,
+    emission_time,
+    events_to_notes,
+)
+
+FRAME = HOP / SAMPLE_RATE
+
+
+class Take:
+    """Per-frame model outputs built piece by piece (silence by default)."""
+
+    def __init__(self, frames: int) -> None:
+        self.onset = np.zeros(frames)
+        self.sounding = np.zeros(frames)
+        self.note = np.full(frames, 60.0)
+        self.conf = np.full(frames, 0.9)
+        self.level = np.full(frames, -80.0)
+
+    def sing(self, start: int, stop: int, note: int, level: float = -20.0,
+             attack: bool = True) -> Take:
+        self.sounding[start:stop] = 0.95
+        self.note[start:stop] = note
+        self.level[start:stop] = level
+        if attack:  # a peak over a few frames, as the onset head gives
+            self.onset[start:start + 4] = np.maximum(self.onset[start:start + 4],
+                                                     [0.6, 0.95, 0.7, 0.35])
+        return self
+
+    def decode(self, **cfg: object) -> list[NoteEvent]:
+        return decode(self.onset, self.sounding, self.note, self.conf, self.level,
+                      DecoderConfig.from_dict(dict(cfg)))
+
+
+def ons(events: list[NoteEvent]) -> list[tuple[int, int]]:
+    return [(e.frame, e.note) for e in events if e.kind == "on"]
+
+
+def test_one_note_per_onset_at_its_frame() -> None:
+    events = Take(200).sing(20, 80, 60).sing(120, 170, 64).decode()
+    assert ons(events) == [(20, 60), (120, 64)]
+    assert [e.kind for e in events] == ["on", "off", "on", "off"]
+    assert events[0].decided == 20  # note-on at once, not after a confirmation delay
+    notes, emitted = events_to_notes(events)
+    assert [(n.pitch, round(n.start / FRAME), round(n.end / FRAME)) for n in notes] == [
+        (60, 20, 80), (64, 120, 170)]
+    assert emitted[0] == pytest.approx(emission_time(20)) == pytest.approx(22 * FRAME)
+
+
+def test_repeated_syllables_on_one_pitch_reattack() -> None:
+    take = Take(200).sing(10, 150, 62)
+    take.onset[60:64] = [0.6, 0.9, 0.6, 0.2]  # a new syllable while the voice never stops
+    take.onset[100:104] = [0.7, 0.9, 0.5, 0.2]
+    notes, _ = events_to_notes(take.decode())
+    assert [(n.pitch, round(n.start / FRAME)) for n in notes] == [(62, 10), (62, 60), (62, 100)]
+    assert round(notes[0].end / FRAME) == 60
+
+
+def test_an_onset_that_lingers_is_one_note() -> None:
+    take = Take(120).sing(10, 100, 60)
+    take.onset[10:40] = 0.6  # high for 150 ms without falling: still one attack
+    assert len(ons(take.decode())) == 1
+
+
+def test_legato_change_without_an_attack() -> None:
+    take = Take(200).sing(10, 150, 60)
+    take.note[80:150] = 62
+    events = take.decode(change_frames=4)
+    assert ons(events) == [(10, 60), (80, 62)]
+    change = [e for e in events if e.kind == "on"][1]
+    assert change.decided == 83  # persisted 4 frames
+
+
+def test_a_one_frame_flicker_does_not_change_the_note() -> None:
+    take = Take(200).sing(10, 150, 60)
+    take.note[70] = 67
+    take.note[90:92] = 55
+    assert ons(take.decode()) == [(10, 60)]
+
+
+def test_note_off_on_silence_not_on_a_dip() -> None:
+    take = Take(200).sing(10, 150, 60)
+    take.sounding[60:62] = 0.1  # 10 ms dip (a consonant): the note holds
+    events = take.decode(off_frames=3)
+    assert [e.kind for e in events] == ["on", "off"]
+    assert events[1].frame == 150 and events[1].decided == 152
+
+
+def test_onset_without_sounding_is_no_note() -> None:
+    take = Take(100)
+    take.onset[20:24] = [0.6, 0.95, 0.7, 0.3]  # a click: onset head fires, nothing sounds
+    assert take.decode() == []
+
+
+def test_soft_attack_starts_late_rather_than_never() -> None:
+    take = Take(100).sing(20, 80, 57, attack=False)
+    events = take.decode(sounding_start_frames=8)
+    assert ons(events) == [(20, 57)]
+    assert events[0].decided == 27
+
+
+def test_early_correction_retrigger() -> None:
+    take = Take(120).sing(20, 100, 60)
+    take.note[20:23] = 59  # the first 15 ms name a semitone low (a scoop)
+    events = take.decode(correction="retrigger", correction_frames=8, correction_persist=2)
+    assert [(e.kind, e.note) for e in events] == [("on", 59), ("off", 59), ("on", 60),
+                                                  ("off", 60)]
+    fix = events[2]
+    assert fix.corrects and fix.frame == 20 and fix.decided == 24
+    notes, emitted = events_to_notes(events)
+    assert [(n.pitch, round(n.start / FRAME)) for n in notes] == [(60, 20)]
+    assert emitted == [pytest.approx(emission_time(24))]
+
+
+def test_early_correction_bend() -> None:
+    take = Take(120).sing(20, 100, 60)
+    take.note[20:22] = 58
+    events = take.decode(correction="bend")
+    assert [(e.kind, e.note, e.bend) for e in events] == [("on", 58, 0.0), ("bend", 58, 2.0),
+                                                         ("off", 58, 0.0)]
+    notes, emitted = events_to_notes(events)
+    assert [(n.pitch, round(n.start / FRAME)) for n in notes] == [(60, 20)]
+    assert emitted == [pytest.approx(emission_time(23))]
+
+
+def test_no_correction_after_the_window_only_a_legato_change() -> None:
+    take = Take(200).sing(20, 150, 60)
+    take.note[40:43] = 61  # 100 ms in, 3 frames: too late to correct, too short to change
+    events = take.decode(correction="retrigger", correction_frames=8, change_frames=4)
+    assert ons(events) == [(20, 60)]
+
+
+def test_velocity_follows_level() -> None:
+    events = Take(200).sing(10, 50, 60, level=-40).sing(100, 150, 60, level=-6).decode()
+    soft, loud = (e.velocity for e in events if e.kind == "on")
+    assert 1 <= soft < loud <= 127
+
+
+def test_bad_thresholds_are_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="onset_off"):
+        DecoderConfig(onset_on=0.3, onset_off=0.5)
+    with pytest.raises(ValueError, match="unknown decoder keys"):
+        DecoderConfig.from_dict({"onset": 0.5})
