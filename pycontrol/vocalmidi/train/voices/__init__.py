@@ -1,0 +1,89 @@
+"""Voices that sing performed notes, for the note model's training and validation data.
+
+Every voice has a ``name`` and one method::
+
+    render(notes, sample_rate, seed) -> (audio, truth)
+
+``notes`` are performed notes (:func:`vocalmidi.eval.perform.perform`: start, end, pitch,
+velocity and a ``bend`` curve of absolute (time s, semitones) points). ``audio`` is mono
+float32 at ``sample_rate``, time 0 = time 0 of the notes, 0.5 s after the last note-off,
+peak -6 dBFS. ``truth`` are the notes as sounded: ``start`` where the onset is in the
+audio (exact to < 2 ms; what "onset" means for each voice is in its module docstring),
+``end`` the note-off, pitch, velocity and the bend curve. Renders are deterministic
+per seed.
+
+Kinds:
+
+- ``syllable:<espeak voice>`` (:mod:`.syllable`): espeak-ng syllables re-pitched with WORLD.
+- ``gm:<soundfont>:<patch>`` (:mod:`.gm`): calibrated General-MIDI patches.
+- ``hum:<kind>`` (:mod:`.hum`): humming and whistling made directly.
+
+:func:`training_voices` and :func:`validation_voices` never share a SoundFont or an
+espeak voice variant: FluidR3 trains, TimGM6mb and MuseScore General Lite validate;
+the espeak variants ``f5``/``m5`` and the French and Dutch voices are held apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from vocalmidi.eval.synth import available_soundfonts
+from vocalmidi.notes import Note
+from vocalmidi.train.voices.gm import GMVoice, usable_patches
+from vocalmidi.train.voices.hum import HUM_KINDS, HumVoice
+from vocalmidi.train.voices.syllable import SyllableVoice
+
+__all__ = [
+    "TRAIN_ESPEAK",
+    "TRAIN_SOUNDFONTS",
+    "VALIDATION_ESPEAK",
+    "VALIDATION_SOUNDFONTS",
+    "Voice",
+    "training_voices",
+    "validation_voices",
+]
+
+TRAIN_SOUNDFONTS = ("fluidr3",)
+VALIDATION_SOUNDFONTS = ("timgm6mb", "musescore")
+# (espeak voice+variant, female) - training and held-apart validation voices share no
+# variant and no language.
+TRAIN_ESPEAK = (
+    ("en-us+f3", True), ("en-us+m3", False), ("en-gb+f2", True), ("en-gb+m1", False),
+    ("de+f1", True), ("de+m2", False), ("it+f4", True), ("it+m4", False),
+    ("es+f2", True), ("es+m6", False), ("pt+f1", True), ("pt+m7", False),
+)
+VALIDATION_ESPEAK = (
+    ("en-gb-x-rp+f5", True), ("en-us+m5", False), ("fr+f5", True), ("nl+m5", False),
+)
+
+
+class Voice(Protocol):
+    """Something that sings performed notes (see the module docstring)."""
+
+    name: str
+
+    def render(self, notes: Sequence[Note], sample_rate: int,
+               seed: int) -> tuple[np.ndarray, list[Note]]: ...
+
+
+def _gm(fonts: Sequence[str]) -> list[Voice]:
+    have = available_soundfonts()
+    return [GMVoice(f, p) for f in fonts if f in have for p in usable_patches(f)]
+
+
+def training_voices() -> list[Voice]:
+    """FluidR3 calibrated patches, the training espeak voices, hums and a whistle."""
+    out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
+    out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
+    out += [HumVoice(k) for k in HUM_KINDS]
+    return out
+
+
+def validation_voices() -> list[Voice]:
+    """TimGM6mb and MuseScore calibrated patches and the held-apart espeak voices."""
+    out: list[Voice] = _gm(VALIDATION_SOUNDFONTS)
+    out += [SyllableVoice(v, female) for v, female in VALIDATION_ESPEAK]
+    return out

