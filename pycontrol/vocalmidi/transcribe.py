@@ -1,8 +1,12 @@
 """Offline transcription: audio (array or file) in, notes out.
 
-Two routes give the same notes: the engine library directly (default), or the built
-plugin inside our headless JUCE host (``through_plugin=True``), which checks the plugin
-end to end. Results are cached under ``<cache root>/results/``, keyed by the audio's
+A note model (adapter ``vocalnote``, the default) is decoded over the whole take by
+default (:mod:`vocalmidi.notemodel.offline`): a file has no latency budget, so onsets sit
+on the attack and the pitch is read from the settled note. ``live=True`` gives what the
+plugin would have sent instead: the engine library, frame by frame. Pitch models (swiftf0
+and the others) always run through the engine. Either engine route can also run inside
+the built plugin in our headless JUCE host (``through_plugin=True``), which checks the
+plugin end to end. Results are cached under ``<cache root>/results/``, keyed by the audio's
 SHA-256, the model file's SHA-256, the settings, the route and the native build, so a
 re-run of the same take is instant.
 
@@ -87,6 +91,10 @@ class Settings:
         Render through the built VST3 plugin in our host instead of the engine.
     kind : str or None
         Adapter of a model given as a path.
+    live : bool
+        With a note model: decode frame by frame as the plugin does, not the whole take.
+    bends : bool
+        Whole-take route: attach pitch-bend curves to the notes.
     """
 
     model: str | None = None
@@ -94,6 +102,14 @@ class Settings:
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     through_plugin: bool = False
     kind: str | None = None
+    live: bool = False
+    bends: bool = False
+
+    def route(self, model: ResolvedModel) -> str:
+        """``offline`` (whole-take note decoding), ``engine`` or ``plugin``."""
+        if self.through_plugin:
+            return "plugin"
+        return "offline" if model.adapter == "vocalnote" and not self.live else "engine"
 
 
 def resolve_model(
@@ -204,12 +220,17 @@ def _stamp(path: Path) -> str:
 
 
 def result_key(audio_digest: str, model: ResolvedModel, params: Mapping[str, ParamValue],
-               through_plugin: bool) -> str:
-    """The result cache key of one transcription."""
+               route: str, bends: bool = False) -> str:
+    """The result cache key of one transcription (``route`` from :meth:`Settings.route`)."""
     from vocalmidi import native
 
-    natives = [_stamp(native.engine_library())]
-    if through_plugin:
+    if route == "offline":
+        from vocalmidi.notemodel.offline import OfflineConfig
+
+        natives = [OfflineConfig().as_dict(), bends]  # the decoder's settings, not a build
+    else:
+        natives = [_stamp(native.engine_library())]
+    if route == "plugin":
         natives += [_stamp(native.host_library()), _stamp(native.vst3_path())]
     doc = {
         "format": RESULT_FORMAT,
@@ -217,7 +238,7 @@ def result_key(audio_digest: str, model: ResolvedModel, params: Mapping[str, Par
         "model": model.sha256,
         "adapter": model.adapter,
         "params": {k: params[k] for k in sorted(params)},
-        "route": "plugin" if through_plugin else "engine",
+        "route": route,
         "native": natives,
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
@@ -240,6 +261,8 @@ def transcribe(
     through_plugin: bool = False,
     use_cache: bool = True,
     kind: str | None = None,
+    live: bool = False,
+    bends: bool = False,
     **params: ParamValue,
 ) -> list[Note]:
     """Transcribe a take to notes.
@@ -260,6 +283,11 @@ def transcribe(
         Read and write the result cache.
     kind : str, optional
         Adapter of a model given as a path (default ``swiftf0``).
+    live : bool
+        With a note model: what the plugin would send live (frame-by-frame decoding in
+        the engine) instead of the whole-take decoding.
+    bends : bool
+        Whole-take decoding: attach the performed pitch as bend curves.
     **params
         Engine parameters, e.g. ``sensitivity=0.6``, ``min_note_ms=80``, ``scale="major"``.
 
@@ -289,7 +317,7 @@ def transcribe(
             raise UsageError("transcribe(array) needs sr=<sample rate in Hz>")
         samples, rate, what = check_audio(audio, sr), float(sr), "audio"
         digest = audio_digest(samples, rate)
-    settings = Settings(model, preset, dict(params), through_plugin, kind)
+    settings = Settings(model, preset, dict(params), through_plugin, kind, live, bends)
     return _transcribe_samples(samples, rate, digest, settings, use_cache, what)
 
 
@@ -298,7 +326,8 @@ def cached_result(path: str | os.PathLike[str], settings: Settings) -> list[Note
     from vocalmidi.audio_io import file_digest
 
     model, merged = _resolve(settings)
-    return ResultCache().get(result_key(file_digest(path), model, merged, settings.through_plugin))
+    return ResultCache().get(result_key(file_digest(path), model, merged,
+                                        settings.route(model), settings.bends))
 
 
 def transcribe_file(path: str | os.PathLike[str], settings: Settings,
@@ -311,12 +340,12 @@ def transcribe_file(path: str | os.PathLike[str], settings: Settings,
 
     digest = file_digest(path)
     model, merged = _resolve(settings)
-    key = result_key(digest, model, merged, settings.through_plugin)
+    key = result_key(digest, model, merged, settings.route(model), settings.bends)
     cache = ResultCache()
     if use_cache and (hit := cache.get(key)) is not None:
         return hit, True
     samples, rate = read_audio(path)
-    notes = _render(samples, rate, model, merged, settings.through_plugin)
+    notes = _render(samples, rate, model, merged, settings)
     if use_cache:
         cache.put(key, notes, {"model": model.id, "input": str(path)})
     return notes, False
@@ -331,19 +360,36 @@ def _resolve(settings: Settings) -> tuple[ResolvedModel, dict[str, ParamValue]]:
 def _transcribe_samples(samples: np.ndarray, rate: float, digest: str, settings: Settings,
                         use_cache: bool, what: str) -> list[Note]:
     model, merged = _resolve(settings)
-    key = result_key(digest, model, merged, settings.through_plugin)
+    key = result_key(digest, model, merged, settings.route(model), settings.bends)
     cache = ResultCache()
     if use_cache and (hit := cache.get(key)) is not None:
         return hit
-    notes = _render(samples, rate, model, merged, settings.through_plugin)
+    notes = _render(samples, rate, model, merged, settings)
     if use_cache:
         cache.put(key, notes, {"model": model.id, "input": what})
     return notes
 
 
+def _run_offline(samples: np.ndarray, rate: float, model: ResolvedModel,
+                 params: Mapping[str, ParamValue], bends: bool) -> list[Note]:
+    """The whole-take route: the note model over the take, then the whole-take decoder;
+    the note range and key/scale settings apply as in the engine."""
+    from vocalmidi.notemodel.offline import decode_offline
+    from vocalmidi.notemodel.run import NoteModelRunner
+    from vocalmidi.notemodel.settings import apply_note_settings
+
+    notes = decode_offline(NoteModelRunner(model.path).analyse(samples, rate), bends=bends)
+    return apply_note_settings(notes, params)
+
+
 def _render(samples: np.ndarray, rate: float, model: ResolvedModel,
-            params: Mapping[str, ParamValue], through_plugin: bool) -> list[Note]:
-    notes = (_run_plugin if through_plugin else _run_engine)(samples, rate, model, params)
+            params: Mapping[str, ParamValue], settings: Settings) -> list[Note]:
+    route = settings.route(model)
+    if route == "offline":
+        notes = _run_offline(samples, rate, model, params, settings.bends)
+    else:
+        notes = (_run_plugin if route == "plugin" else _run_engine)(samples, rate, model,
+                                                                    params)
     # The cached form (microsecond times) is the result, so a re-run returns equal notes.
     return [Note.from_dict(n.to_dict()) for n in notes]
 
@@ -416,7 +462,7 @@ def _run_plugin(samples: np.ndarray, rate: float, model: ResolvedModel,
 
     from vocalmidi import native
     from vocalmidi.engine import _enum_value, events_to_notes
-    from vocalmidi.host import PluginHost
+    from vocalmidi.hosts import PluginHost
 
     if model.adapter not in PLUGIN_MODEL_CHOICES:
         raise ModelError(f"the plugin cannot run {model.adapter} models")

@@ -94,7 +94,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
         pitch_model_bound,
         takes_from_set,
     )
-    from vocalmidi.host import PluginHostError
+    from vocalmidi.hosts import PluginHostError
     from vocalmidi.models import get_model_path
     from vocalmidi.transcribe import resolve_model
 
@@ -165,6 +165,7 @@ def _bench(args: argparse.Namespace) -> int:
     )
     from vocalmidi.eval.runner import evaluate, results_to_json
     from vocalmidi.eval.systems import SYSTEMS, parse_variant
+    from vocalmidi.eval.targets import targets_table
 
     console = Console(stderr=True)
     out: Path = args.out
@@ -214,6 +215,7 @@ def _bench(args: argparse.Namespace) -> int:
     plots = write_plots(results, out)
     print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
     print_table(group_table(results, "patch", title="Clean takes per voice patch"))
+    print_table(targets_table(doc))
     if args.live:
         live = doc["live"]
         plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))

@@ -1,22 +1,27 @@
 """`vocalmidi transcribe INPUT... -o OUT`: audio files or folders to MIDI files.
 
 One ``.mid`` per input (plus ``.csv``/``.json`` note lists on request), with a progress
-bar over files, files spread over ``--jobs`` processes, and results cached so a re-run
-is instant. A file that fails is reported on one line and the others still run; the exit
-code is that of the first failure.
+bar over files (files/s, ETA), files spread over ``--jobs`` local processes or, with
+``--ray [ADDRESS]``, over Ray actors, and results cached so a re-run (or a resumed run)
+does only what is missing. Outputs are written atomically, so Ctrl-C leaves no partial
+file. A file that fails is reported on one line and the others still run; the exit code
+is that of the first failure (130 after Ctrl-C), 0 only when every file was transcribed.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from vocalmidi.cli.engine_params import engine_params
-from vocalmidi.errors import UsageError, VocalMidiError
+from vocalmidi.device import DEVICES
+from vocalmidi.errors import UsageError
+
+#: What a bare ``--ray`` stands for: start a local Ray instance.
+_LOCAL_RAY = "local"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +41,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="also write a .json note list")
     p.add_argument("--through-plugin", action="store_true",
                    help="render through the built plugin in the headless host")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="files transcribed in parallel")
+    p.add_argument("--live", action="store_true",
+                   help="with a note model: what the plugin would have sent live (frame by "
+                        "frame) instead of the best whole-take decoding")
+    p.add_argument("--bends", action="store_true",
+                   help="write the performed pitch as pitch bends (whole-take decoding)")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="files transcribed in parallel: worker processes (default 1), or "
+                   "Ray actors with --ray (default one per CPU of the cluster)")
+    p.add_argument("--ray", nargs="?", const=_LOCAL_RAY, default=None, metavar="ADDRESS",
+                   help="run on Ray (pip install 'vocalmidi[ray]'): a local instance, or the "
+                   "cluster at ADDRESS (host:port); write --ray=ADDRESS before the inputs")
+    p.add_argument("--gpus-per-actor", type=float, default=0.25, metavar="F",
+                   help="with --ray on a cluster with GPUs: the GPU fraction each actor asks "
+                   "for (default 0.25)")
+    p.add_argument("--device", default="auto", choices=DEVICES,
+                   help="where the model runs: auto (a GPU when the CUDA build of ONNX "
+                   "Runtime and a GPU are there), cpu, or cuda (falls back to the CPU "
+                   "with a message)")
+    p.add_argument("--json-summary", action="store_true",
+                   help="print a JSON summary on stdout (files done, from cache, failed with "
+                   "reasons, files/min); --json is the note-list output")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
     p.add_argument("--sensitivity", type=float, help="0..1, higher finds quieter notes")
     p.add_argument("--min-note-ms", type=float, help="shortest note kept, ms")
@@ -46,103 +71,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
-class Job:
-    source: Path
-    targets: tuple[Path, ...]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    source: Path
-    notes: int
-    cached: bool
-    seconds: float
-    error: str | None = None
-    exit_code: int = 0
-
-
-def plan_jobs(inputs: list[str], out: Path, csv: bool, json: bool) -> list[Job]:
-    """Pair each audio file with its output paths (folders keep their layout)."""
-    from vocalmidi.audio_io import find_audio_files
-
-    single_target = out.suffix.lower() in (".mid", ".midi")
-    pairs: list[tuple[Path, Path]] = []
-    for item in inputs:
-        path = Path(item)
-        files = find_audio_files([path])
-        for f in files:
-            rel = f.relative_to(path.resolve()) if path.is_dir() else Path(f.name)
-            pairs.append((f, rel.with_suffix(".mid")))
-    if single_target and len(pairs) != 1:
-        raise UsageError(f"-o {out} names one .mid file but there are {len(pairs)} inputs: "
-                         "give a folder")
-    seen: dict[Path, Path] = {}
-    jobs = []
-    for src, rel in pairs:
-        mid = out if single_target else out / rel
-        if mid in seen:
-            raise UsageError(f"{src} and {seen[mid]} would both write {mid}: transcribe them "
-                             "into separate folders")
-        seen[mid] = src
-        extra = [mid.with_suffix(s) for s, on in ((".csv", csv), (".json", json)) if on]
-        jobs.append(Job(src, (mid, *extra)))
-    return jobs
-
-
-def run_job(job: Job, settings: Any, use_cache: bool) -> Outcome:
-    """Transcribe one file and write its outputs (also runs in worker processes)."""
-    from vocalmidi.midi_io import write_notes
-    from vocalmidi.transcribe import transcribe_file
-
-    t0 = time.perf_counter()
-    try:
-        notes, cached = transcribe_file(job.source, settings, use_cache=use_cache)
-        for target in job.targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_notes(target, notes)
-    except VocalMidiError as exc:
-        return Outcome(job.source, 0, False, time.perf_counter() - t0, str(exc), exc.exit_code)
-    except OSError as exc:
-        return Outcome(job.source, 0, False, time.perf_counter() - t0,
-                       f"cannot write output for {job.source}: {exc}", 1)
-    return Outcome(job.source, len(notes), cached, time.perf_counter() - t0)
-
-
-def _from_cache(job: Job, settings: Any) -> Outcome | None:
-    from vocalmidi.midi_io import write_notes
-    from vocalmidi.transcribe import cached_result
-
-    t0 = time.perf_counter()
-    try:
-        notes = cached_result(job.source, settings)
-        if notes is None:
-            return None
-        for target in job.targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_notes(target, notes)
-    except (VocalMidiError, OSError):
-        return None  # the full path reports it
-    return Outcome(job.source, len(notes), True, time.perf_counter() - t0)
-
-
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
+    from vocalmidi.batch.jobs import from_cache, plan_jobs
+    from vocalmidi.batch.progress import BatchProgress, summary
+    from vocalmidi.device import use_device
     from vocalmidi.transcribe import Settings, resolve_model
 
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     settings = Settings(args.model, args.preset, engine_params(args), args.through_plugin,
-                        args.kind)
+                        args.kind, live=args.live, bends=args.bends)
     jobs = plan_jobs(args.inputs, Path(args.out), args.csv, args.json)
     # Fail fast, once, on what every file would fail on: a missing model or build.
     resolve_model(settings.model, settings.preset, settings.kind)
@@ -152,49 +90,51 @@ def run(args: argparse.Namespace) -> int:
     if settings.through_plugin:
         native.host_library()
         native.vst3_path()
+    # Set before any worker starts: they inherit the engine's device through the
+    # environment (Ray actors resolve it again on their own node).
+    device = use_device(args.device)
+    if device.fell_back:
+        print(f"vocalmidi: --device cuda: {device.reason}", file=sys.stderr)
 
-    console = Console(stderr=True)
-    outcomes: list[Outcome] = []
-    columns = (TextColumn("[bold]transcribing"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.description}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, disable=args.quiet, transient=False) as bar:
-        task = bar.add_task("", total=len(jobs))
+    use_cache = not args.no_cache
+    interrupted = False
+    runner = "ray" if args.ray else "local"
+    extra: dict[str, Any] = {"workers": args.jobs or 1, "device": device.as_dict()}
+    with BatchProgress(len(jobs), quiet=args.quiet) as progress:
+        try:
+            # Cached results are written here: no worker is started for them.
+            todo = []
+            for job in jobs:
+                hit = from_cache(job, settings) if use_cache else None
+                if hit is not None:
+                    progress.done(hit)
+                else:
+                    todo.append(job)
+            if todo and args.ray:
+                from vocalmidi.batch.ray_runner import RayOptions, run_ray
 
-        def done(o: Outcome) -> None:
-            outcomes.append(o)
-            if o.error:
-                bar.console.print(f"vocalmidi: error: {o.error}", markup=False, highlight=False,
-                                  soft_wrap=True)
-            bar.update(task, advance=1, description=o.source.name)
+                address = None if args.ray == _LOCAL_RAY else args.ray
+                options = RayOptions(address, args.jobs, args.gpus_per_actor)
+                extra = run_ray(todo, settings, use_cache, args.device, options,
+                                progress.done, progress.say)
+            elif todo:
+                from vocalmidi.batch.local import run_local
 
-        # Cached results are written here: no worker process is started for them.
-        todo = []
-        for job in jobs:
-            hit = None if args.no_cache else _from_cache(job, settings)
-            if hit is not None:
-                done(hit)
-            else:
-                todo.append(job)
-        jobs_left = todo
-        workers = min(args.jobs, len(jobs_left))
-        if workers <= 1:
-            for job in jobs_left:
-                done(run_job(job, settings, not args.no_cache))
-        else:
-            import multiprocessing
-
-            # spawn: the engine runs threads, and forking a process with threads is unsafe.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(run_job, j, settings, not args.no_cache) for j in jobs_left]
-                for fut in as_completed(futures):
-                    done(fut.result())
-
-    failed = [o for o in outcomes if o.error]
-    cached = sum(o.cached for o in outcomes)
-    total_notes = sum(o.notes for o in outcomes)
+                run_local(todo, settings, use_cache, args.jobs or 1, progress.done)
+        except KeyboardInterrupt:
+            interrupted = True
+    outcomes = progress.outcomes
+    report = summary(jobs, outcomes, progress.elapsed, runner=runner, out=Path(args.out),
+                     interrupted=interrupted, **extra)
+    if args.json_summary:
+        print(json.dumps(report, indent=2))
     if not args.quiet:
-        console.print(f"{len(outcomes) - len(failed)} of {len(jobs)} file(s) transcribed, "
-                      f"{total_notes} notes ({cached} from cache) -> {args.out}",
-                      highlight=False, soft_wrap=True)
+        progress.console.print(
+            f"{report['transcribed']} of {len(jobs)} file(s) transcribed, {report['notes']} "
+            f"notes ({report['from_cache']} from cache) -> {args.out}"
+            + (" (interrupted: run the same command again to finish)" if interrupted else ""),
+            highlight=False, soft_wrap=True)
+    if interrupted:
+        return 130
+    failed = [o for o in outcomes if o.error]
     return failed[0].exit_code if failed else 0

@@ -15,6 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from vocalmidi.eval.runner import ALL, SystemResult
+from vocalmidi.eval.targets import targets_markdown
 
 __all__ = ["cost_table", "group_table", "latency_table", "markdown_summary", "print_table",
            "results_table", "variants_table", "write_live_plots", "write_plots"]
@@ -341,6 +342,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {_fmt(v['lag_median_ms'])} / {_fmt(v['lag_p95_ms'])} | {false_cell} "
                 f"| {rtf_cell} |")
     lines += _patch_lines(doc)
+    lines += targets_markdown(doc)
     live = doc.get("live")
     if live:
         eng = {r["block_size"]: r for r in live.get("engine", [])}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vocalmidi.eval.dataset import EvalSet
+from vocalmidi.eval.latency import EmissionStats, emission_latencies
 from vocalmidi.eval.metrics import ClipScore, Summary, score_clip, summarize
 from vocalmidi.eval.systems import System
 
@@ -25,6 +26,8 @@ class SystemResult:
     positive clip with the negatives' false notes. ``rtf`` is processing time divided by
     audio time (below 1 is faster than real time). ``meta`` is the system's settings.
     ``scores`` keeps each clip's condition, set metadata and score, for :meth:`by`.
+    ``emission`` (systems that say when each note-on was available, see
+    :func:`evaluate`) maps each condition and ``"all"`` to its emission latencies.
     """
 
     system: str
@@ -35,6 +38,7 @@ class SystemResult:
     meta: dict[str, Any] = field(default_factory=dict)
     scores: list[tuple[str, dict[str, Any], ClipScore]] = field(default_factory=list,
                                                                repr=False)
+    emission: dict[str, EmissionStats] = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:
@@ -77,6 +81,10 @@ def evaluate(
         A loaded set.
     progress : callable, optional
         Called with one line per system and clip.
+
+    A system that has an ``emissions`` attribute (``(seconds, pitch)`` of each note-on of
+    its last ``transcribe``, at the time it became available) also gets emission
+    latencies per condition: available minus true onset, same pitch.
     """
     audio_cache = {c.id: c.load_audio() for c in eval_set}
     results: list[SystemResult] = []
@@ -91,6 +99,12 @@ def evaluate(
             s = score_clip(clip.notes, est, clip.duration, clip.negative)
             scores.setdefault(clip.condition, []).append(s)
             res.scores.append((clip.condition, clip.meta, s))
+            emitted = getattr(system, "emissions", None)
+            if emitted is not None and not clip.negative:
+                e = emission_latencies(clip.notes, emitted)
+                for key in (clip.condition, ALL):
+                    res.emission[key] = res.emission[key].merge(e) if key in res.emission \
+                        else e
             res.seconds_audio += clip.duration
             res.seconds_cpu += dt
             res.clips.append({"id": clip.id, "condition": clip.condition, "n_ref": s.n_ref,
@@ -120,6 +134,8 @@ def results_to_json(results: Sequence[SystemResult],
                 "seconds_audio": round(r.seconds_audio, 3),
                 "seconds_cpu": round(r.seconds_cpu, 3),
                 "conditions": {c: s.as_dict() for c, s in r.by_condition.items()},
+                **({"emission": {c: e.as_dict() for c, e in r.emission.items()}}
+                   if r.emission else {}),
                 **{f"by_{key}": {c: {v: s.as_dict() for v, s in g.items()}
                                  for c, g in r.by(key).items()} for key in by},
                 "clips": r.clips,

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vocalmidi.errors import BackendUnavailableError, NotBuiltError, UsageError
+from vocalmidi.errors import BackendUnavailableError, ModelError, NotBuiltError, UsageError
 from vocalmidi.notes import Note, hz_to_midi, sort_notes
 
 __all__ = [
@@ -278,7 +278,6 @@ class VocalMidiSystem:
 
     def __init__(self, model: str | None = None, preset: str | None = None,
                  kind: str | None = None, **params: Any) -> None:
-        from vocalmidi.errors import ModelError
         from vocalmidi.native import engine_library
 
         try:
@@ -310,12 +309,50 @@ class VocalMidiSystem:
                                                   kind=self._kind, **self._params))
 
 
+def note_model_path(model: str | None = None) -> Path:
+    """The note model's ONNX file: ``model`` (a manifest id or an ``.onnx`` path), else
+    ``$VOCALMIDI_NOTE_MODEL``, else the manifest's ``vocalnote-s`` from the model cache.
+
+    Raises
+    ------
+    ModelError
+        When it is not pulled or damaged.
+    """
+    from vocalmidi.transcribe import resolve_model
+
+    chosen = model or os.environ.get("VOCALMIDI_NOTE_MODEL") or "vocalnote-s"
+    return resolve_model(chosen, kind="vocalnote")[0].path
+
+
+class VocalNoteOfflineSystem:
+    """Our note model over the whole take, decoded with the whole-take decoder
+    (:mod:`vocalmidi.notemodel.offline`): what ``vocalmidi transcribe`` gives by default."""
+
+    name = "vocalnote-offline"
+
+    def __init__(self, model: str | None = None, bends: bool = False) -> None:
+        from vocalmidi.notemodel.offline import OfflineConfig
+        from vocalmidi.notemodel.run import NoteModelRunner
+
+        path = note_model_path(model)
+        self._runner = NoteModelRunner(path)
+        self._cfg = OfflineConfig()
+        self._bends = bends
+        self.meta = {"model": path.name, "decoder": "whole-take", **self._cfg.as_dict()}
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        from vocalmidi.notemodel.offline import decode_offline
+
+        return decode_offline(self._runner.analyse(_mono(audio), sr), self._cfg, self._bends)
+
+
 SYSTEMS: dict[str, Callable[..., System]] = {
     "vocalmidi": VocalMidiSystem,
     "basic-pitch": BasicPitchSystem,
     "swift-f0": SwiftF0System,
     "aubio": AubioNotesSystem,
     "crepe-tiny": CrepeTinySystem,
+    "vocalnote-offline": VocalNoteOfflineSystem,
 }
 PEERS = ("basic-pitch", "swift-f0", "aubio", "crepe-tiny")
 
@@ -383,6 +420,6 @@ def available_systems() -> dict[str, str]:
         try:
             get_system(name)
             out[name] = "ok"
-        except (BackendUnavailableError, NotBuiltError) as exc:
+        except (BackendUnavailableError, NotBuiltError, ModelError) as exc:
             out[name] = str(exc)
     return out
