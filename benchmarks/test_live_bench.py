@@ -1,6 +1,6 @@
 """Live: emission latency through our headless host per block size, beside a causal peer.
 
-The built VST3 runs in realtime mode in :class:`vocalmidi.host.PluginHost` at 48 kHz;
+The built VST3 runs in realtime mode in :class:`vocalmidi.hosts.PluginHost` at 48 kHz;
 the clean takes of the quick evaluation set are fed block by block at real-time pace
 (about 25 s per block size). Each block size is one benchmark (time = the whole paced
 stream, so it says nothing; the numbers are in ``extra_info``): emission latency

@@ -30,9 +30,9 @@ def main() -> int:
 
     from vocalmidi import native
     from vocalmidi.eval.render import render_demo_melody
+    from vocalmidi.hosts.standalone import StandaloneRun
+    from vocalmidi.hosts.xdisplay import save_png
     from vocalmidi.models import pull
-    from vocalmidi.standalone import StandaloneRun
-    from vocalmidi.xdisplay import save_png
 
     program = native.plugin_paths().standalone
     if program is None:

@@ -1,4 +1,4 @@
-"""The headless JUCE host (vocalmidi.host) against real LV2 plugins from Debian's x42-plugins.
+"""The headless JUCE host (vocalmidi.hosts) against real LV2 plugins from Debian's x42-plugins.
 
 These check the host itself, independent of VocalMIDI: MIDI a plugin emits comes back at
 the right samples, MIDI sent in arrives where it was put, parameters by name, state,
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vocalmidi.host import MidiMessage, PluginHost, PluginHostError, list_plugins
+from vocalmidi.hosts import MidiMessage, PluginHost, PluginHostError, list_plugins
 
 SR = 48000
 LV2_DIR = Path("/usr/lib/lv2")

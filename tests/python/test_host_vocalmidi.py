@@ -1,6 +1,6 @@
 """The built VocalMIDI VST3 in our own headless JUCE host: the MIDI it emits, as a DAW sees it.
 
-pedalboard (test_plugin_vst3.py) cannot see MIDI output; vocalmidi.host can. A rendered
+pedalboard (test_plugin_vst3.py) cannot see MIDI output; vocalmidi.hosts can. A rendered
 sung tone goes in; note-ons must come out at the right pitch, at plausible sample
 positions, the same for any block size when rendering offline, with the dry audio passing
 through delayed by the latency the plugin reports.
@@ -15,7 +15,7 @@ import pytest
 from test_plugin_support import model_cache, swiftf0_onnx, use_cache  # noqa: F401 (fixtures)
 
 from vocalmidi import native
-from vocalmidi.host import MidiMessage, PluginHost, PluginHostError
+from vocalmidi.hosts import MidiMessage, PluginHost, PluginHostError
 
 SR = 48000
 A3, E4 = 57, 64

@@ -45,7 +45,7 @@ def render_melody(lead_in: float = 0.5) -> np.ndarray:
 @pytest.fixture(scope="module")
 def jack_server() -> Iterator[str]:
     """A private jackd (dummy driver, 48 kHz, 256-frame periods); yields its name."""
-    from vocalmidi.jack_server import JackServer
+    from vocalmidi.hosts.jack_server import JackServer
 
     with JackServer(SR, 256, sync=False) as server:
         old = os.environ.get("JACK_DEFAULT_SERVER")

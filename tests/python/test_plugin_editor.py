@@ -1,6 +1,6 @@
 """The plugin window under Xvfb: it opens in a host, and the Standalone shows and paints it.
 
-The Standalone runs on a private X display and JACK server (vocalmidi.standalone); its
+The Standalone runs on a private X display and JACK server (vocalmidi.hosts.standalone); its
 window is read back from the display's frame buffer. What a user would see is checked:
 the window is there at the editor's size, drawn in the editor's colours with text on it,
 the status light turns green once the model is loaded, and notes appear on the piano
@@ -19,8 +19,8 @@ import pytest
 from test_plugin_support import model_cache, swiftf0_onnx, use_cache  # noqa: F401 (fixtures)
 
 from vocalmidi import native
-from vocalmidi.standalone import StandaloneRun
-from vocalmidi.xdisplay import VirtualDisplay
+from vocalmidi.hosts.standalone import StandaloneRun
+from vocalmidi.hosts.xdisplay import VirtualDisplay
 
 pytestmark = pytest.mark.jack
 
@@ -59,7 +59,7 @@ def vivid(rgb: np.ndarray) -> np.ndarray:
 def test_editor_opens_in_our_host_under_xvfb() -> None:
     # In a child process: JUCE keeps its X connection for the life of the process, and
     # Xlib ends a process whose display went away.
-    code = ("from vocalmidi import native; from vocalmidi.host import PluginHost\n"
+    code = ("from vocalmidi import native; from vocalmidi.hosts import PluginHost\n"
             "with PluginHost(native.vst3_path()) as h:\n"
             "    h.prepare(48000, 512, channels=1); print(*h.editor_size())\n")
     with VirtualDisplay(1024, 768) as display:

@@ -18,7 +18,7 @@ from test_host_vocalmidi import A3, E4, notes_of, phrase, tone
 from test_plugin_support import model_cache, swiftf0_onnx, use_cache  # noqa: F401 (fixtures)
 
 from vocalmidi import native
-from vocalmidi.host import MidiMessage, PluginHost
+from vocalmidi.hosts import MidiMessage, PluginHost
 
 SR = 48000
 

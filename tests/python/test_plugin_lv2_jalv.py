@@ -27,9 +27,9 @@ from test_plugin_support import model_cache, swiftf0_onnx, use_cache  # noqa: F4
 
 from vocalmidi import native
 from vocalmidi.errors import BackendUnavailableError
-from vocalmidi.host import MidiMessage, PluginHost
-from vocalmidi.jalv_host import render_lv2_in_jalv
-from vocalmidi.lv2_bundle import Lv2Error, lv2_plugin
+from vocalmidi.hosts import MidiMessage, PluginHost
+from vocalmidi.hosts.jalv import render_lv2_in_jalv
+from vocalmidi.hosts.lv2_bundle import Lv2Error, lv2_plugin
 from vocalmidi.notes import Note
 
 pytestmark = pytest.mark.jack

@@ -26,8 +26,8 @@ import pytest
 from test_host_vocalmidi import A3, SR, tone
 
 from vocalmidi import native
-from vocalmidi.host import PluginHost
-from vocalmidi.xdisplay import VirtualDisplay
+from vocalmidi.hosts import PluginHost
+from vocalmidi.hosts.xdisplay import VirtualDisplay
 
 BLOCK = 480
 NOISE = (0.1 * np.random.default_rng(7).standard_normal(SR)).astype(np.float32)
@@ -152,8 +152,8 @@ import ctypes, ctypes.util, sys, threading
 import numpy as np
 from test_plugin_model_switch import BLOCK, SR, run_live_until, tone
 from vocalmidi import native
-from vocalmidi.host import PluginHost
-from vocalmidi.xdisplay import read_xwd
+from vocalmidi.hosts import PluginHost
+from vocalmidi.hosts.xdisplay import read_xwd
 
 x11 = ctypes.CDLL(ctypes.util.find_library("X11"))
 x11.XOpenDisplay.restype = ctypes.c_void_p

@@ -1,4 +1,4 @@
-"""The LV2 build live in jalv under a JACK dummy server (``vocalmidi.jalv_host``).
+"""The LV2 build live in jalv under a JACK dummy server (``vocalmidi.hosts.jalv``).
 
 Real time, so only two scenarios: the phrase played through (notes as the offline VST3
 reference's, every note ended, audio finite and delayed by the latency jalv reports), and
@@ -26,7 +26,7 @@ class JalvRig:
         self.juce = JuceRig(native.vst3_path())
 
     def live_phrase(self) -> Outcome:
-        from vocalmidi.jalv_host import render_lv2_in_jalv
+        from vocalmidi.hosts.jalv import render_lv2_in_jalv
 
         out = Outcome()
         if self.lv2 is None:
@@ -48,7 +48,7 @@ class JalvRig:
 
     def live_settings(self) -> Outcome:
         """Settings through jalv's state loading: MIDI channel 10, fixed velocity 90."""
-        from vocalmidi.jalv_host import render_lv2_in_jalv
+        from vocalmidi.hosts.jalv import render_lv2_in_jalv
 
         out = Outcome(info={"controls": {"MIDI Channel": 10, "Velocity Mode": "Fixed",
                                          "Fixed Velocity": 90}})

@@ -16,7 +16,7 @@ from vocalmidi.dawtest.caches import broken_model_cache
 from vocalmidi.dawtest.juce_host import REF_BLOCK, JuceRig, Render, closing, phrase, render
 from vocalmidi.dawtest.results import Outcome
 from vocalmidi.dawtest.threads import run_at_once
-from vocalmidi.host import PluginHost
+from vocalmidi.hosts import PluginHost
 
 MAX_LATENCY_S = 4.0
 # Real-time renders: the analysis runs on its own thread, so a note may leave a block or two

@@ -1,4 +1,4 @@
-"""Our headless JUCE host (:class:`vocalmidi.host.PluginHost`) as the harness drives it.
+"""Our headless JUCE host (:class:`vocalmidi.hosts.PluginHost`) as the harness drives it.
 
 It is the one host here that sees the plugin's MIDI output, controls block sizes exactly,
 and can play DAW tricks (blocks larger than prepared, real-time pacing, parameter changes
@@ -18,7 +18,7 @@ import numpy as np
 
 from vocalmidi.dawtest import signals
 from vocalmidi.dawtest.oracles import Event
-from vocalmidi.host import PluginHost
+from vocalmidi.hosts import PluginHost
 
 REF_BLOCK = 512
 Blocks = int | Sequence[int]

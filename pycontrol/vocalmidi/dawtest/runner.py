@@ -40,7 +40,7 @@ def unavailable(host: str) -> str | None:
     if host == "pedalboard" and importlib.util.find_spec("pedalboard") is None:
         return "pedalboard is not installed (pip install pedalboard)"
     if host == "jalv":
-        if importlib.util.find_spec("vocalmidi.jalv_host") is None:
+        if importlib.util.find_spec("vocalmidi.hosts.jalv") is None:
             return "unavailable: jalv_host not present"
         missing = [t for t in ("jalv", "jackd") if shutil.which(t) is None]
         if missing:

@@ -1,7 +1,7 @@
 """Live measurements: emission latency through the plugin host, and what running costs.
 
 - :func:`host_latency_sweep`: the built VST3 in our headless JUCE host
-  (:class:`vocalmidi.host.PluginHost`), realtime mode, blocks fed at real-time pace;
+  (:class:`vocalmidi.hosts.PluginHost`), realtime mode, blocks fed at real-time pace;
   per block size, when each note-on leaves the plugin minus the true onset, beside the
   latency the plugin reports to the host.
 - :func:`engine_cost_sweep`: the engine alone, paced the same way; its profiler's
@@ -159,7 +159,7 @@ class HostBlockResult:
 
 def _wait_for_model(host: Any, block: int, pacer: Pacer) -> None:
     """Feed paced silence until the plugin has its model (it then reports a latency)."""
-    from vocalmidi.host import PluginHostError
+    from vocalmidi.hosts import PluginHostError
 
     silence = np.zeros(block, np.float32)
     deadline = time.monotonic() + _MODEL_WAIT_S
@@ -209,7 +209,7 @@ def host_latency_sweep(
         When the plugin cannot be loaded or never gets its model.
     """
     from vocalmidi import native
-    from vocalmidi.host import PluginHost
+    from vocalmidi.hosts import PluginHost
 
     stream, truth = join_takes(takes)
     results: list[HostBlockResult] = []

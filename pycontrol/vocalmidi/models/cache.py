@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
-import platformdirs
 
 from vocalmidi.errors import ModelError
+from vocalmidi.models.cache_location import cache_root
 from vocalmidi.models.hashing import sha256_file
 from vocalmidi.models.http import DownloadCancelled
 from vocalmidi.models.http import cache_write_error as _write_error
@@ -39,14 +39,6 @@ from vocalmidi.models.manifest import (
     check_model_id,
     parse_manifest,
 )
-
-
-def cache_root() -> Path:
-    """Return the cache root: ``$VOCALMIDI_CACHE`` or the per-user cache folder."""
-    override = os.environ.get("VOCALMIDI_CACHE")
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_cache_dir("vocalmidi", appauthor=False))
 
 
 @dataclass(frozen=True)

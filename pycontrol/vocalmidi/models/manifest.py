@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vocalmidi.errors import ModelError
+from vocalmidi.models.cache_location import cache_root
 
 #: Schema versions this package understands.
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -359,8 +360,6 @@ def load_manifest(
     if location is None:
         found = bundled_manifest_path()
         if found is None:
-            from vocalmidi.models.cache import cache_root
-
             cached = cache_root() / "manifest.json"
             if not cached.is_file():
                 raise ModelError(

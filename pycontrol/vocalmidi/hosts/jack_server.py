@@ -1,6 +1,6 @@
 """A private JACK server on the dummy driver: real-time audio without a sound card.
 
-Tests and the jalv harness (:mod:`vocalmidi.jalv_host`) start one per use under a unique
+Tests and the jalv harness (:mod:`vocalmidi.hosts.jalv`) start one per use under a unique
 name, so several can run at once without meeting each other or a user's own server.
 
 Examples

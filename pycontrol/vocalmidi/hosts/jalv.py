@@ -1,11 +1,11 @@
 """Run an LV2 plugin in ``jalv`` on a private JACK server and record what it does.
 
 This is the real-time check of the LV2 build: :func:`render_lv2_in_jalv` starts a JACK
-server on the dummy driver (:class:`vocalmidi.jack_server.JackServer`, no sound card
+server on the dummy driver (:class:`vocalmidi.hosts.jack_server.JackServer`, no sound card
 needed), runs the bundle in ``jalv`` (the LV2 reference host), plays a mono buffer into
 the plugin's audio inputs in real time and records the MIDI it emits, with the frame each
 event came at, and the audio it outputs. Unlike the offline hosts (pedalboard,
-:class:`vocalmidi.host.PluginHost`), timing here comes from JACK's clock, and the plugin
+:class:`vocalmidi.hosts.PluginHost`), timing here comes from JACK's clock, and the plugin
 runs as a host runs it live.
 
 Frames count from the first sample of the played buffer; the plugin's reported latency
@@ -44,9 +44,9 @@ import numpy as np
 
 from vocalmidi.child_process import end_child
 from vocalmidi.errors import BackendUnavailableError
-from vocalmidi.host import MidiMessage
-from vocalmidi.jack_server import BufferPlayer, JackServer, import_jack
-from vocalmidi.lv2_bundle import Lv2Error, Lv2Plugin, Lv2Port, lv2_path, lv2_plugin
+from vocalmidi.hosts.jack_server import BufferPlayer, JackServer, import_jack
+from vocalmidi.hosts.lv2_bundle import Lv2Error, Lv2Plugin, Lv2Port, lv2_path, lv2_plugin
+from vocalmidi.hosts.midi import MidiMessage
 
 __all__ = ["JalvError", "JalvResult", "render_lv2_in_jalv"]
 
@@ -69,7 +69,7 @@ class JalvResult:
     events : list of (int, bytes)
         MIDI the plugin emitted: (frame, raw bytes), frames counted from the first played
         sample (the reported latency is included, not subtracted). :attr:`messages` has
-        them as :class:`~vocalmidi.host.MidiMessage`.
+        them as :class:`~vocalmidi.hosts.midi.MidiMessage`.
     audio_out : ndarray
         Audio the plugin output, shape (channels, frames), aligned to the input the same
         way (frame 0 = first played sample); as long as the input plus the tail.

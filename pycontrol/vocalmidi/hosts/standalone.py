@@ -21,8 +21,8 @@ import numpy as np
 
 from vocalmidi.child_process import end_child
 from vocalmidi.errors import VocalMidiError
-from vocalmidi.jack_server import BufferPlayer, JackServer, import_jack
-from vocalmidi.xdisplay import VirtualDisplay
+from vocalmidi.hosts.jack_server import BufferPlayer, JackServer, import_jack
+from vocalmidi.hosts.xdisplay import VirtualDisplay
 
 __all__ = ["StandaloneError", "StandaloneRun", "window_box"]
 

@@ -11,7 +11,7 @@ Examples
 >>> with PluginHost("VocalMIDI.vst3") as host:            # doctest: +SKIP
 ...     host.prepare(48000, 512, channels=1)
 ...     host.set_parameter("sensitivity", 0.7)
-...     out, midi = host.process(voice, block_size=256, realtime=False)
+...     out, midi = host.process(voice, block_size=256)      # offline, like pedalboard
 ...     onsets = [m.sample for m in midi if m.is_note_on]
 """
 
@@ -28,6 +28,7 @@ import numpy as np
 
 from vocalmidi import native
 from vocalmidi.errors import VocalMidiError
+from vocalmidi.hosts.midi import MidiMessage
 
 
 def _absolute_cache_variable() -> None:
@@ -61,59 +62,6 @@ class PluginHostError(VocalMidiError):
 
 class _MidiEvent(ctypes.Structure):
     _fields_ = [("sample", ctypes.c_int64), ("offset", ctypes.c_int32), ("size", ctypes.c_int32)]
-
-
-@dataclass(frozen=True)
-class MidiMessage:
-    """One MIDI message and the sample it happens at.
-
-    Attributes
-    ----------
-    sample
-        Sample index, counted from the first sample of the :meth:`PluginHost.process`
-        call that produced (or consumes) it.
-    data
-        The raw MIDI bytes (status byte first).
-    """
-
-    sample: int
-    data: bytes
-
-    @property
-    def status(self) -> int:
-        return self.data[0] & 0xF0 if self.data else 0
-
-    @property
-    def channel(self) -> int:
-        """MIDI channel, 1..16."""
-        return (self.data[0] & 0x0F) + 1 if self.data else 0
-
-    @property
-    def is_note_on(self) -> bool:
-        return len(self.data) >= 3 and self.status == 0x90 and self.data[2] > 0
-
-    @property
-    def is_note_off(self) -> bool:
-        return len(self.data) >= 3 and (
-            self.status == 0x80 or (self.status == 0x90 and self.data[2] == 0)
-        )
-
-    @property
-    def note(self) -> int | None:
-        """Note number of a note-on/off, else None."""
-        return self.data[1] if (self.is_note_on or self.is_note_off) else None
-
-    @property
-    def velocity(self) -> int | None:
-        return self.data[2] if (self.is_note_on or self.is_note_off) else None
-
-    @classmethod
-    def note_on(cls, sample: int, note: int, velocity: int = 100, channel: int = 1) -> MidiMessage:
-        return cls(sample, bytes([0x90 | (channel - 1), note, velocity]))
-
-    @classmethod
-    def note_off(cls, sample: int, note: int, channel: int = 1) -> MidiMessage:
-        return cls(sample, bytes([0x80 | (channel - 1), note, 0]))
 
 
 class Processed(NamedTuple):
@@ -307,6 +255,7 @@ class PluginHost:
         self._prepared = False
         self._max_block = 0
         self._block_limit = 0
+        self._pacing = 1.0
         self.sample_rate = 0.0
         self._path: Path | str | None = None
         if path is not None:
@@ -482,7 +431,7 @@ class PluginHost:
 
     def prepare(self, sample_rate: float, block_size: int, channels: int = 1,
                 output_channels: int | None = None) -> None:
-        """Get ready to process.
+        """Get ready to process; returns once the plugin is ready (its model loaded).
 
         Parameters
         ----------
@@ -496,6 +445,10 @@ class PluginHost:
             :attr:`input_channels` and :attr:`output_channels` for what was set up.
         """
         out = channels if output_channels is None else output_channels
+        # Prepared as for an offline render first: a plugin that loads its model in the
+        # background (VocalMIDI) loads it before an offline prepare returns, so the first
+        # block, live or offline, finds it ready. A live process() re-prepares live.
+        self._check(self._lib.vmh_set_non_realtime(self._handle(), 1))
         self._check(self._lib.vmh_prepare(self._handle(), float(sample_rate), int(block_size),
                                           int(channels), int(out)))
         self.sample_rate = float(sample_rate)
@@ -525,12 +478,18 @@ class PluginHost:
         self._check(self._lib.vmh_set_bypassed(self._handle(), int(bool(bypassed))))
 
     def set_pacing(self, speed: float) -> None:
-        """Deliver blocks at ``speed`` times real time (1.0: like audio hardware; 0: at once).
+        """Deliver live blocks at ``speed`` times real time (1.0, the default: like audio
+        hardware; 0: at once, for a caller that paces the calls itself).
 
         Live (``realtime=True``) rendering only behaves as in a DAW when the blocks come at
-        the pace of real audio: the plugin's background analysis then keeps up.
+        the pace of real audio: the plugin's background analysis then keeps up. Offline
+        rendering is never paced.
         """
-        self._check(self._lib.vmh_set_pacing(self._handle(), float(speed)))
+        speed = float(speed)
+        if not speed >= 0.0:
+            raise PluginHostError(f"pacing speed {speed} is negative")
+        self._handle()
+        self._pacing = speed
 
     def set_block_limit(self, max_block: int) -> None:
         """Allow :meth:`process` blocks up to ``max_block`` although prepared for fewer.
@@ -652,7 +611,7 @@ class PluginHost:
         audio: np.ndarray,
         block_size: BlockSizes = None,
         *,
-        realtime: bool = True,
+        realtime: bool = False,
         midi_in: Iterable[MidiMessage] = (),
         allow_nonfinite: bool = False,
     ) -> Processed:
@@ -669,8 +628,10 @@ class PluginHost:
             sizes as a DAW gives them). Default: the prepared block size. Each must be in
             1..prepared block size.
         realtime
-            False tells the plugin it renders offline (it may then take the time it needs;
-            a VocalMIDI plugin gives the same output for any block sizes).
+            False (the default, as in pedalboard): the plugin renders offline; it may take
+            the time it needs, and a VocalMIDI plugin gives the same output for any block
+            sizes. True: a live stream, as from a sound card; blocks are paced at real time
+            (see :meth:`set_pacing`).
         midi_in
             MIDI to deliver, sample positions counted from the first sample of ``audio``.
         allow_nonfinite
@@ -716,6 +677,7 @@ class PluginHost:
         pool_buf = (ctypes.c_uint8 * max(1, len(pool))).from_buffer_copy(bytes(pool) or b"\0")
 
         self._check(self._lib.vmh_set_non_realtime(h, int(not realtime)))
+        self._check(self._lib.vmh_set_pacing(h, self._pacing if realtime else 0.0))
         count = self._check(self._lib.vmh_process(
             h,
             src.ctypes.data if n_in else None,
