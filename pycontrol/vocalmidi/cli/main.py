@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from vocalmidi import __version__
@@ -21,6 +22,7 @@ COMMANDS = [
     "live",
     "doctor",
     "models",
+    "cache",
     "eval",
     "bench",
     "dawtest",
@@ -40,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # output still buffered meets a closed pipe here
+    except BrokenPipeError:
+        # The reader went away (`vocalmidi ... | head`): stop quietly, as Unix tools do.
+        # Python flushes stdout once more at exit; let that go nowhere instead of failing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by the pipe
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
