@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numba
 import numpy as np
 
 from vocalmidi.eval.conditions import active_power, pink_noise
@@ -29,10 +30,13 @@ __all__ = [
     "add_room",
     "augment",
     "babble",
+    "biquad",
     "colour",
     "fan_noise",
     "mains_hum",
+    "fftconvolve",
     "room_impulse_response",
+    "sosfilt",
     "to_model_rate",
 ]
 
@@ -90,25 +94,38 @@ def room_impulse_response(sr: int, rt60: float, rng: np.random.Generator,
 def add_room(audio: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray,
                                                                            dict[str, float]]:
     """Convolve with a room of RT60 0.1..1.2 s; same length out (the tail past the end is cut)."""
-    from scipy.signal import fftconvolve
-
     rt60 = float(rng.uniform(0.1, 1.2))
     drr = float(rng.uniform(-4.0, 12.0))
     ir = room_impulse_response(sr, rt60, rng, drr)
-    out = fftconvolve(audio, ir, mode="full")[: audio.shape[0]]
+    out = fftconvolve(np.asarray(audio, np.float64), ir.astype(np.float64))
     return out.astype(np.float32), {"rt60": round(rt60, 3), "drr_db": round(drr, 1)}
 
 
-def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> np.ndarray:
-    """One second-order section (RBJ audio-EQ cookbook), normalised for sosfilt."""
+def biquad(kind: str, f0: float, sr: int, gain_db: float = 0.0, q: float = 0.7071) -> np.ndarray:
+    """One second-order section ``[b0, b1, b2, 1, a1, a2]`` (RBJ audio-EQ cookbook).
+
+    Parameters
+    ----------
+    kind : {"peak", "low", "high", "lowpass", "highpass", "bandpass"}
+        Peaking EQ, low/high shelf, or a 2nd-order low-, high- or band-pass (unit gain
+        at ``f0``; for a band-pass ``q`` is ``f0`` over the bandwidth).
+    f0 : float
+        Centre, corner or shelf frequency in Hz (clamped below Nyquist).
+    sr : int
+        Sample rate.
+    gain_db : float
+        Gain of a peak or shelf.
+    q : float
+        Quality factor.
+    """
     a = 10 ** (gain_db / 40)
-    w = 2 * math.pi * f0 / sr
+    w = 2 * math.pi * min(f0, 0.45 * sr) / sr
     cw, sw = math.cos(w), math.sin(w)
     alpha = sw / (2 * q)
     if kind == "peak":
         b = (1 + alpha * a, -2 * cw, 1 - alpha * a)
         den = (1 + alpha / a, -2 * cw, 1 - alpha / a)
-    else:
+    elif kind in ("low", "high"):
         sa = 2 * math.sqrt(a) * alpha
         sign = 1 if kind == "low" else -1
         b = (a * ((a + 1) - sign * (a - 1) * cw + sa),
@@ -117,7 +134,50 @@ def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> np.ndarr
         den = ((a + 1) + sign * (a - 1) * cw + sa,
                -sign * 2 * ((a - 1) + sign * (a + 1) * cw),
                (a + 1) + sign * (a - 1) * cw - sa)
+    elif kind == "lowpass":
+        b = ((1 - cw) / 2, 1 - cw, (1 - cw) / 2)
+        den = (1 + alpha, -2 * cw, 1 - alpha)
+    elif kind == "highpass":
+        b = ((1 + cw) / 2, -(1 + cw), (1 + cw) / 2)
+        den = (1 + alpha, -2 * cw, 1 - alpha)
+    elif kind == "bandpass":
+        b = (alpha, 0.0, -alpha)
+        den = (1 + alpha, -2 * cw, 1 - alpha)
+    else:
+        raise ValueError(f"unknown filter kind {kind!r}")
     return np.array([*b, *den]) / den[0]
+
+
+@numba.njit(cache=True)
+def _sosfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    y = x.astype(np.float64)
+    for s in range(sos.shape[0]):
+        b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+        z1 = z2 = 0.0
+        for i in range(y.shape[0]):  # transposed direct form II
+            xi = y[i]
+            yi = b0 * xi + z1
+            z1 = b1 * xi - a1 * yi + z2
+            z2 = b2 * xi - a2 * yi
+            y[i] = yi
+    return y
+
+
+def sosfilt(sections: list[np.ndarray] | np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Run ``x`` through cascaded :func:`biquad` sections (causal, float64 out).
+
+    A numba loop instead of scipy.signal, whose import alone costs each worker seconds.
+    """
+    return _sosfilt(np.atleast_2d(np.asarray(sections, np.float64)),
+                    np.ascontiguousarray(x, np.float64))
+
+
+def fftconvolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The first ``len(x)`` samples of the linear convolution ``x * h`` (via FFT)."""
+    n = x.shape[0] + h.shape[0] - 1
+    nfft = 1 << (n - 1).bit_length()
+    y = np.fft.irfft(np.fft.rfft(x, nfft) * np.fft.rfft(h, nfft), nfft)
+    return y[: x.shape[0]]
 
 
 def colour(audio: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray,
@@ -126,8 +186,6 @@ def colour(audio: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.nda
 
     All sections are causal IIR filters (no added latency beyond their own phase).
     """
-    from scipy.signal import butter, sosfilt
-
     sections: list[np.ndarray] = []
     names: list[str] = []
     for _ in range(int(rng.integers(1, 4))):
@@ -136,17 +194,17 @@ def colour(audio: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.nda
               "peak": math.exp(rng.uniform(math.log(200), math.log(6000)))}[kind]
         gain = float(rng.uniform(-10.0, 10.0))
         q = float(rng.uniform(0.5, 3.0)) if kind == "peak" else 0.707
-        sections.append(_biquad(kind, float(f0), gain, q, sr))
+        sections.append(biquad(kind, float(f0), sr, gain, q))
         names.append(f"{kind}{f0:.0f}:{gain:+.1f}")
     if rng.random() < 0.5:  # the mic's or the stand's low cut
         f = float(rng.uniform(40.0, 200.0))
-        sections.append(butter(2, f, "highpass", fs=sr, output="sos")[0])
+        sections.append(biquad("highpass", f, sr))
         names.append(f"hp{f:.0f}")
     if rng.random() < 0.3:  # a dull or telephone-like mic
         f = float(rng.uniform(3000.0, 7500.0))
-        sections.append(butter(2, f, "lowpass", fs=sr, output="sos")[0])
+        sections.append(biquad("lowpass", f, sr))
         names.append(f"lp{f:.0f}")
-    out = sosfilt(np.array(sections), audio)
+    out = sosfilt(sections, audio)
     return out.astype(np.float32), {"eq": " ".join(names)}
 
 
@@ -166,13 +224,11 @@ def mains_hum(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
 def fan_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Unit-RMS fan/air-conditioning noise: low-passed rumble, a broad whoosh band and the
     blade-pass tone with its harmonics, slowly wobbling."""
-    from scipy.signal import butter, sosfilt
-
-    rumble = sosfilt(butter(2, float(rng.uniform(150, 500)), "lowpass", fs=sr, output="sos"),
+    rumble = sosfilt([biquad("lowpass", float(rng.uniform(150, 500)), sr)],
                      rng.standard_normal(n))
-    lo = float(rng.uniform(300, 1200))
-    whoosh = sosfilt(butter(2, [lo, lo * float(rng.uniform(2, 5))], "bandpass", fs=sr,
-                            output="sos"), rng.standard_normal(n))
+    centre = float(rng.uniform(500, 2500))
+    whoosh = sosfilt([biquad("bandpass", centre, sr, q=float(rng.uniform(0.3, 1.0)))] * 2,
+                     rng.standard_normal(n))
     t = np.arange(n) / sr
     blade = float(rng.uniform(40, 220))
     wobble = 1 + 0.01 * np.sin(2 * math.pi * float(rng.uniform(0.1, 0.5)) * t)
