@@ -72,11 +72,12 @@ class BatchProgress:
 
 def summary(jobs: Sequence[Job], outcomes: Sequence[Outcome], seconds: float, *,
             runner: str, workers: int, out: Path, interrupted: bool = False,
-            device: Any = None) -> dict[str, Any]:
+            device: Any = None, gpus_per_actor: float = 0.0) -> dict[str, Any]:
     """The machine-readable summary of a batch run (``--json-summary``).
 
     ``ok`` is true only when every file was transcribed; ``missing`` lists the files that
     neither succeeded nor failed (an interrupted run), so a script can tell them apart.
+    ``device`` is the device report of this process (local pool) or of each Ray actor.
     """
     failed = [o for o in outcomes if o.error]
     finished = {o.source for o in outcomes}
@@ -86,6 +87,7 @@ def summary(jobs: Sequence[Job], outcomes: Sequence[Outcome], seconds: float, *,
         "runner": runner,
         "workers": workers,
         "device": device,
+        "gpus_per_actor": gpus_per_actor,
         "out": str(out),
         "files": len(jobs),
         "transcribed": len(transcribed),

@@ -14,7 +14,9 @@ back as that file's error and the rest go on.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -32,6 +34,9 @@ __all__ = ["RayOptions", "run_ray"]
 #: Environment variables an actor needs to see what the driver sees.
 _FORWARDED_ENV = ("VOCALMIDI_CACHE", "VOCALMIDI_NATIVE_DIR", "VOCALMIDI_OFFLINE",
                   "ORT_DISABLE_TELEMETRY")
+#: Ray's switch for single-machine use (named for laptops): "0" keeps every process of a
+#: Ray instance on 127.0.0.1 instead of the machine's outbound address.
+LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 #: Seconds to wait for a replacement actor when no other actor is left.
 _NO_ACTOR_TIMEOUT = 120.0
 
@@ -59,7 +64,11 @@ class RayOptions:
     max_attempts: int = 3
 
 
-def _import_ray() -> Any:
+def _import_ray(local: bool) -> Any:
+    if local:
+        # A local instance serves this process only: nothing of it needs to be reachable
+        # from another machine. Read when Ray is imported.
+        os.environ.setdefault(LOOPBACK_ONLY, "0")
     try:
         import ray
     except ImportError:
@@ -68,16 +77,17 @@ def _import_ray() -> Any:
 
 
 def _connect(ray: Any, options: RayOptions) -> bool:
-    """Join the cluster or start a local instance; returns whether we started it."""
+    """Join the cluster or start a local instance; returns whether we connected (and so
+    disconnect at the end: a local instance stops then, a cluster stays)."""
     if ray.is_initialized():
         return False
     common = {"log_to_driver": False, "configure_logging": False}
     try:
         if options.address:
             ray.init(address=options.address, **common)
-            return False
-        ray.init(num_cpus=options.workers or os.cpu_count() or 1, include_dashboard=False,
-                 **common)
+        else:
+            ray.init(num_cpus=options.workers or os.cpu_count() or 1, include_dashboard=False,
+                     **common)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = options.address or "a local Ray instance"
         raise UsageError(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from None
@@ -114,13 +124,16 @@ def run_ray(jobs: Sequence[Job], settings: Settings, use_cache: bool, device: st
     VocalMidiError
         No actor could start (e.g. the model is missing on the workers).
     """
-    ray = _import_ray()
-    started = _connect(ray, options)
-    try:
-        return _Driver(ray, jobs, settings, use_cache, device, options, done, say).run()
-    finally:
-        if started:
-            ray.shutdown()
+    ray = _import_ray(local=not options.address)
+    # Ray prints its own messages (a worker died, ...) on stdout, where --json-summary
+    # must stay parseable: they go to stderr, beside the progress bar.
+    with contextlib.redirect_stdout(sys.stderr):
+        connected = _connect(ray, options)
+        try:
+            return _Driver(ray, jobs, settings, use_cache, device, options, done, say).run()
+        finally:
+            if connected:
+                ray.shutdown()
 
 
 class _Driver:
