@@ -131,10 +131,12 @@ def resolve_device(requested: str = "auto") -> DeviceChoice:
     if requested == "cpu":
         return DeviceChoice("cpu", "cpu", "the CPU was asked for")
     gpus, wheel = gpu_names(), gpu_wheel()
-    providers = _engine_providers()
     if not gpus:
-        why = "no NVIDIA GPU found, running on the CPU"
-    elif CUDA_PROVIDER not in providers:
+        # Decided without loading the engine: the whole-take route does not need it.
+        return DeviceChoice(requested, "cpu", "no NVIDIA GPU found, running on the CPU",
+                            gpus, [], wheel)
+    providers = _engine_providers()
+    if CUDA_PROVIDER not in providers:
         lib = "the engine's ONNX Runtime" + (f" (onnxruntime-gpu {wheel} is installed, but "
                                              "the engine was built with the CPU library)"
                                              if wheel else "")
@@ -150,15 +152,17 @@ _resolve_once = lru_cache(maxsize=None)(resolve_device)
 _warned: set[str] = set()
 
 
-def use_device(requested: str = "auto") -> DeviceChoice:
+def use_device(requested: str = "auto", *, warn: bool = True) -> DeviceChoice:
     """Resolve ``requested`` (once per process) and tell the engine (``VOCALMIDI_DEVICE``)
     before it opens its next model session.
 
-    Asking for ``cuda`` where it cannot run warns once per process and uses the CPU.
+    Asking for ``cuda`` where it cannot run warns once per process (``warn=False``: the
+    caller tells the user itself) and uses the CPU.
     """
     choice = _resolve_once((requested or "auto").lower())
     os.environ[ENV_VAR] = choice.device
-    if choice.fell_back and requested not in _warned:
-        _warned.add(requested)
-        warnings.warn(f"--device cuda: {choice.reason}", RuntimeWarning, stacklevel=2)
+    if choice.fell_back and choice.requested not in _warned:
+        _warned.add(choice.requested)
+        if warn:
+            warnings.warn(f"--device cuda: {choice.reason}", RuntimeWarning, stacklevel=2)
     return choice

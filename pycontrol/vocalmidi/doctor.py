@@ -146,6 +146,15 @@ def check_gpu() -> list[Check]:
     return [Check("gpu", False, "no NVIDIA GPU (the engine runs on the CPU)")]
 
 
+def check_device() -> list[Check]:
+    """The device transcriptions run on (``$VOCALMIDI_DEVICE``, else ``auto``) and why;
+    ``info`` holds the full report (``vocalmidi.device.DeviceChoice``)."""
+    from vocalmidi.device import ENV_VAR, resolve_device
+
+    choice = resolve_device(os.environ.get(ENV_VAR) or "auto")
+    return [Check("device", True, f"{choice.device}: {choice.reason}", info=choice.as_dict())]
+
+
 def check_jack() -> list[Check]:
     """jackd installed, a server running, and the live client library built."""
     from vocalmidi import native
@@ -196,7 +205,7 @@ def _jack_server_running() -> tuple[bool, str]:
 def run_checks() -> list[Check]:
     """All checks, in the order the doctor prints them."""
     checks: list[Check] = []
-    for fn in (check_engine, check_plugin, check_models, check_gpu, check_jack):
+    for fn in (check_engine, check_plugin, check_models, check_gpu, check_device, check_jack):
         try:
             checks.extend(fn())
         except VocalMidiError as exc:

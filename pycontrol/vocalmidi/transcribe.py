@@ -95,6 +95,9 @@ class Settings:
         With a note model: decode frame by frame as the plugin does, not the whole take.
     bends : bool
         Whole-take route: attach pitch-bend curves to the notes.
+    device : str
+        ``auto``, ``cpu`` or ``cuda`` (:mod:`vocalmidi.device`; ``cuda`` falls back to the
+        CPU with a warning where it cannot run).
     """
 
     model: str | None = None
@@ -104,6 +107,7 @@ class Settings:
     kind: str | None = None
     live: bool = False
     bends: bool = False
+    device: str = "auto"
 
     def route(self, model: ResolvedModel) -> str:
         """``offline`` (whole-take note decoding), ``engine`` or ``plugin``."""
@@ -195,10 +199,15 @@ class ResultCache:
     def get(self, key: str) -> list[Note] | None:
         """Cached notes, or None when absent or unreadable."""
         try:
-            doc = json.loads(self.path(key).read_text())
-            return [Note.from_dict(d) for d in doc["notes"]]
+            path = self.path(key)
+            doc = json.loads(path.read_text())
+            notes = [Note.from_dict(d) for d in doc["notes"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        from vocalmidi.result_gc import mark_used
+
+        mark_used(path)  # least-recently-used eviction (`vocalmidi cache gc`)
+        return notes
 
     def put(self, key: str, notes: list[Note], meta: Mapping[str, Any]) -> None:
         """Store notes atomically; a cache that cannot be written is skipped silently
@@ -220,8 +229,9 @@ def _stamp(path: Path) -> str:
 
 
 def result_key(audio_digest: str, model: ResolvedModel, params: Mapping[str, ParamValue],
-               route: str, bends: bool = False) -> str:
-    """The result cache key of one transcription (``route`` from :meth:`Settings.route`)."""
+               route: str, bends: bool = False, device: str = "cpu") -> str:
+    """The result cache key of one transcription (``route`` from :meth:`Settings.route`,
+    ``device`` the one actually used: results from a GPU are kept apart)."""
     from vocalmidi import native
 
     if route == "offline":
@@ -241,6 +251,8 @@ def result_key(audio_digest: str, model: ResolvedModel, params: Mapping[str, Par
         "route": route,
         "native": natives,
     }
+    if device != "cpu":
+        doc["device"] = device
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -263,6 +275,7 @@ def transcribe(
     kind: str | None = None,
     live: bool = False,
     bends: bool = False,
+    device: str = "auto",
     **params: ParamValue,
 ) -> list[Note]:
     """Transcribe a take to notes.
@@ -288,6 +301,9 @@ def transcribe(
         the engine) instead of the whole-take decoding.
     bends : bool
         Whole-take decoding: attach the performed pitch as bend curves.
+    device : {"auto", "cpu", "cuda"}
+        Where the model runs: ``auto`` uses a GPU when one and ONNX Runtime's CUDA
+        provider are there; ``cuda`` warns and falls back to the CPU where it cannot run.
     **params
         Engine parameters, e.g. ``sensitivity=0.6``, ``min_note_ms=80``, ``scale="major"``.
 
@@ -317,7 +333,7 @@ def transcribe(
             raise UsageError("transcribe(array) needs sr=<sample rate in Hz>")
         samples, rate, what = check_audio(audio, sr), float(sr), "audio"
         digest = audio_digest(samples, rate)
-    settings = Settings(model, preset, dict(params), through_plugin, kind, live, bends)
+    settings = Settings(model, preset, dict(params), through_plugin, kind, live, bends, device)
     return _transcribe_samples(samples, rate, digest, settings, use_cache, what)
 
 
@@ -327,7 +343,8 @@ def cached_result(path: str | os.PathLike[str], settings: Settings) -> list[Note
 
     model, merged = _resolve(settings)
     return ResultCache().get(result_key(file_digest(path), model, merged,
-                                        settings.route(model), settings.bends))
+                                        settings.route(model), settings.bends,
+                                        _device(settings)))
 
 
 def transcribe_file(path: str | os.PathLike[str], settings: Settings,
@@ -340,7 +357,8 @@ def transcribe_file(path: str | os.PathLike[str], settings: Settings,
 
     digest = file_digest(path)
     model, merged = _resolve(settings)
-    key = result_key(digest, model, merged, settings.route(model), settings.bends)
+    key = result_key(digest, model, merged, settings.route(model), settings.bends,
+                     _device(settings))
     cache = ResultCache()
     if use_cache and (hit := cache.get(key)) is not None:
         return hit, True
@@ -349,6 +367,13 @@ def transcribe_file(path: str | os.PathLike[str], settings: Settings,
     if use_cache:
         cache.put(key, notes, {"model": model.id, "input": str(path)})
     return notes, False
+
+
+def _device(settings: Settings) -> str:
+    """Tell the engine the device (before it opens a session) and return the one used."""
+    from vocalmidi.device import use_device
+
+    return use_device(settings.device).device
 
 
 def _resolve(settings: Settings) -> tuple[ResolvedModel, dict[str, ParamValue]]:
@@ -360,7 +385,8 @@ def _resolve(settings: Settings) -> tuple[ResolvedModel, dict[str, ParamValue]]:
 def _transcribe_samples(samples: np.ndarray, rate: float, digest: str, settings: Settings,
                         use_cache: bool, what: str) -> list[Note]:
     model, merged = _resolve(settings)
-    key = result_key(digest, model, merged, settings.route(model), settings.bends)
+    key = result_key(digest, model, merged, settings.route(model), settings.bends,
+                     _device(settings))
     cache = ResultCache()
     if use_cache and (hit := cache.get(key)) is not None:
         return hit

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     settings = Settings(args.model, args.preset, engine_params(args), args.through_plugin,
-                        args.kind, live=args.live, bends=args.bends)
+                        args.kind, live=args.live, bends=args.bends, device=args.device)
     jobs = plan_jobs(args.inputs, Path(args.out), args.csv, args.json)
     # Fail fast, once, on what every file would fail on: a missing model or build.
     resolve_model(settings.model, settings.preset, settings.kind)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         native.vst3_path()
     # Set before any worker starts: they inherit the engine's device through the
     # environment (Ray actors resolve it again on their own node).
-    device = use_device(args.device)
+    device = use_device(args.device, warn=False)
     if device.fell_back:
         print(f"vocalmidi: --device cuda: {device.reason}", file=sys.stderr)
 
