@@ -11,6 +11,13 @@ The choice reaches the engine through the ``VOCALMIDI_DEVICE`` environment varia
 which the engine reads each time it opens a model session, and which worker processes
 (the local pool, Ray actors) inherit.
 
+The engine is built against the CPU library of ONNX Runtime. Where a GPU and the
+``onnxruntime-gpu`` package (or ``$VOCALMIDI_ORT_GPU_DIR``, a folder holding its
+``libonnxruntime.so.*`` and provider libraries) are there, :func:`load_gpu_runtime` makes
+the engine use that package's library instead, before the engine library is loaded: a
+copy renamed to the engine's ONNX Runtime SONAME is loaded first, so the engine binds to
+it, and ONNX Runtime finds its CUDA provider beside that copy.
+
 Examples
 --------
 >>> from vocalmidi.device import resolve_device
@@ -20,7 +27,9 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import glob
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -28,17 +37,24 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from vocalmidi.errors import NotBuiltError, UsageError
 
-__all__ = ["DEVICES", "DeviceChoice", "gpu_names", "gpu_wheel", "resolve_device", "use_device"]
+__all__ = ["DEVICES", "DeviceChoice", "gpu_names", "gpu_runtime_dir", "gpu_wheel",
+           "load_gpu_runtime", "resolve_device", "use_device"]
 
 #: What ``--device`` accepts.
 DEVICES = ("auto", "cpu", "cuda")
 #: The environment variable the engine reads (engine/src/ml/OrtRuntime.cpp).
 ENV_VAR = "VOCALMIDI_DEVICE"
 CUDA_PROVIDER = "CUDAExecutionProvider"
+#: A folder with a CUDA build of ONNX Runtime's libraries (default: onnxruntime-gpu's).
+GPU_DIR_VAR = "VOCALMIDI_ORT_GPU_DIR"
+#: The SONAME the engine links ONNX Runtime by (cmake/VocalmidiOnnxRuntime.cmake).
+ENGINE_ORT_SONAME = "libvocalmidi_onnxruntime.so"
+_PROVIDER_LIBS = ("libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so")
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,111 @@ def gpu_wheel() -> str | None:
         return None
 
 
+def gpu_runtime_dir() -> Path | None:
+    """The folder of a CUDA build of ONNX Runtime's libraries: ``$VOCALMIDI_ORT_GPU_DIR``,
+    else the installed ``onnxruntime-gpu`` package's ``capi`` folder; None without one."""
+    override = os.environ.get(GPU_DIR_VAR)
+    if override:
+        folder = Path(override)
+    else:
+        spec = importlib.util.find_spec("onnxruntime") if gpu_wheel() else None
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations))) / "capi"
+    has_lib = bool(glob.glob(str(folder / "libonnxruntime.so.*")))
+    return folder if has_lib and (folder / _PROVIDER_LIBS[1]).is_file() else None
+
+
+def _mapped(name: str) -> list[str]:
+    """Paths of the loaded shared objects of this process whose file name is ``name``."""
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    return sorted({line.split()[-1] for line in maps if line.endswith("/" + name)})
+
+
+def load_gpu_runtime() -> str:
+    """Make the engine use the CUDA build of ONNX Runtime (see the module notes).
+
+    Must run before the engine library is loaded in this process. The renamed copy is
+    kept under ``<cache root>/gpu-runtime/``.
+
+    Returns
+    -------
+    str
+        Empty when the CUDA build is in place, else why not (one line).
+    """
+    folder = gpu_runtime_dir()
+    if folder is None:
+        return "no CUDA build of ONNX Runtime found: install vocalmidi[gpu]"
+    loaded = _mapped(ENGINE_ORT_SONAME)
+    if loaded:
+        ours = [p for p in loaded if "gpu-runtime" in p]
+        return "" if ours else "the engine had already loaded its CPU ONNX Runtime"
+    src = sorted(folder.glob("libonnxruntime.so.*"))[-1]
+    want = engine_ort_version()
+    have = src.name.removeprefix("libonnxruntime.so.")
+    if want and have != want:
+        # ONNX Runtime versions its symbols (VERS_<version>): only the same release binds.
+        return (f"the CUDA build in {folder} is ONNX Runtime {have}, the engine needs {want}: "
+                f"pip install onnxruntime-gpu=={want}")
+    patchelf = shutil.which("patchelf")
+    if patchelf is None:
+        return "patchelf is needed to use onnxruntime-gpu's library (apt-get install patchelf)"
+    from vocalmidi.models.cache import cache_root
+
+    st = src.stat()
+    dest_dir = cache_root() / "gpu-runtime" / f"{src.name}-{st.st_size}-{st.st_mtime_ns}"
+    dest = dest_dir / ENGINE_ORT_SONAME
+    try:
+        if not dest.is_file():
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            tmp = dest_dir / f".{ENGINE_ORT_SONAME}.{os.getpid()}.part"
+            shutil.copyfile(src, tmp)
+            subprocess.run([patchelf, "--set-soname", ENGINE_ORT_SONAME, str(tmp)], check=True,
+                           capture_output=True, timeout=120)
+            os.replace(tmp, dest)
+        for name in _PROVIDER_LIBS:
+            # ONNX Runtime loads its providers from its own folder.
+            link = dest_dir / name
+            if not link.exists():
+                link.symlink_to(folder / name)
+        _preload_cuda_libraries()
+        ctypes.CDLL(str(dest), mode=ctypes.RTLD_GLOBAL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot prepare onnxruntime-gpu's library: {exc}"
+    return ""
+
+
+def engine_ort_version() -> str | None:
+    """The ONNX Runtime release the engine library was linked against (from the symbol
+    version it needs, ``VERS_<version>``), or None when it cannot be read."""
+    import re
+
+    from vocalmidi import native
+
+    try:
+        data = native.engine_library().read_bytes()
+    except (OSError, NotBuiltError):
+        return None
+    found = re.search(rb"VERS_(\d+\.\d+\.\d+)", data)
+    return found.group(1).decode() if found else None
+
+
+def _preload_cuda_libraries() -> None:
+    """Load CUDA and cuDNN from their pip packages (nvidia-*), as onnxruntime-gpu's own
+    Python API does; system-wide CUDA libraries are found without this."""
+    try:
+        import onnxruntime
+
+        preload = getattr(onnxruntime, "preload_dlls", None)
+        if preload is not None:
+            preload()
+    except Exception:  # best effort: ONNX Runtime itself reports a missing CUDA library
+        pass
+
+
 def _engine_providers() -> list[str]:
     from vocalmidi.engine import onnxruntime_info
 
@@ -135,13 +256,11 @@ def resolve_device(requested: str = "auto") -> DeviceChoice:
         # Decided without loading the engine: the whole-take route does not need it.
         return DeviceChoice(requested, "cpu", "no NVIDIA GPU found, running on the CPU",
                             gpus, [], wheel)
+    not_loaded = load_gpu_runtime()
     providers = _engine_providers()
     if CUDA_PROVIDER not in providers:
-        lib = "the engine's ONNX Runtime" + (f" (onnxruntime-gpu {wheel} is installed, but "
-                                             "the engine was built with the CPU library)"
-                                             if wheel else "")
-        why = (f"{lib} has no CUDA provider, running on the CPU: install vocalmidi[gpu] and "
-               "build the engine against it")
+        lib = "the engine's ONNX Runtime"
+        why = (f"{lib} has no CUDA provider ({not_loaded}), running on the CPU")
     else:
         return DeviceChoice(requested, "cuda", f"{gpus[0]} with ONNX Runtime's CUDA provider",
                             gpus, providers, wheel)

@@ -72,3 +72,60 @@ def test_doctor_json_reports_the_device_and_why(capsys: pytest.CaptureFixture[st
     device = checks["device"]
     assert device["info"]["device"] == "cpu" and device["info"]["requested"] == "cpu"
     assert device["detail"] == "cpu: the CPU was asked for"
+
+
+@pytest.fixture(scope="module")
+def gpu_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """onnxruntime-gpu's libraries, of the engine's ONNX Runtime release, from its wheel
+    (kept in build/ so later runs need no download)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from vocalmidi.device import engine_ort_version
+
+    version = engine_ort_version()
+    assert version, "cannot read the engine's ONNX Runtime version"
+    root = Path(__file__).resolve().parents[2] / "build" / f"ort-gpu-{version}"
+    capi = root / "onnxruntime" / "capi"
+    names = [f"libonnxruntime.so.{version}", "libonnxruntime_providers_shared.so",
+             "libonnxruntime_providers_cuda.so"]
+    if not all((capi / n).is_file() for n in names):
+        download = tmp_path_factory.mktemp("ort-gpu")
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                        f"onnxruntime-gpu=={version}", "-d", str(download)], check=True)
+        with zipfile.ZipFile(next(download.glob("onnxruntime_gpu-*.whl"))) as wheel:
+            for name in names:
+                wheel.extract(f"onnxruntime/capi/{name}", root)
+    return capi
+
+
+@pytest.mark.slow
+def test_the_engine_binds_to_onnxruntime_gpu_and_gives_the_same_notes(
+        gpu_build: Path, fresh_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+    """With onnxruntime-gpu's library the engine offers the CUDA provider; without a GPU it
+    still runs (on the CPU provider of that library) and gives the notes of the CPU build."""
+    import subprocess
+    import sys
+
+    wav = tmp_path / "take.wav"
+    sf.write(wav, sing(22050), 22050)
+    probe = ("import json, vocalmidi\n"
+             "from vocalmidi.device import load_gpu_runtime\n"
+             "from vocalmidi.engine import onnxruntime_info\n"
+             "why = load_gpu_runtime()\n"
+             f"notes = vocalmidi.transcribe({str(wav)!r}, use_cache=False)\n"
+             "print(json.dumps({'why': why, 'ort': onnxruntime_info(),\n"
+             "                  'notes': [n.to_dict() for n in notes]}))\n")
+    env = {**os.environ, "VOCALMIDI_ORT_GPU_DIR": str(gpu_build)}
+    runs = {}
+    for name, run_env in (("gpu build", env), ("cpu build", dict(os.environ))):
+        out = subprocess.run([sys.executable, "-c", probe], env=run_env, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+        runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert runs["gpu build"]["why"] == ""
+    assert "CUDAExecutionProvider" in runs["gpu build"]["ort"]["providers"]
+    assert "CUDAExecutionProvider" not in runs["cpu build"]["ort"]["providers"]
+    assert runs["gpu build"]["notes"] == runs["cpu build"]["notes"]
+    assert [n["pitch"] for n in runs["gpu build"]["notes"]] == [p for p, _ in MELODY]
