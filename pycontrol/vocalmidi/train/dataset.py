@@ -1,0 +1,144 @@
+"""Training clips as ``vocalmidi train data`` writes them, and their cached features.
+
+A data folder holds ``index.json`` and ``clips/<id>.npz``; each clip has ``audio``
+(float32, 16 kHz) and the label arrays of :data:`vocalmidi.train.contract.LABEL_KEYS`,
+one value per label frame. The ground-truth notes of a clip are read back from its
+labels (a note starts at an onset frame, ends where sounding stops or the next note
+starts), so scoring needs nothing beyond the labels the model trains on.
+
+Front-end features are computed once per clip and cached as float16 ``.npy`` under
+``<data>/features/<front-end version>/`` (about 0.75 KB per 5 ms frame).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vocalmidi.errors import UsageError
+from vocalmidi.notes import Note
+from vocalmidi.train.contract import HOP, LABEL_KEYS, SAMPLE_RATE, num_frames
+
+__all__ = ["FEATURE_VERSION", "Clip", "clip_ids", "load_clip", "notes_from_labels",
+           "read_clips"]
+
+FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
+
+
+@dataclass
+class Clip:
+    """One clip: audio, labels and (once computed) features."""
+
+    id: str
+    audio: np.ndarray
+    labels: dict[str, np.ndarray]
+    features: np.ndarray | None = None
+
+    @property
+    def frames(self) -> int:
+        return len(self.labels["onset"])
+
+    @property
+    def negative(self) -> bool:
+        """A clip that holds no note (speech, noise, chords...)."""
+        return not bool(np.any(self.labels["sounding"]))
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
+
+    def notes(self) -> list[Note]:
+        return notes_from_labels(self.labels)
+
+
+def clip_ids(root: Path) -> list[str]:
+    """Clip ids of a data folder, in index order (or sorted file order without an index)."""
+    index = root / "index.json"
+    if index.exists():
+        data = json.loads(index.read_text())
+        entries = data.get("clips", data) if isinstance(data, dict) else data
+        ids = [e["id"] if isinstance(e, dict) else str(e) for e in entries]
+        if ids:
+            return ids
+    ids = sorted(p.stem for p in (root / "clips").glob("*.npz"))
+    if not ids:
+        raise UsageError(f"{root} holds no clips (expected index.json and clips/*.npz; "
+                         "make them with `vocalmidi train data`)")
+    return ids
+
+
+def load_clip(root: Path, cid: str) -> Clip:
+    """Read one clip and check its arrays agree with the contract."""
+    path = root / "clips" / f"{cid}.npz"
+    try:
+        with np.load(path) as z:
+            audio = np.asarray(z["audio"], np.float32)
+            labels = {k: np.asarray(z[k]) for k in LABEL_KEYS}
+    except (OSError, KeyError, ValueError) as exc:
+        raise UsageError(f"cannot read training clip {path}: {exc}") from exc
+    frames = num_frames(len(audio))
+    bad = [k for k, v in labels.items() if len(v) != frames]
+    if bad:
+        raise UsageError(f"{path}: label arrays {bad} do not have {frames} frames "
+                         f"for {len(audio)} samples")
+    return Clip(cid, audio, labels)
+
+
+def _cached_features(root: Path, clip: Clip, front: object) -> np.ndarray:
+    import torch
+
+    from vocalmidi.train.contract import CONTEXT, LOOKAHEAD_HOPS
+    from vocalmidi.train.export import pad_for_frames
+
+    path = root / "features" / FEATURE_VERSION / f"{clip.id}.npy"
+    if path.exists():
+        feats = np.load(path)
+        if len(feats) == clip.frames:
+            return feats
+    padded, frames = pad_for_frames(clip.audio)
+    buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
+    with torch.no_grad():
+        feats = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].numpy()  # type: ignore[operator]
+    feats = feats.astype(np.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, feats)
+    tmp.replace(path)
+    return feats
+
+
+def read_clips(root: str | Path, features: bool = False,
+               limit: int | None = None) -> Iterator[Clip]:
+    """Yield the clips of a data folder, with cached front-end features if asked."""
+    root = Path(root)
+    front = None
+    if features:
+        from vocalmidi.train.features import FrontEnd
+
+        front = FrontEnd().eval()
+    for cid in clip_ids(root)[:limit]:
+        clip = load_clip(root, cid)
+        if front is not None:
+            clip.features = _cached_features(root, clip, front)
+        yield clip
+
+
+def notes_from_labels(labels: dict[str, np.ndarray]) -> list[Note]:
+    """Ground-truth notes of a clip from its frame labels (times at frame starts)."""
+    onset = np.asarray(labels["onset"]).astype(bool)
+    sounding = np.asarray(labels["sounding"]).astype(bool)
+    note = np.asarray(labels["note"])
+    t = HOP / SAMPLE_RATE
+    notes: list[Note] = []
+    starts = np.flatnonzero(onset)
+    for i, k in enumerate(starts):
+        stop = int(starts[i + 1]) if i + 1 < len(starts) else len(onset)
+        quiet = np.flatnonzero(~sounding[k + 1:stop])
+        end = k + 1 + int(quiet[0]) if quiet.size else stop
+        if note[k] >= 0:
+            notes.append(Note(k * t, end * t, int(note[k])))
+    return notes

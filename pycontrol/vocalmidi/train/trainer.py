@@ -1,0 +1,482 @@
+"""`vocalmidi train run --config RECIPE.toml`: train the note model, judged as users feel it.
+
+Training uses cached front-end features (:mod:`vocalmidi.train.dataset`) and random
+crops of 2-4 s from a zero state. Losses, per frame:
+
+- onset: binary cross-entropy with ``onset_pos_weight`` on positives, and a +1-frame
+  tolerance: the frame after a labelled onset is masked out of the loss, so firing one
+  frame late costs nothing, while every other frame must say "no onset";
+- sounding: binary cross-entropy;
+- note: cross-entropy over the note classes, on sounding frames only;
+- cents: Huber loss (delta 0.5 semitone) on sounding frames, target clipped to +-2
+  semitones.
+
+Each epoch ends with the metric users feel: the model is exported to the streaming ONNX
+graph, run with ONNX Runtime over the dev clips, decoded with the reference decoder
+(:mod:`vocalmidi.train.decode`) and scored (note F1@50, emission latency, false notes
+per minute of negative clips). Early stopping follows dev F1@50. Checkpoints are written
+atomically every epoch; ``--resume`` continues from the last one after a kill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vocalmidi.errors import UsageError
+
+if TYPE_CHECKING:
+    import torch
+
+    from vocalmidi.train.dataset import Clip
+    from vocalmidi.train.decode import DecoderConfig
+    from vocalmidi.train.model import NoteNet
+
+__all__ = ["Recipe", "TrainConfig", "add_arguments", "evaluate", "load_checkpoint", "main",
+           "train"]
+
+
+@dataclass
+class TrainConfig:
+    """The ``[train]`` table of a recipe."""
+
+    seed: int = 0
+    epochs: int = 30
+    batch: int = 32
+    crop_seconds: list[float] = field(default_factory=lambda: [2.0, 4.0])
+    steps_per_epoch: int = 0  # 0: about one pass over the training frames
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 5  # epochs without a better dev F1@50 before stopping
+    onset_pos_weight: float = 8.0
+    loss_weights: dict[str, float] = field(
+        default_factory=lambda: {"onset": 1.0, "sounding": 1.0, "note": 1.0, "cents": 0.5})
+    # Intra-op threads; 0: all cores. On a shared machine keep 1: with the cores busy, a
+    # 2-thread GRU step was 4-6x slower than 1 thread (threads wait on each other).
+    threads: int = 1
+    max_train_clips: int = 0  # 0: all
+    max_minutes: float = 0.0  # 0: no wall-clock limit; else stop after the epoch past it
+
+
+@dataclass
+class Recipe:
+    """A training recipe (TOML): data folders, model sizes, training and decoder settings."""
+
+    name: str
+    train_data: Path
+    dev_data: Path
+    out: Path
+    model: dict[str, Any]
+    train: TrainConfig
+    decoder: dict[str, Any]
+    path: Path | None = None
+    text: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recipe:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+
+        path = Path(path)
+        try:
+            text = path.read_text()
+            d = tomllib.loads(text)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read recipe {path}: {exc}") from exc
+        try:
+            data, tr = d["data"], d.get("train", {})
+            unknown = sorted(set(tr) - set(TrainConfig.__dataclass_fields__))
+            if unknown:
+                raise UsageError(f"{path}: unknown [train] keys {unknown}")
+            return cls(name=d.get("name", path.stem), train_data=Path(data["train"]),
+                       dev_data=Path(data["dev"]),
+                       out=Path(d.get("output", {}).get("dir", f"build/train-runs/{path.stem}")),
+                       model=d.get("model", {}), train=TrainConfig(**tr),
+                       decoder=d.get("decoder", {}), path=path, text=text)
+        except KeyError as exc:
+            raise UsageError(f"{path}: missing {exc} (needs [data] train and dev)") from exc
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+class CropSampler:
+    """Random crops of cached features and labels, clips weighted by length."""
+
+    def __init__(self, clips: list[Clip], rng: np.random.Generator) -> None:
+        self.clips = clips
+        lengths = np.array([c.frames for c in clips], dtype=float)
+        self.weights = lengths / lengths.sum()
+        self.rng = rng
+
+    def batch(self, size: int, frames: int) -> dict[str, np.ndarray]:
+        feats, onset, sounding, note, cents = [], [], [], [], []
+        for i in self.rng.choice(len(self.clips), size=size, p=self.weights):
+            c = self.clips[i]
+            assert c.features is not None
+            start = int(self.rng.integers(0, max(1, c.frames - frames + 1)))
+            stop = min(c.frames, start + frames)
+            pad = frames - (stop - start)
+
+            def cut(a: np.ndarray, fill: float, pad: int = pad,
+                    start: int = start, stop: int = stop) -> np.ndarray:
+                part = a[start:stop]
+                if pad:
+                    part = np.concatenate([part, np.full((pad, *a.shape[1:]), fill, part.dtype)])
+                return part
+
+            feats.append(cut(c.features, 0.0).astype(np.float32))
+            onset.append(cut(c.labels["onset"], 0))
+            sounding.append(cut(c.labels["sounding"], 0))
+            note.append(cut(c.labels["note"], -1))
+            cents.append(cut(c.labels["cents"], 0.0))
+        return {"feats": np.stack(feats), "onset": np.stack(onset).astype(np.float32),
+                "sounding": np.stack(sounding).astype(np.float32),
+                "note": np.stack(note).astype(np.int64),
+                "cents": np.stack(cents).astype(np.float32)}
+
+
+def losses(raw: torch.Tensor, batch: dict[str, torch.Tensor],
+           cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Per-head losses of a batch (see the module docstring)."""
+    import torch
+    import torch.nn.functional as F
+
+    from vocalmidi.train.contract import NOTE_MIN, NUM_NOTES
+    from vocalmidi.train.model import HEAD_CENTS, HEAD_NOTES, HEAD_ONSET, HEAD_SOUNDING
+
+    onset = batch["onset"]
+    late = torch.zeros_like(onset)
+    late[:, 1:] = onset[:, :-1] * (1 - onset[:, 1:])  # frame after an onset: don't care
+    weight = 1.0 - late
+    pos_w = torch.tensor(cfg.onset_pos_weight, device=raw.device)
+    l_onset = (F.binary_cross_entropy_with_logits(raw[..., HEAD_ONSET], onset, weight=weight,
+                                                  pos_weight=pos_w, reduction="sum")
+               / weight.sum().clamp(min=1))
+    l_sound = F.binary_cross_entropy_with_logits(raw[..., HEAD_SOUNDING], batch["sounding"])
+    on = batch["note"] >= 0
+    target = (batch["note"] - NOTE_MIN).clamp(0, NUM_NOTES - 1)
+    if bool(on.any()):
+        l_note = F.cross_entropy(raw[..., HEAD_NOTES][on], target[on])
+        cents = (batch["cents"][on] / 100.0).clamp(-2.0, 2.0)
+        l_cents = F.huber_loss(raw[..., HEAD_CENTS][on], cents, delta=0.5)
+    else:
+        l_note = l_cents = raw.sum() * 0.0
+    return {"onset": l_onset, "sounding": l_sound, "note": l_note, "cents": l_cents}
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def model_outputs(onnx_path: Path, clips: list[Clip]) -> list[Any]:
+    """Streaming-model outputs of each clip (one whole-clip call; same as hop by hop)."""
+    from vocalmidi.train.export import OnnxNoteModel
+
+    model = OnnxNoteModel(onnx_path, threads=1)
+    return [model.run(c.audio) for c in clips]
+
+
+def evaluate(outputs: list[Any], clips: list[Clip],
+             decoder: DecoderConfig) -> dict[str, Any]:
+    """Decode model outputs and score them as the bench does.
+
+    Returns F1@50 (and precision, recall, F1@100, pitch accuracy) over positive clips,
+    emission latency (note-on with the right pitch minus true onset; median, p95,
+    recall), and false notes per minute of negative clips.
+    """
+    from vocalmidi.eval.latency import EmissionStats, emission_latencies
+    from vocalmidi.eval.metrics import score_clip, summarize
+    from vocalmidi.train.decode import decode, events_to_notes, frame_levels_db
+
+    scores = []
+    emission = EmissionStats(0, 0)
+    for out, clip in zip(outputs, clips, strict=True):
+        events = decode(out.onset, out.sounding, out.note, out.note_conf,
+                        frame_levels_db(clip.audio), decoder)
+        notes, emitted = events_to_notes(events)
+        truth = clip.notes()
+        scores.append(score_clip(truth, notes, clip.duration, negative=clip.negative))
+        if not clip.negative:
+            emission = emission.merge(emission_latencies(
+                truth, [(t, n.pitch) for t, n in zip(emitted, notes, strict=True)]))
+    s = summarize(scores).as_dict()
+    e = emission.as_dict()
+    return {"f1_50": s["f1_50"], "f1_100": s["f1_100"], "precision_50": s["precision_50"],
+            "recall_50": s["recall_50"], "pitch_accuracy": s["pitch_accuracy"],
+            "false_per_min": s["false_per_min"], "emission_median_ms": e["median_ms"],
+            "emission_p95_ms": e["p95_ms"], "emission_recall": e["recall"],
+            "n_ref": s["n_ref"], "clips": s["clips"]}
+
+
+def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
+                 grid: dict[str, list[Any]] | None = None) -> tuple[DecoderConfig, dict]:
+    """Pick decoder thresholds on the dev clips: best F1@50, ties to lower median emission.
+
+    Only dev clips may be used here: the validation voices and melodies stay unseen.
+    """
+    import itertools
+
+    from vocalmidi.train.decode import DecoderConfig
+
+    grid = grid or {"onset_on": [0.3, 0.4, 0.5, 0.6], "sounding_on": [0.4, 0.5, 0.6],
+                    "change_frames": [3, 5, 8]}
+    best: tuple[tuple[float, float], DecoderConfig, dict] | None = None
+    for values in itertools.product(*grid.values()):
+        d = {**base.as_dict(), **dict(zip(grid, values, strict=True))}
+        d["onset_off"] = min(d["onset_off"], d["onset_on"])
+        d["sounding_off"] = min(d["sounding_off"], d["sounding_on"])
+        cfg = DecoderConfig.from_dict(d)
+        m = evaluate(outputs, clips, cfg)
+        key = (m["f1_50"] or 0.0, -(m["emission_median_ms"] or 1e9))
+        if best is None or key > best[0]:
+            best = (key, cfg, m)
+    assert best is not None
+    return best[1], best[2]
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    import torch
+
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[NoteNet, dict[str, Any]]:
+    """The network of a checkpoint and its metadata (decoder thresholds, dev metrics)."""
+    import torch
+
+    from vocalmidi.train.model import ModelConfig, NoteNet
+
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"cannot read checkpoint {path}: {exc}") from exc
+    net = NoteNet(ModelConfig.from_dict(ck["model_config"]))
+    net.load_state_dict(ck["net"])
+    meta = {"vocalmidi.decoder": json.dumps(ck.get("decoder", {})),
+            "vocalmidi.dev_metrics": json.dumps(ck.get("dev_metrics", {}))}
+    return net, meta
+
+
+def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
+    """Loss and dev metrics per epoch as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    for key in ("onset", "sounding", "note", "cents", "total"):
+        ax[0].plot(ep, [h["train_loss"][key] for h in history], label=key)
+    ax[0].set_title("training loss")
+    ax[0].set_yscale("log")
+    ax[0].legend(fontsize=7)
+    for key in ("f1_50", "precision_50", "recall_50", "pitch_accuracy"):
+        ax[1].plot(ep, [h["dev"][key] or 0 for h in history], label=key)
+    ax[1].set_title("dev notes")
+    ax[1].set_ylim(0, 1)
+    ax[1].legend(fontsize=7)
+    ax[2].plot(ep, [h["dev"]["emission_median_ms"] or np.nan for h in history], label="median")
+    ax[2].plot(ep, [h["dev"]["emission_p95_ms"] or np.nan for h in history], label="p95")
+    ax[2].set_title("dev emission latency (ms)")
+    ax[2].legend(fontsize=7)
+    for a in ax:
+        a.set_xlabel("epoch")
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def _load(root: Path, limit: int, what: str) -> list[Clip]:
+    from vocalmidi.train.dataset import read_clips
+
+    if not (root / "clips").is_dir():
+        raise UsageError(f"{what} data {root} not found: make it with `vocalmidi train data`")
+    return list(read_clips(root, features=(what == "training"), limit=limit or None))
+
+
+def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str, Any]:
+    """Train per ``recipe``; returns the final summary (also in ``<out>/metrics.json``)."""
+    import torch
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from vocalmidi.train.decode import DecoderConfig
+    from vocalmidi.train.export import export_onnx
+    from vocalmidi.train.model import ModelConfig, build_model
+
+    cfg = recipe.train
+    threads = cfg.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = recipe.out
+    out.mkdir(parents=True, exist_ok=True)
+    ck_path = out / "checkpoint.pt"
+    t_start = time.monotonic()
+
+    t0 = time.monotonic()
+    train_clips = [c for c in _load(recipe.train_data, cfg.max_train_clips, "training")
+                   if c.frames > 0]
+    dev_clips = _load(recipe.dev_data, 0, "dev")
+    prep_s = time.monotonic() - t0
+    frames_total = sum(c.frames for c in train_clips)
+
+    model_cfg = ModelConfig.from_dict(recipe.model)
+    net = build_model(model_cfg, cfg.seed)
+    sample = np.concatenate([c.features[:: max(1, c.frames // 200)] for c in train_clips
+                             if c.features is not None]).astype(np.float32)
+    net.set_normalisation(torch.from_numpy(sample.mean(0)), torch.from_numpy(sample.std(0)))
+    net.to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    mean_crop = float(np.mean(cfg.crop_seconds))
+    crop_frames_mean = int(mean_crop * 200)
+    steps = cfg.steps_per_epoch or max(1, math.ceil(frames_total / (cfg.batch * crop_frames_mean)))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps,
+                                                       eta_min=cfg.lr * 0.05)
+    base_decoder = DecoderConfig.from_dict(recipe.decoder)
+    history: list[dict[str, Any]] = []
+    best_f1, best_epoch, first_epoch = -1.0, -1, 0
+    rng = np.random.default_rng(cfg.seed)
+    train_seconds = 0.0
+    if resume and ck_path.exists():
+        ck = torch.load(ck_path, map_location=device, weights_only=False)
+        net.load_state_dict(ck["net"])
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        history, best_f1, best_epoch = ck["history"], ck["best_f1"], ck["best_epoch"]
+        first_epoch = ck["epoch"] + 1
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        train_seconds = ck.get("train_seconds", 0.0)
+        if not quiet:
+            print(f"resumed after epoch {ck['epoch']} (best dev F1@50 {best_f1:.3f} "
+                  f"at epoch {best_epoch})")
+    sampler = CropSampler(train_clips, rng)
+    torch.manual_seed(cfg.seed + first_epoch)
+
+    for epoch in range(first_epoch, cfg.epochs):
+        if best_epoch >= 0 and epoch - best_epoch > cfg.patience:
+            break
+        if cfg.max_minutes and train_seconds / 60 >= cfg.max_minutes:
+            break
+        t_epoch = time.monotonic()
+        net.train()
+        sums: dict[str, float] = {}
+        with Progress(TextColumn(f"epoch {epoch + 1}/{cfg.epochs}"), BarColumn(),
+                      TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
+                      TimeRemainingColumn(), disable=quiet) as bar:
+            task = bar.add_task("train", total=steps, loss=float("nan"))
+            for _ in range(steps):
+                lo, hi = cfg.crop_seconds
+                frames = int(rng.uniform(lo, hi) * 200)
+                b = {k: torch.from_numpy(v).to(device)
+                     for k, v in sampler.batch(cfg.batch, frames).items()}
+                raw, _ = net(b["feats"], net.initial_state(cfg.batch))
+                parts = losses(raw, b, cfg)
+                total = sum(cfg.loss_weights.get(k, 1.0) * v for k, v in parts.items())
+                opt.zero_grad(set_to_none=True)
+                total.backward()  # type: ignore[union-attr]
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                for k, v in [*parts.items(), ("total", total)]:
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                bar.update(task, advance=1, loss=float(total))
+        train_seconds += time.monotonic() - t_epoch
+        net.eval()
+        onnx_path = out / "last.onnx"
+        export_onnx(net, onnx_path)
+        net.to(device)
+        dev = evaluate(model_outputs(onnx_path, dev_clips), dev_clips, base_decoder)
+        entry = {"epoch": epoch + 1, "train_loss": {k: v / steps for k, v in sums.items()},
+                 "dev": dev, "lr": sched.get_last_lr()[0],
+                 "train_seconds": round(train_seconds, 1)}
+        history.append(entry)
+        improved = (dev["f1_50"] or 0.0) > best_f1
+        if improved:
+            best_f1, best_epoch = dev["f1_50"] or 0.0, epoch
+            onnx_path.replace(out / "best.onnx")
+            _atomic_save({"net": net.state_dict(), "model_config": model_cfg.as_dict(),
+                          "epoch": epoch, "dev_metrics": dev}, out / "best.pt")
+        _atomic_save({"net": net.state_dict(), "opt": opt.state_dict(),
+                      "sched": sched.state_dict(), "history": history, "best_f1": best_f1,
+                      "best_epoch": best_epoch, "epoch": epoch, "rng": rng.bit_generator.state,
+                      "torch_rng": torch.get_rng_state(), "model_config": model_cfg.as_dict(),
+                      "train_seconds": train_seconds}, ck_path)
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+        plot_curves(history, out / "curves.png")
+        if not quiet:
+            print(f"epoch {epoch + 1}: loss {entry['train_loss']['total']:.4f}  dev F1@50 "
+                  f"{dev['f1_50']}  emission median {dev['emission_median_ms']} ms  "
+                  f"p95 {dev['emission_p95_ms']} ms  false/min {dev['false_per_min']}"
+                  f"{'  (best)' if improved else ''}", flush=True)
+
+    # Decoder thresholds from the dev split, for the best epoch.
+    best_pt = out / "best.pt"
+    summary: dict[str, Any] = {"recipe": recipe.name, "epochs_run": len(history),
+                               "best_epoch": best_epoch + 1, "train_frames": frames_total,
+                               "train_hours": round(frames_total / 200 / 3600, 3),
+                               "train_clips": len(train_clips), "dev_clips": len(dev_clips),
+                               "train_seconds": round(train_seconds, 1),
+                               "feature_prep_seconds": round(prep_s, 1),
+                               "device": str(device), "threads": threads,
+                               "history": history}
+    if best_pt.exists():
+        outputs = model_outputs(out / "best.onnx", dev_clips)
+        tuned, tuned_metrics = tune_decoder(outputs, dev_clips, base_decoder)
+        ck = torch.load(best_pt, map_location="cpu", weights_only=False)
+        ck["decoder"] = tuned.as_dict()
+        ck["dev_metrics"] = tuned_metrics
+        _atomic_save(ck, best_pt)
+        net_best, meta = load_checkpoint(best_pt)
+        export_onnx(net_best, out / "best.onnx", meta)
+        summary.update({"decoder": tuned.as_dict(), "dev": tuned_metrics})
+    summary["wall_seconds"] = round(time.monotonic() - t_start, 1)
+    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, type=Path, help="recipe TOML (models/recipes/)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the run folder's last checkpoint")
+    p.add_argument("--out", type=Path, help="run folder (default: the recipe's [output] dir)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+
+def main(args: argparse.Namespace) -> int:
+    recipe = Recipe.load(args.config)
+    if args.out:
+        recipe.out = args.out
+    summary = train(recipe, resume=args.resume, quiet=args.quiet)
+    dev = summary.get("dev", {})
+    print(f"done: best epoch {summary['best_epoch']}, dev F1@50 {dev.get('f1_50')}, "
+          f"emission median {dev.get('emission_median_ms')} ms, "
+          f"p95 {dev.get('emission_p95_ms')} ms; {recipe.out}/best.onnx")
+    return 0

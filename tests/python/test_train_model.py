@@ -1,0 +1,128 @@
+"""Train the tiny recipe on generated clips, export it, and check the export round-trips.
+
+The tiny recipe (models/recipes/vocalnote-tiny.toml) trains in seconds on a CPU: it must
+lower the loss, and its ONNX export must give the same numbers as torch (within 1e-4 on
+real clips) and the same numbers streamed one hop per call as in one whole-clip call.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+from vocalmidi.errors import ModelError, UsageError  # noqa: E402
+from vocalmidi.train import contract  # noqa: E402
+from vocalmidi.train.dataset import read_clips  # noqa: E402
+from vocalmidi.train.export import OUTPUTS, OnnxNoteModel, export_onnx, pad_for_frames  # noqa: E402
+from vocalmidi.train.model import StreamingNoteModel  # noqa: E402
+from vocalmidi.train.trainer import Recipe, load_checkpoint, train  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "models" / "recipes" / "vocalnote-tiny.toml"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recipe, dict]:
+    from vocalmidi.train.generate import generate
+
+    root = tmp_path_factory.mktemp("notedata")
+    generate(root / "train", hours=0.006, seed=3, split="train", progress=False)
+    generate(root / "dev", hours=0.003, seed=3, split="dev", progress=False)
+    recipe = Recipe.load(TINY)
+    recipe.train_data, recipe.dev_data, recipe.out = root / "train", root / "dev", root / "run"
+    return recipe, train(recipe, quiet=True)
+
+
+@pytest.mark.slow
+def test_tiny_recipe_lowers_the_loss_and_reports_user_metrics(tiny_run) -> None:
+    recipe, summary = tiny_run
+    losses = [h["train_loss"]["total"] for h in summary["history"]]
+    assert len(losses) == recipe.train.epochs
+    assert losses[-1] < 0.8 * losses[0]
+    dev = summary["dev"]
+    for key in ("f1_50", "emission_median_ms", "false_per_min", "recall_50"):
+        assert key in dev
+    written = json.loads((recipe.out / "metrics.json").read_text())
+    assert written["best_epoch"] == summary["best_epoch"]
+    assert (recipe.out / "curves.png").stat().st_size > 1000
+    meta = OnnxNoteModel(recipe.out / "best.onnx").metadata
+    assert json.loads(meta["vocalmidi.decoder"]) == summary["decoder"]
+
+
+@pytest.mark.slow
+def test_resume_continues_after_the_last_epoch(tiny_run) -> None:
+    recipe, summary = tiny_run
+    recipe.train.epochs += 1
+    try:
+        again = train(recipe, resume=True, quiet=True)
+    finally:
+        recipe.train.epochs -= 1
+    assert [h["epoch"] for h in again["history"]] == [*range(1, recipe.train.epochs + 2)]
+    assert again["history"][:-1] == summary["history"]
+
+
+@pytest.mark.slow
+def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) -> None:
+    recipe, _ = tiny_run
+    net, _meta = load_checkpoint(recipe.out / "best.pt")
+    path = export_onnx(net, tmp_path / "m.onnx")
+    onnx_model = OnnxNoteModel(path)
+    assert onnx_model.metadata["vocalmidi.contract"] == "note-model/1"
+    assert int(onnx_model.metadata["vocalmidi.hop"]) == contract.HOP
+    assert path.stat().st_size <= 2_000_000
+    streaming = StreamingNoteModel(net).eval()
+    clips = [c for c in read_clips(recipe.dev_data) if not c.negative][:2]
+    assert clips
+    for clip in clips:
+        whole = onnx_model.run(clip.audio)
+        hop_by_hop = onnx_model.run(clip.audio, hops_per_call=1)
+        backlog = onnx_model.run(clip.audio, hops_per_call=13)
+        padded, frames = pad_for_frames(clip.audio)
+        with torch.no_grad():
+            ref = streaming(torch.from_numpy(padded)[None],
+                            torch.zeros(1, contract.CONTEXT), net.initial_state(1))
+        for i, name in enumerate(OUTPUTS):
+            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
+            w = getattr(whole, name)
+            assert len(w) == frames == clip.frames
+            if name == "note":  # argmax: equal where the top two classes are not tied
+                assert np.mean(w == t) > 0.999
+                continue
+            np.testing.assert_allclose(w, t, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(getattr(hop_by_hop, name), w, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(getattr(backlog, name), w, atol=1e-4, err_msg=name)
+
+
+def test_untrained_export_has_the_contract_tensors(tmp_path) -> None:
+    from vocalmidi.train.model import build_model
+
+    model = OnnxNoteModel(export_onnx(build_model(), tmp_path / "u.onnx"))
+    ins = {i.name: i.shape for i in model.session.get_inputs()}
+    outs = [o.name for o in model.session.get_outputs()]
+    assert ins[contract.INPUT_CONTEXT] == [1, contract.CONTEXT]
+    assert ins[contract.INPUT_HIDDEN] == [2, 1, 128]
+    assert outs == [*OUTPUTS, contract.OUTPUT_CONTEXT, contract.OUTPUT_HIDDEN]
+    out, state = model.step(np.zeros(5 * contract.HOP, np.float32), model.initial_state())
+    assert all(v.shape == (5,) for v in out.values())
+    assert state[contract.INPUT_CONTEXT].shape == (1, contract.CONTEXT)
+    assert np.all((out["note"] >= contract.NOTE_MIN) & (out["note"] <= contract.NOTE_MAX))
+
+
+def test_a_file_that_is_not_a_note_model_is_a_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not onnx")
+    with pytest.raises(ModelError, match="cannot load note model"):
+        OnnxNoteModel(bad)
+
+
+def test_a_recipe_without_data_is_a_clear_error(tmp_path) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("[model]\nhidden = 8\n")
+    with pytest.raises(UsageError, match="needs \\[data\\]"):
+        Recipe.load(recipe)
