@@ -2,6 +2,8 @@
 
 - :mod:`~vocalmidi.hosts.plugin_host`: :class:`PluginHost`, our headless JUCE host; audio
   in and out as numpy arrays, MIDI out with sample positions.
+- :mod:`~vocalmidi.hosts.juce`: JUCE's hosting API and our host classes from Python
+  through cppyy (imported on its own: it starts cppyy).
 - :mod:`~vocalmidi.hosts.jalv`: the LV2 build live in ``jalv`` on a private JACK server.
 - :mod:`~vocalmidi.hosts.standalone`: the Standalone program on a virtual display and JACK.
 - :mod:`~vocalmidi.hosts.jack_server`, :mod:`~vocalmidi.hosts.xdisplay`: the private JACK
