@@ -75,7 +75,10 @@ def render_midi(
         raise BackendUnavailableError(f"SoundFont not found: {soundfont}")
     with tempfile.TemporaryDirectory(prefix="vocalmidi-render-") as tmp:
         wav = Path(tmp) / "take.wav"
+        # Dynamic sample loading reads only the samples the file plays: the same audio,
+        # several times faster for large or compressed (.sf3) SoundFonts.
         cmd = [exe, "-n", "-i", "-q", "-R", "0", "-C", "0", "-g", str(gain),
+               "-o", "synth.dynamic-sample-loading=1",
                "-r", str(sample_rate), "-O", "float", "-T", "wav", "-F", str(wav),
                str(soundfont), str(midi_path)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

@@ -67,31 +67,99 @@ GM_PATCHES = {
 }
 
 # SoundFont 2.01 generator numbers.
+_GEN_START_OFFSET = 0  # sample start address offset (samples)
 _GEN_MODENV_ATTACK = 26
 _GEN_VOLENV_ATTACK = 34
 _GEN_VOLENV_HOLD = 35
 _GEN_VOLENV_RELEASE = 38
 _MIN_OFFSET = -12000  # timecents: pushes any envelope time to its 1 ms minimum
 
-# Release offset (timecents) per SoundFont and patch, and whether the calibrated patch
-# passed the measurement; filled from `python -m vocalmidi.train.voices.gm` (see
-# docs/evaluation.md for the measured table). A patch missing here is not usable.
-CALIBRATION: dict[str, dict[str, tuple[int, bool]]] = {}
+# (release offset in timecents, samples skipped at the start, passed) per SoundFont and
+# patch, from `python -m vocalmidi.train.voices.gm` (the measurements are in
+# docs/evaluation.md). A patch missing here is not usable.
+CALIBRATION: dict[str, dict[str, tuple[int, int, bool]]] = {
+    "fluidr3": {
+        "choir_aahs": (-3500, 1500, True),
+        "voice_oohs": (-2000, 0, True),
+        "synth_voice": (-3500, 1500, True),
+        "flute": (-700, 3000, True),
+        "recorder": (0, 1500, True),
+        "pan_flute": (0, 1500, True),
+        "whistle": (-1300, 1500, True),
+        "ocarina": (0, 0, True),
+        "clarinet": (0, 3000, True),
+        "oboe": (0, 1500, True),
+        "alto_sax": (0, 0, True),
+        "tenor_sax": (0, 0, True),
+        "violin": (-1200, 3000, False),
+        "cello": (-1700, 3000, False),
+        "strings": (-3100, 1500, True),
+        "trumpet": (0, 0, True),
+    },
+    "timgm6mb": {
+        "choir_aahs": (-2600, 0, True),
+        "voice_oohs": (-1800, 0, True),
+        "synth_voice": (-3400, 1500, True),
+        "flute": (-1200, 1500, True),
+        "recorder": (0, 1500, True),
+        "pan_flute": (0, 1500, True),
+        "whistle": (-800, 1500, True),
+        "ocarina": (0, 1500, True),
+        "clarinet": (0, 0, True),
+        "oboe": (-1200, 1500, True),
+        "alto_sax": (0, 1500, True),
+        "tenor_sax": (0, 0, True),
+        "violin": (-10500, 1500, False),
+        "cello": (-800, 0, True),
+        "strings": (-3500, 0, True),
+        "trumpet": (-900, 0, True),
+    },
+    "musescore": {
+        "choir_aahs": (-3000, 1500, True),
+        "voice_oohs": (-2000, 0, True),
+        "synth_voice": (-3400, 1500, True),
+        "flute": (-800, 1500, True),
+        "recorder": (0, 1500, True),
+        "pan_flute": (0, 1500, True),
+        "whistle": (-1300, 1500, True),
+        "ocarina": (0, 0, True),
+        "clarinet": (0, 1500, True),
+        "oboe": (0, 1500, True),
+        "alto_sax": (0, 0, True),
+        "tenor_sax": (0, 0, True),
+        "violin": (-1200, 3000, False),
+        "cello": (-1200, 3000, True),
+        "strings": (-2500, 3000, True),
+        "trumpet": (0, 0, True),
+    },
+}
 
 
-def _nrpn(time: float, gen: int, offset_tc: int) -> list[tuple[float, int, int]]:
-    """CC messages that add ``offset_tc`` timecents to generator ``gen`` (SF2 NRPN)."""
-    data = int(np.clip(8192 + round(offset_tc / 2), 0, 16383))  # envelope scale: 2 tc
+def _nrpn(time: float, gen: int, offset: int, scale: int = 2) -> list[tuple[float, int, int]]:
+    """CC messages that add ``offset`` to generator ``gen`` (SF2 NRPN; FluidSynth reads
+    the data as multiples of ``scale``: 2 timecents for envelope times, 1 sample for
+    address offsets). The data LSB goes first: the MSB applies the value."""
+    data = int(np.clip(8192 + round(offset / scale), 0, 16383))
     return [(time, 99, 120), (time, 98, gen), (time, 38, data & 0x7F), (time, 6, data >> 7)]
 
 
-def calibration_controls(release_tc: int) -> list[tuple[float, int, int]]:
-    """The control changes (at time 0) that make a patch start fast and stop soon."""
+def calibration_controls(release_tc: int, start_skip: int = 0) -> list[tuple[float, int, int]]:
+    """The control changes (at time 0) that make a patch start fast and stop soon.
+
+    Parameters
+    ----------
+    release_tc : int
+        Offset of the volume-envelope release, timecents.
+    start_skip : int
+        Samples skipped at the start of each sample (a slow swell recorded into it).
+    """
     out: list[tuple[float, int, int]] = []
     for gen in (_GEN_VOLENV_ATTACK, _GEN_VOLENV_HOLD, _GEN_MODENV_ATTACK):
         out += _nrpn(0.0, gen, _MIN_OFFSET)
     if release_tc:
         out += _nrpn(0.0, _GEN_VOLENV_RELEASE, release_tc)
+    if start_skip:
+        out += _nrpn(0.0, _GEN_START_OFFSET, start_skip, scale=1)
     return out
 
 
@@ -116,14 +184,14 @@ def _envelope_times(audio: np.ndarray, fs: int, on: float, off: float) -> tuple[
     held = float(np.median(db[(t > off - 0.5) & (t < off - 0.05)]))
     after_on = np.flatnonzero((t >= on) & (db >= held - 6.0))
     attack = float(t[after_on[0]] - on) if after_on.size else math.inf
-    late = (t >= off) & (db > held - 30.0)
+    late = (t >= off) & (t < off + 0.75) & (db > held - 30.0)
     above = np.flatnonzero(late)
     release = float(t[above[-1]] - off) if above.size else 0.0
     return attack, release
 
 
 def measure_patch(soundfont: str, program: int, release_tc: int | None = 0,
-                  pitches: Sequence[int] = (48, 60, 72)) -> PatchMeasure:
+                  start_skip: int = 0, pitches: Sequence[int] = (48, 60, 72)) -> PatchMeasure:
     """Render one held note per pitch (1 s) and measure the attack and release.
 
     ``release_tc=None`` measures the patch uncalibrated (no NRPNs at all).
@@ -131,7 +199,7 @@ def measure_patch(soundfont: str, program: int, release_tc: int | None = 0,
     font = _font(soundfont)
     on, off = 0.2, 1.2
     notes = [Note(on + 2.0 * k, off + 2.0 * k, p, 100) for k, p in enumerate(pitches)]
-    controls = [] if release_tc is None else calibration_controls(release_tc)
+    controls = [] if release_tc is None else calibration_controls(release_tc, start_skip)
     audio = render_notes(notes, soundfont=font, program=program, sample_rate=RENDER_RATE,
                          tail=0.8, controls=controls)
     worst_a, worst_r = 0.0, 0.0
@@ -149,25 +217,48 @@ def _font(name: str) -> Path:
     return fonts[name]
 
 
-def calibrate(soundfont: str, patch: str) -> tuple[int, PatchMeasure, PatchMeasure]:
-    """Find the release offset for a patch and measure it: (offset, before, after)."""
+def calibrate(soundfont: str, patch: str) -> tuple[int, int, PatchMeasure, PatchMeasure]:
+    """Calibrate a patch and measure it: (release offset, start skip, before, after).
+
+    The attack generators go to their minimum; when the samples themselves swell, up to
+    ~70 ms of each sample's start is skipped; the release offset is refined until the
+    level falls 30 dB within 140 ms of note-off (three tries at most).
+    """
     program = GM_PATCHES[patch]
     before = measure_patch(soundfont, program, None)
-    fast = measure_patch(soundfont, program, 0)
+    skip = 0
+    after = measure_patch(soundfont, program, 0)
+    for s in (1500, 3000):
+        if after.attack_s <= ATTACK_MAX_S:
+            break
+        skip = s
+        after = measure_patch(soundfont, program, 0, skip)
     offset = 0
-    if fast.release_s > 0.11:
-        # Release is linear in dB: scale its time to land near 100 ms.
-        offset = int(round(1200 * math.log2(0.10 / fast.release_s) / 100.0)) * 100
-        after = measure_patch(soundfont, program, offset)
-    else:
-        after = fast
-    return offset, before, after
+    for _ in range(3):
+        if after.release_s <= 0.14:  # a short release is voice-like too: only shorten
+            break
+        # Scale the release time towards 100 ms (envelope times are exponential in tc).
+        offset += int(round(1200 * math.log2(0.10 / after.release_s) / 100.0)) * 100
+        after = measure_patch(soundfont, program, offset, skip)
+    return offset, skip, before, after
 
 
 def usable_patches(soundfont: str) -> list[str]:
     """Patches of ``soundfont`` that passed calibration, in :data:`GM_PATCHES` order."""
     table = CALIBRATION.get(soundfont, {})
-    return [p for p in GM_PATCHES if p in table and table[p][1]]
+    return [p for p in GM_PATCHES if p in table and table[p][2]]
+
+
+def _rearticulate(notes: list[Note], rng: np.random.Generator) -> list[Note]:
+    """End a note early when the next one repeats its pitch without a gap: a patch
+    would otherwise run one note into the other with no audible new attack."""
+    out = list(notes)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if b.pitch == a.pitch and b.start - a.end < 0.05:
+            end = max(a.start + 0.5 * (b.start - a.start), b.start - rng.uniform(0.06, 0.09))
+            out[i] = replace(a, end=end)
+    return out
 
 
 @dataclass(frozen=True)
@@ -184,29 +275,30 @@ class GMVoice:
         object.__setattr__(self, "name", f"gm:{self.soundfont}:{self.patch}")
 
     @property
-    def release_offset(self) -> int:
+    def calibration(self) -> tuple[int, int]:
+        """(release offset in timecents, samples skipped at each sample's start)."""
         entry = CALIBRATION.get(self.soundfont, {}).get(self.patch)
         if entry is None:
             raise UsageError(f"{self.name} has not been calibrated")
-        return entry[0]
+        return entry[0], entry[1]
 
     def render(self, notes: Sequence[Note], sample_rate: int,
                seed: int) -> tuple[np.ndarray, list[Note]]:
         """Play ``notes`` (with bends) on the calibrated patch.
 
-        ``seed`` is unused (FluidSynth is deterministic); the truth is the rendered MIDI's
-        notes, bend curves kept from ``notes``.
+        FluidSynth is deterministic; ``seed`` only sets the gap (60-90 ms) cut before a
+        note that repeats the previous pitch without one, so that it is re-articulated.
+        The truth is the rendered MIDI's notes, bend curves kept from ``notes``.
         """
-        del seed
         if not 8000 <= sample_rate <= 192000:
             raise UsageError(f"sample rate {sample_rate} Hz is out of range 8000..192000")
-        ordered = check_notes(notes)
+        ordered = _rearticulate(check_notes(notes), np.random.default_rng(seed))
         rate = sample_rate if sample_rate >= 44100 else RENDER_RATE
         with tempfile.TemporaryDirectory(prefix="vocalmidi-gm-") as tmp:
             mid = Path(tmp) / "take.mid"
             audio = render_notes(ordered, soundfont=_font(self.soundfont),
                                  program=GM_PATCHES[self.patch], sample_rate=rate,
-                                 tail=TAIL_S, controls=calibration_controls(self.release_offset),
+                                 tail=TAIL_S, controls=calibration_controls(*self.calibration),
                                  midi_path=mid)
             back = read_midi(mid)
         truth = [replace(b, bend=n.bend) for b, n in zip(back, ordered, strict=True)]
@@ -222,13 +314,16 @@ class GMVoice:
 
 
 def _main() -> None:  # pragma: no cover - regenerates the calibration table
-    for font in available_soundfonts():
+    import sys
+
+    fonts = sys.argv[1:] or list(available_soundfonts())
+    for font in fonts:
         for patch in GM_PATCHES:
-            offset, before, after = calibrate(font, patch)
-            print(f"{font:10s} {patch:12s} before {before.attack_s * 1000:6.0f} ms "
-                  f"{before.release_s * 1000:6.0f} ms | offset {offset:6d} tc | after "
-                  f"{after.attack_s * 1000:5.0f} ms {after.release_s * 1000:5.0f} ms "
-                  f"{'ok' if after.ok else 'DROP'}", flush=True)
+            offset, skip, before, after = calibrate(font, patch)
+            print(f"| {font} | {patch} | {before.attack_s * 1000:.0f} | "
+                  f"{before.release_s * 1000:.0f} | {offset} | {skip} | "
+                  f"{after.attack_s * 1000:.0f} | {after.release_s * 1000:.0f} | "
+                  f"{'kept' if after.ok else 'dropped'} |", flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

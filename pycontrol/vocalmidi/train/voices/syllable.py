@@ -11,7 +11,7 @@ lasts, and whose f0 is replaced by the performed contour (written pitch plus the
 curve: scoops, vibrato, drift). The whole timeline is synthesized at once, so legato
 notes glide without a seam; some legato notes are sung on the same vowel (a melisma),
 the others get a new syllable. Notes that repeat a pitch are always re-articulated:
-the previous note fades out 25-50 ms before the new syllable starts. Breath noise is
+the previous note fades out over the 30-50 ms before the new syllable starts. Breath noise is
 added in the silences between phrases (it carries no note).
 
 The onset
@@ -155,6 +155,9 @@ def analyse_syllable(voice: str, text: str, fs: int) -> Syllable:
     b = int(loud[-1]) - 2
     if b - a < 6:
         raise BackendUnavailableError(f"vowel too short in {voice!r} {text!r}")
+    # Synthesis cost grows with the FFT size: keep every other bin of the (smooth)
+    # envelopes, i.e. synthesize with half the analysis FFT size.
+    sp, ap = sp[:, ::2], ap[:, ::2]
     power = float(np.mean(np.sum(sp[a:b], axis=1)))
     return Syllable(text, np.ascontiguousarray(sp / power), np.ascontiguousarray(ap),
                     pre, onset, (a, b))
@@ -261,7 +264,7 @@ class SyllableVoice:
                 e = min(e, first[i + 1])
                 if joins[i + 1].join == Join.REPEAT:
                     # Re-articulate a repeated pitch: the note fades out before the next.
-                    e = min(e, first[i + 1] - int(rng.integers(5, 11)))
+                    e = min(e, first[i + 1] - int(rng.integers(6, 11)))
                 e = max(e, k0[i] + 2)
             end.append(e)
         total = max(n.end for n in ordered) + TAIL_S
@@ -294,6 +297,9 @@ class SyllableVoice:
             # then a release fade unless the next note takes over.
             nxt_first = first[i + 1] if i + 1 < n_notes else n_frames
             release = int(rng.integers(8, 17))  # 40-80 ms
+            if nxt_first > end[i]:
+                # The fade ends 10 ms before the next syllable: repeats get their dip.
+                release = min(release, max(2, nxt_first - end[i] - 2))
             stop = min(end[i] + release, nxt_first, n_frames)
             a, b = cur.steady
             idx = np.empty(stop - k0[i], dtype=np.int64)

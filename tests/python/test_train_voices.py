@@ -1,0 +1,200 @@
+"""The training/validation voices sing what they are given, where they say they do.
+
+Per voice kind: a short phrase is rendered and checked as a listener would: the pitch of
+each settled note is the written one (within 50 cents), each returned onset is where the
+sound (or, after an unvoiced consonant, the voicing) starts, a repeated note on one pitch
+is re-articulated (an energy dip), and calibrated General-MIDI patches start and stop
+like a voice.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from vocalmidi.errors import UsageError
+from vocalmidi.notes import Note
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # pyworld imports pkg_resources
+    pw = pytest.importorskip("pyworld")
+
+from vocalmidi.eval.synth import available_soundfonts  # noqa: E402
+from vocalmidi.train.voices import (  # noqa: E402
+    VALIDATION_SOUNDFONTS,
+    training_voices,
+    validation_voices,
+)
+from vocalmidi.train.voices.gm import (  # noqa: E402
+    ATTACK_MAX_S,
+    GM_PATCHES,
+    RELEASE_MAX_S,
+    GMVoice,
+    measure_patch,
+)
+from vocalmidi.train.voices.hum import HumVoice  # noqa: E402
+from vocalmidi.train.voices.syllable import SyllableVoice  # noqa: E402
+
+SR = 16000
+
+# Detached notes (a gap before each, so every onset is heard on its own), one repeat of
+# the same pitch that touches the previous note, a leap and a small scoop.
+PHRASE = [
+    Note(0.40, 0.80, 57, 96),
+    Note(1.00, 1.40, 60, 96),
+    Note(1.40, 1.80, 60, 96),  # touches the previous note at the same pitch
+    Note(2.05, 2.50, 64, 100, ((2.05, -0.6), (2.10, -0.25), (2.15, 0.0))),
+    Note(2.75, 3.30, 69, 90),
+]
+REPEAT = 2  # index of the repeated note
+
+
+def _cents(hz: np.ndarray, midi: int) -> np.ndarray:
+    return 1200.0 * np.log2(hz / (440.0 * 2.0 ** ((midi - 69) / 12.0)))
+
+
+def _f0(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = audio.astype(np.float64)
+    f0, t = pw.dio(x, SR, f0_floor=70.0, f0_ceil=1000.0, frame_period=5.0)
+    return pw.stonemask(x, f0, t, SR), t
+
+
+def _level_db(audio: np.ndarray, win_s: float = 0.004) -> np.ndarray:
+    """Short-time level (dB) per sample, centred windows."""
+    n = int(win_s * SR)
+    power = np.convolve(audio.astype(np.float64) ** 2, np.ones(n) / n, mode="same")
+    return 10 * np.log10(power + 1e-12)
+
+
+def _energy_onset(db: np.ndarray, near: float) -> float:
+    """Where the level rises, out of the quietest point of the 60 ms before ``near`` (the
+    silence or the dip before a note), to within 25 dB of the note's early peak."""
+    a = int((near - 0.06) * SR)
+    a += int(np.argmin(db[a:int((near + 0.003) * SR)]))
+    peak = db[int(near * SR):int((near + 0.12) * SR)].max()
+    above = np.flatnonzero(db[a:int((near + 0.12) * SR)] > peak - 25.0)
+    return (a + above[0]) / SR
+
+
+def _check_pitch(audio: np.ndarray, truth: list[Note]) -> None:
+    f0, t = _f0(audio)
+    for n in truth:
+        settled = (t > n.start + 0.1) & (t < n.end - 0.04) & (f0 > 0)
+        assert settled.sum() >= 10, f"note at {n.start:.2f} s is not voiced"
+        dev = float(np.median(_cents(f0[settled], n.pitch)))
+        assert abs(dev) < 50.0, f"note {n.pitch} at {n.start:.2f} s sung {dev:+.0f} cents off"
+
+
+def _check_onsets(audio: np.ndarray, truth: list[Note], skip: tuple[int, ...] = ()) -> None:
+    db = _level_db(audio)
+    for i, n in enumerate(truth):
+        if i in skip:
+            continue
+        heard = _energy_onset(db, n.start)
+        assert abs(heard - n.start) < 0.010, (
+            f"note {i} onset returned {n.start:.4f} s, heard at {heard:.4f} s")
+
+
+def _check_repeat_dip(audio: np.ndarray, truth: list[Note]) -> None:
+    db = _level_db(audio, 0.010)
+    a, b = truth[REPEAT - 1], truth[REPEAT]
+    held = min(np.median(db[int((a.start + 0.1) * SR):int(a.end * SR)]),
+               np.median(db[int((b.start + 0.1) * SR):int((b.end - 0.05) * SR)]))
+    dip = db[int((b.start - 0.06) * SR):int((b.start + 0.01) * SR)].min()
+    assert held - dip > 15.0, f"repeat not re-articulated: dip only {held - dip:.1f} dB"
+
+
+def _common(voice: object, onset_skip: tuple[int, ...] = ()) -> None:
+    audio, truth = voice.render(PHRASE, SR, 7)  # type: ignore[attr-defined]
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert len(audio) == pytest.approx((PHRASE[-1].end + 0.5) * SR, abs=2)
+    assert [n.pitch for n in truth] == [n.pitch for n in PHRASE]
+    for n, p in zip(truth, PHRASE, strict=True):
+        assert abs(n.start - p.start) < 0.01 and n.end > n.start
+    _check_pitch(audio, truth)
+    _check_onsets(audio, truth, onset_skip)
+    _check_repeat_dip(audio, truth)
+    again, _ = voice.render(PHRASE, SR, 7)  # type: ignore[attr-defined]
+    assert np.array_equal(audio, again), "a render must be deterministic per seed"
+
+
+def test_syllable_voice_sings_pitch_onsets_and_repeats() -> None:
+    _common(SyllableVoice("en-us+f3", syllables=("la", "ma", "na", "ah")))
+
+
+def test_syllable_onset_after_unvoiced_consonant_is_the_voicing_start() -> None:
+    voice = SyllableVoice("de+m2", female=False, syllables=("pa", "ta", "ka"))
+    audio, truth = voice.render(PHRASE[:2], SR, 3)
+    f0, t = _f0(audio)
+    db = _level_db(audio)
+    for n in truth:
+        near = (t > n.start - 0.06) & (t < n.start + 0.06) & (f0 > 0)
+        voiced_at = float(t[near][0])
+        # dio decides voicing on 5 ms frames with a window reaching a frame or two on
+        # either side: 15 ms is its resolution here.
+        assert abs(voiced_at - n.start) < 0.015, (voiced_at, n.start)
+        # The burst and aspiration are heard before the onset.
+        assert _energy_onset(db, n.start) < n.start - 0.01
+    _check_pitch(audio, truth)
+
+
+def test_syllable_seeds_differ_and_legato_glides() -> None:
+    voice = SyllableVoice("it+f4")
+    legato = [Note(0.3, 0.75, 62, 96), Note(0.7, 1.2, 65, 96), Note(1.15, 1.6, 67, 96)]
+    a, truth = voice.render(legato, SR, 1)
+    b, _ = voice.render(legato, SR, 2)
+    assert not np.array_equal(a, b)
+    _check_pitch(a, truth)
+
+
+@pytest.mark.parametrize("kind", ["mm", "whistle"])
+def test_hum_voice(kind: str) -> None:
+    _common(HumVoice(kind))
+
+
+def _need(font: str) -> None:
+    if font not in available_soundfonts():
+        pytest.skip(f"SoundFont {font} not installed")
+
+
+def test_calibrated_gm_patch_is_voice_like_and_uncalibrated_is_not() -> None:
+    _need("timgm6mb")
+    program = GM_PATCHES["choir_aahs"]
+    raw = measure_patch("timgm6mb", program, None, pitches=(60,))
+    voice = GMVoice("timgm6mb", "choir_aahs")
+    cal = measure_patch("timgm6mb", program, *voice.calibration, pitches=(60,))
+    assert cal.attack_s <= ATTACK_MAX_S and cal.release_s <= RELEASE_MAX_S, cal
+    assert raw.release_s > RELEASE_MAX_S  # the patch as shipped rings on
+    _common(voice)
+
+
+def test_training_and_validation_voices_are_apart() -> None:
+    train = training_voices()
+    val = validation_voices()
+    names_t, names_v = {v.name for v in train}, {v.name for v in val}
+    assert not names_t & names_v
+    for v in train:
+        if v.name.startswith("gm:"):
+            assert v.name.split(":")[1] == "fluidr3"
+    assert any(v.name.startswith("syllable:") for v in train)
+    assert any(v.name.startswith("hum:") for v in train)
+    installed = set(available_soundfonts()) & set(VALIDATION_SOUNDFONTS)
+    for font in installed:
+        assert any(v.name.startswith(f"gm:{font}:") for v in val)
+    # No espeak variant is shared either.
+    variants = {n.split("+")[-1] for n in names_t if n.startswith("syllable:")}
+    assert not variants & {n.split("+")[-1] for n in names_v if n.startswith("syllable:")}
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    voice = HumVoice("oo")
+    with pytest.raises(UsageError, match="empty"):
+        voice.render([], SR, 0)
+    with pytest.raises(UsageError, match="start together"):
+        voice.render([Note(0.1, 0.5, 60), Note(0.1, 0.4, 64)], SR, 0)
+    with pytest.raises(UsageError, match="sample rate"):
+        voice.render(PHRASE, 1000, 0)
+    with pytest.raises(UsageError, match="unknown hum kind"):
+        HumVoice("yodel")
