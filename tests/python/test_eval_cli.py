@@ -151,7 +151,8 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
     # The clean takes per voice patch: one row per patch in the set and system, the
     # patches' notes adding up to the pooled clean count.
     clean = doc["systems"]["swift-f0"]["by_patch"]["clean"]
-    assert set(clean) == {"voice_oohs", "choir_aahs"}
+    # (the quick set: TimGM6mb Voice Oohs, a held-apart syllable voice, MuseScore Choir Aahs)
+    assert set(clean) == {"voice_oohs", "choir_aahs", "en-us+m5"}
     assert sum(v["n_ref"] for v in clean.values()) == \
         doc["systems"]["swift-f0"]["conditions"]["clean"]["n_ref"]
     summary = (out_dir / "summary.md").read_text()

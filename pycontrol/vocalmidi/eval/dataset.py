@@ -6,16 +6,23 @@ Layout of a set folder::
     clips/<id>.wav        mono audio (16-bit PCM, 48 kHz)
     clips/<id>.json       ground truth: {"id", "notes": [...], "meta": {...}}
 
-Each take (a corpus melody sung by one voice patch, one voice range and style) appears
-in every condition (``clean``, ``room``, ``noisy``), so conditions compare like with
-like. Negative clips (condition ``negative``) hold no notes and count false notes.
+Each take (a corpus melody sung by one voice, one voice range and style) appears in
+every condition (``clean``, ``room``, ``noisy``), so conditions compare like with like.
+Negative clips (condition ``negative``) hold no notes and count false notes.
+
+The voices are the note model's validation voices, never trained on
+(:func:`vocalmidi.train.voices.validation_voices`): the held-apart sung-syllable voices
+(espeak-ng re-pitched with WORLD) and the calibrated voice patches of the TimGM6mb and
+MuseScore General Lite SoundFonts (envelopes made voice-like; no slow pads). The
+melodies (:func:`eval_melody_names`) and the performance seeds (1000 + take number) are
+held apart from training too.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +32,25 @@ import soundfile as sf
 from vocalmidi.errors import AudioInputError, UsageError
 from vocalmidi.eval.conditions import CONDITIONS, NEGATIVE_KINDS, apply_condition, negative_clip
 from vocalmidi.eval.melodies import MelodySpec, corpus_specs, load_melody
-from vocalmidi.eval.render import render_take
+from vocalmidi.eval.perform import STYLES, perform
+from vocalmidi.eval.render import DEMO_MELODY
 from vocalmidi.eval.synth import available_soundfonts
 from vocalmidi.notes import Note
 
-__all__ = ["Clip", "EvalSet", "TakePlan", "load_set", "make_set", "plan_takes"]
+__all__ = ["Clip", "EvalSet", "TakePlan", "eval_melody_names", "load_set", "make_set",
+           "plan_takes"]
 
 FORMAT = "vocalmidi-evalset"
-VERSION = 1
+VERSION = 2  # 2: validation voices (held-apart syllable voices, calibrated patches)
 SAMPLE_RATE = 48000
+_TAKES = 16
+_QUICK_TAKES = 3
 _PATCHES = ("voice_oohs", "choir_aahs", "synth_voice")
 _STYLES = ("sung", "expressive", "sung", "plain")
+# Which kind of voice sings takes 2j and 2j + 1 (female, male): j % 4 picks from here,
+# so syllable voices sing half the takes, in both ranges.
+_ROTATION = ("syllable", "timgm6mb", "syllable", "musescore")
+_QUICK_ROTATION = ("timgm6mb", "syllable", "musescore")
 
 
 @dataclass(frozen=True)
@@ -43,9 +58,9 @@ class TakePlan:
     """One take to render: which melody, sung how."""
 
     melody: MelodySpec
-    voice: str
-    soundfont: str
-    patch: str
+    voice: str  # voice range: "male" or "female"
+    soundfont: str  # SoundFont short name, or "espeak" for a sung-syllable voice
+    patch: str  # GM patch, or the espeak voice (e.g. "en-gb-x-rp+f5")
     style: str
     seed: int
     seconds: float
@@ -53,7 +68,17 @@ class TakePlan:
 
     @property
     def id(self) -> str:
-        return f"{self.melody.name}-{self.voice}-{self.soundfont}-{self.patch}-{self.style}"
+        patch = self.patch.replace("+", "_")
+        return f"{self.melody.name}-{self.voice}-{self.soundfont}-{patch}-{self.style}"
+
+    def singer(self) -> Any:
+        """The :class:`~vocalmidi.train.voices.Voice` that sings this take."""
+        from vocalmidi.train.voices.gm import GMVoice
+        from vocalmidi.train.voices.syllable import SyllableVoice
+
+        if self.soundfont == "espeak":
+            return SyllableVoice(self.patch, self.voice == "female")
+        return GMVoice(self.soundfont, self.patch)
 
 
 @dataclass
@@ -103,22 +128,53 @@ class EvalSet:
         return seen
 
 
+def eval_melody_names() -> list[str]:
+    """Names (:attr:`MelodySpec.name`) of the melodies the evaluation set and the demo
+    take sing: training data must not use them."""
+    names = [s.name for s in corpus_specs("all")[:_TAKES]] + [DEMO_MELODY.name]
+    return list(dict.fromkeys(names))
+
+
+def _espeak_voice(range_: str, k: int) -> str:
+    from vocalmidi.train.voices import VALIDATION_ESPEAK
+
+    fitting = [v for v, female in VALIDATION_ESPEAK if female == (range_ == "female")]
+    return fitting[k % len(fitting)]
+
+
 def plan_takes(quick: bool = False) -> list[TakePlan]:
     """The takes of the set, in order: folk tunes and chorale soprano lines, both voice
-    ranges, every installed SoundFont and voice patch, plain to expressive styles."""
-    fonts = sorted(available_soundfonts(), key=["fluidr3", "timgm6mb", "musescore"].index)
-    if not fonts:
-        raise UsageError("no General MIDI SoundFont installed: install fluid-soundfont-gm")
-    specs = corpus_specs("all")
-    n = 3 if quick else 16
+    ranges, the validation voices (held-apart syllable voices, calibrated voice patches
+    of TimGM6mb and MuseScore General Lite), plain to expressive styles."""
+    from vocalmidi.train.voices import VALIDATION_SOUNDFONTS
+    from vocalmidi.train.voices.gm import usable_patches
+
+    installed = available_soundfonts()
+    patches = {f: [p for p in _PATCHES if p in usable_patches(f)]
+               for f in VALIDATION_SOUNDFONTS if f in installed}
+    patches = {f: p for f, p in patches.items() if p}
+    rotation = _QUICK_ROTATION if quick else _ROTATION
+    n = _QUICK_TAKES if quick else _TAKES
     plans: list[TakePlan] = []
-    for i, spec in enumerate(specs[:n]):
+    for i, spec in enumerate(corpus_specs("all")[:n]):
+        voice = ("female", "male")[i % 2]
+        kind = rotation[i % len(rotation)] if quick else rotation[(i // 2) % len(rotation)]
+        if kind != "syllable" and kind not in patches:
+            kind = next(iter(patches), "syllable")  # a SoundFont is missing: use another
+        if kind == "syllable":
+            font, patch = "espeak", _espeak_voice(voice, i // 4)
+        else:
+            font = kind
+            k = (i // 2) % 2 if quick else i // 4 + i % 2
+            patch = patches[font][k % len(patches[font])]
         plans.append(TakePlan(
             melody=spec,
-            voice=("female", "male")[i % 2],
-            soundfont=fonts[i % len(fonts)],
-            patch=_PATCHES[(i // 2) % len(_PATCHES)] if not quick else _PATCHES[i % 2],
-            style=_STYLES[i % len(_STYLES)] if not quick else ("sung", "expressive")[i % 2],
+            voice=voice,
+            soundfont=font,
+            patch=patch,
+            # Shifted every 4 takes so that no voice kind always gets the same style.
+            style=(_STYLES[(i + i // 4) % len(_STYLES)] if not quick
+                   else ("sung", "expressive")[i % 2]),
             seed=1000 + i,
             seconds=6.0 if quick else 12.0,
             tempo_scale=(0.85, 1.0, 1.15)[i % 3],
@@ -159,7 +215,8 @@ def make_set(
     root : path
         Output folder.
     quick : bool
-        A small set (3 takes of ~6 s, 2 negatives) for tests and smoke runs.
+        A small set (3 takes of ~6 s: TimGM6mb, a syllable voice, MuseScore; 2
+        negatives) for tests and smoke runs.
     progress : callable, optional
         Called with a line per clip written.
 
@@ -176,8 +233,9 @@ def make_set(
     for plan in plan_takes(quick):
         score, bpm = load_melody(plan.melody, voice=plan.voice, max_seconds=plan.seconds,
                                  tempo_scale=plan.tempo_scale)
-        dry, truth = render_take(score, soundfont=plan.soundfont, patch=plan.patch,
-                                 style=plan.style, seed=plan.seed, sample_rate=SAMPLE_RATE)
+        sung = perform(score, STYLES[plan.style], plan.seed)
+        dry, sounded = plan.singer().render(sung, SAMPLE_RATE, plan.seed)
+        truth = [replace(n, bend=()) for n in sounded]
         base_meta = {
             "melody": plan.melody.name, "corpus_path": plan.melody.corpus_path,
             "voice": plan.voice, "soundfont": plan.soundfont, "patch": plan.patch,
