@@ -120,21 +120,25 @@ def _plot(doc: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    for runner, color in (("local", "tab:blue"), ("ray", "tab:orange")):
-        rows = [r for r in doc["results"] if r["runner"] == runner]
-        ax.plot([r["workers"] for r in rows], [r["files_per_min"] for r in rows], "o-",
-                color=color, label="local pool" if runner == "local" else "Ray (local instance)")
-        for r in rows:
-            ax.annotate(f"{r['files_per_min']:.1f}", (r["workers"], r["files_per_min"]),
-                        textcoords="offset points", xytext=(6, -4), fontsize=8)
-    ax.set_xticks(sorted({r["workers"] for r in doc["results"]}))
+    counts = sorted({r["workers"] for r in doc["results"]})
+    for k, (runner, color, label) in enumerate((("local", "tab:blue", "local pool"),
+                                                 ("ray", "tab:orange", "Ray (local instance)"))):
+        rows = {r["workers"]: r["files_per_min"] for r in doc["results"]
+                if r["runner"] == runner}
+        xs = [i + (k - 0.5) * 0.38 for i, _ in enumerate(counts)]
+        bars = ax.bar(xs, [rows.get(w, 0.0) for w in counts], width=0.36, color=color,
+                      label=label)
+        ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2)
+    ax.set_xticks(range(len(counts)), [str(w) for w in counts])
     ax.set_xlabel("worker processes / Ray actors")
     ax.set_ylabel("files per minute")
-    ax.set_ylim(bottom=0)
+    ax.margins(y=0.35)  # room for the legend above the bars
+    load = doc.get("load_average_1m")
     ax.set_title(f"{doc['files']} takes ({doc['audio_seconds']:.0f} s of audio), "
-                 f"{doc['cpus']} cores", fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+                 f"{doc['cpus']} cores" + (f", load average {load:.1f}" if load else ""),
+                 fontsize=9)
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -10,6 +10,7 @@ what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -55,17 +56,17 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
                                 stderr=subprocess.STDOUT, start_new_session=True, env=env)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+def _stop(nodes: list[subprocess.Popen[bytes]]) -> None:
+    """End the nodes we started and everything they spawned (their process groups): all
+    at once, politely first; whatever is left after 15 s is killed."""
+    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        for proc in nodes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+        deadline = time.monotonic() + wait
+        for proc in nodes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,7 @@ def _cluster() -> Iterator[str]:
             _wait_started(len(nodes), nodes[-1], log)
         yield address
     finally:
-        for proc in reversed(nodes):
-            _stop(proc)
+        _stop(nodes)
 
 
 def _wait_started(count: int, node: subprocess.Popen[bytes], log: Path) -> None:
@@ -119,12 +119,12 @@ def _wait_started(count: int, node: subprocess.Popen[bytes], log: Path) -> None:
 
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Distinct sung takes of different lengths and rates (largest ~4 s)."""
+    """Distinct sung takes of different lengths and rates (2-3 s each)."""
     folder = tmp_path_factory.mktemp("takes")
     rng = np.random.default_rng(17)
     for i in range(N_FILES):
         melody = [(int(rng.integers(52, 72)), float(rng.uniform(0.3, 0.6)))
-                  for _ in range(4 + i)]
+                  for _ in range(3 + i % 3)]
         sr = (16000, 22050, 44100)[i % 3]
         sf.write(folder / f"take{i}.wav", sing(sr, melody), sr)
     return folder
