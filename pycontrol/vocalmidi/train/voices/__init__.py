@@ -49,9 +49,10 @@ __all__ = [
 TRAIN_SOUNDFONTS = ("fluidr3",)
 VALIDATION_SOUNDFONTS = ("timgm6mb", "musescore")
 # (espeak voice+variant, female) - training and held-apart validation voices share no
-# variant and no language.
+# variant and no language. ("en" is British English: espeak ignores a variant given
+# with "en-gb".)
 TRAIN_ESPEAK = (
-    ("en-us+f3", True), ("en-us+m3", False), ("en-gb+f2", True), ("en-gb+m1", False),
+    ("en-us+f3", True), ("en-us+m3", False), ("en+f2", True), ("en+m1", False),
     ("de+f1", True), ("de+m2", False), ("it+f4", True), ("it+m4", False),
     ("es+f2", True), ("es+m6", False), ("pt+f1", True), ("pt+m7", False),
 )

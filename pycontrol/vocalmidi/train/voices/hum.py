@@ -38,7 +38,7 @@ HUM_KINDS: dict[str, tuple[tuple[tuple[float, float, float], ...], float, float]
     # Hummed "oo": low F1 and F2.
     "oo": (((320.0, 90.0, 0.0), (850.0, 120.0, -8.0), (2300.0, 200.0, -24.0)), -7.0, -36.0),
     # Whistle: the fundamental almost alone, with much breath.
-    "whistle": (((1500.0, 4000.0, 0.0),), -30.0, -18.0),
+    "whistle": (((1500.0, 4000.0, 0.0),), -30.0, -26.0),
 }
 
 

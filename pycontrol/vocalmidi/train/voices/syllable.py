@@ -10,7 +10,8 @@ on the note, whose steady vowel frames are looped back and forth for as long as 
 lasts, and whose f0 is replaced by the performed contour (written pitch plus the bend
 curve: scoops, vibrato, drift). The whole timeline is synthesized at once, so legato
 notes glide without a seam; some legato notes are sung on the same vowel (a melisma),
-the others get a new syllable. Notes that repeat a pitch are always re-articulated:
+the others get a new syllable; the formants are shifted by up to 8 % per take (another
+vocal tract length). Notes that repeat a pitch are always re-articulated:
 the previous note fades out over the 30-50 ms before the new syllable starts. Breath noise is
 added in the silences between phrases (it carries no note).
 
@@ -332,6 +333,12 @@ class SyllableVoice:
             start_s = (k0[i] - 0.5) * fp
             truth.append(Note(start_s, max((end[i] - 0.5) * fp, start_s + fp), n.pitch,
                               n.velocity, n.bend))
+        # A different vocal tract length each take: scale the envelopes' frequency axis.
+        src = np.arange(bins) / rng.uniform(0.92, 1.08)
+        lo = np.clip(src.astype(np.int64), 0, bins - 2)
+        w = np.clip(src - lo, 0.0, 1.0)
+        sp = sp[:, lo] * (1.0 - w) + sp[:, lo + 1] * w
+        ap = ap[:, lo] * (1.0 - w) + ap[:, lo + 1] * w
         y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp),
                           np.ascontiguousarray(ap), fs, fp * 1000.0)
         y = self._add_breaths(y, fs, ordered, joins, first, rng)
