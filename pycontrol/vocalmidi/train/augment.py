@@ -25,6 +25,7 @@ from vocalmidi.eval.conditions import active_power, pink_noise
 from vocalmidi.train import contract
 
 __all__ = [
+    "CLEAN_SHARE",
     "HOST_RATES",
     "NOISE_KINDS",
     "add_room",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 HOST_RATES = (22050, 44100, 48000, 88200, 96000)
+CLEAN_SHARE = 0.2
 NOISE_KINDS = ("pink", "hum", "fan", "babble")
 
 
@@ -174,9 +176,11 @@ def sosfilt(sections: list[np.ndarray] | np.ndarray, x: np.ndarray) -> np.ndarra
 
 def fftconvolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     """The first ``len(x)`` samples of the linear convolution ``x * h`` (via FFT)."""
+    from scipy import fft
+
     n = x.shape[0] + h.shape[0] - 1
-    nfft = 1 << (n - 1).bit_length()
-    y = np.fft.irfft(np.fft.rfft(x, nfft) * np.fft.rfft(h, nfft), nfft)
+    nfft = fft.next_fast_len(n, real=True)  # 5-smooth: up to 2x less work than a power of 2
+    y = fft.irfft(fft.rfft(x, nfft) * fft.rfft(h, nfft), nfft)
     return y[: x.shape[0]]
 
 
@@ -299,15 +303,17 @@ def augment(audio: np.ndarray, sr: int, rng: np.random.Generator, *,
     x = np.asarray(audio, dtype=np.float32)
     params: dict[str, Any] = {"host_rate": sr}
     parts: list[str] = []
-    if rng.random() < 0.5:
+    # A fifth of the clips stay clean (a close mic in a dry room): only level and rate.
+    clean = rng.random() < CLEAN_SHARE
+    if not clean and rng.random() < 0.5:
         x, p = add_room(x, sr, rng)
         params.update(p)
         parts.append("room")
-    if rng.random() < 0.7:
+    if not clean and rng.random() < 0.6:
         x, p = colour(x, sr, rng)
         params.update(p)
         parts.append("eq")
-    if rng.random() < 0.6:
+    if not clean and rng.random() < 0.6:
         kind = str(rng.choice(NOISE_KINDS, p=[0.3, 0.2, 0.25, 0.25]))
         snr = float(rng.uniform(0.0, 35.0))
         power = active_power(x, sr) if reference_power is None else reference_power
@@ -317,7 +323,7 @@ def augment(audio: np.ndarray, sr: int, rng: np.random.Generator, *,
         params.update({"noise": kind, "snr_db": round(snr, 1)})
         parts.append(kind)
     peak = float(np.max(np.abs(x))) if x.size else 0.0
-    if rng.random() < 0.08:
+    if not clean and rng.random() < 0.08:
         # Overdriven input: the peak lands 1..14 dB over full scale and is clipped.
         drive_db = float(rng.uniform(1.0, 14.0))
         x = x * (10 ** (drive_db / 20) / max(peak, 1e-9))

@@ -39,10 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from vocalmidi.errors import UsageError
+from vocalmidi.errors import BackendUnavailableError, UsageError, VocalMidiError
 from vocalmidi.train import contract
 
-__all__ = ["FORMAT", "VERSION", "ClipPlan", "add_arguments", "generate", "main", "plan_clips"]
+__all__ = ["FORMAT", "VERSION", "ClipPlan", "add_arguments", "composition", "generate", "main",
+           "plan_clips"]
 
 FORMAT = "vocalmidi-notedata"
 VERSION = 1
@@ -101,23 +102,6 @@ def plan_clips(hours: float, seed: int, split: str) -> list[ClipPlan]:
 # --- voices -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _FluidVoice:
-    """Stand-in for the training voices while vocalmidi.train.voices is not there: a
-    FluidR3 voice patch rendered by FluidSynth."""
-
-    name: str
-    program: int
-
-    def render(self, notes: Sequence[Any], sample_rate: int, seed: int) -> tuple[np.ndarray,
-                                                                                 list[Any]]:
-        from vocalmidi.eval.synth import available_soundfonts, render_notes
-
-        audio = render_notes(notes, soundfont=available_soundfonts()["fluidr3"],
-                             program=self.program, sample_rate=sample_rate, tail=0.3)
-        return audio, list(notes)
-
-
 _VOICES: list[Any] | None = None
 
 
@@ -125,14 +109,9 @@ def _voices() -> list[Any]:
     """The training voices, in their fixed order (one list per process)."""
     global _VOICES
     if _VOICES is None:
-        try:
-            from vocalmidi.train.voices import training_voices
-        except ImportError:
-            from vocalmidi.eval.synth import VOICE_PROGRAMS
+        from vocalmidi.train.voices import training_voices
 
-            _VOICES = [_FluidVoice(f"fluidr3-{k}", p) for k, p in VOICE_PROGRAMS.items()]
-        else:
-            _VOICES = list(training_voices())
+        _VOICES = list(training_voices())
         if not _VOICES:
             raise UsageError("no training voice is available (see vocalmidi.train.voices)")
         held_out = [v.name for v in _VOICES
@@ -143,6 +122,26 @@ def _voices() -> list[Any]:
 
 
 _VALIDATION_FONT_NAMES = ("timgm", "musescore")
+# Share of sung clips per voice kind (the part of a voice's name before ":"): the
+# sung-syllable voices are closest to real singing, so they get the largest share.
+VOICE_KIND_SHARE = {"syllable": 0.45, "gm": 0.4, "hum": 0.15}
+
+
+def voice_kind(name: str) -> str:
+    """``syllable``, ``gm``, ``hum`` (or the whole name for a voice of another kind)."""
+    return name.split(":", 1)[0]
+
+
+def _pick_voice(rng: np.random.Generator) -> Any:
+    """A voice kind by :data:`VOICE_KIND_SHARE`, then one of its voices, uniformly."""
+    voices = _voices()
+    kinds: dict[str, list[Any]] = {}
+    for v in voices:
+        kinds.setdefault(voice_kind(v.name), []).append(v)
+    names = sorted(kinds)
+    weights = np.array([VOICE_KIND_SHARE.get(k, 0.1) for k in names])
+    kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+    return kinds[kind][int(rng.integers(0, len(kinds[kind])))]
 
 
 def _describe(voice: Any) -> str:
@@ -175,6 +174,46 @@ def _fit(audio: np.ndarray, n: int) -> np.ndarray:
     return np.pad(audio, (0, n - audio.shape[0]))
 
 
+_ATTEMPTS = 3
+
+
+def _sing(plan: ClipPlan, rng: np.random.Generator,
+          sr: int) -> tuple[np.ndarray, list[Any], dict[str, Any]]:
+    """Perform and sing the clip: (dry audio at ``sr``, label notes, index fields).
+
+    A performance a voice cannot sing (a rare corner of a melody or voice) is redrawn
+    from the clip's next random stream, so one odd clip does not stop a long run and the
+    output still depends on ``(seed, split, i)`` only.
+    """
+    from vocalmidi.train.performances import make_performance, repeated_fraction
+
+    error = ""
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            rng = plan.rng(1 + attempt)
+        perf = make_performance(rng, plan.seconds, plan.split)
+        voice = _pick_voice(rng)
+        try:
+            dry, true = voice.render(perf.notes, sr, int(rng.integers(0, 2**31)))
+        except BackendUnavailableError:
+            raise  # a missing program or SoundFont: no other draw helps
+        except (ValueError, VocalMidiError) as exc:
+            error = f"{voice.name}: {exc}"
+            continue
+        notes = [n for n in _label_notes(true, perf.notes) if n.start < plan.seconds]
+        bad = [n.pitch for n in notes if not contract.NOTE_MIN <= n.pitch <= contract.NOTE_MAX]
+        if bad:
+            error = f"{voice.name}: notes {bad} outside the model's note range"
+            continue
+        return dry, notes, {
+            "voice": voice.name, "kind": "sung", "melody": perf.melody,
+            "register": perf.register, "bpm": perf.bpm, "style": perf.style,
+            "notes": len(notes), "repeated": int(round(repeated_fraction(notes) * len(notes))),
+            "attempt": attempt}
+    raise RuntimeError(f"clip {plan.id}: no voice could sing it in {_ATTEMPTS} tries "
+                       f"({error})")
+
+
 def make_clip(plan: ClipPlan) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Make one clip: (arrays to write, its index entry)."""
     from vocalmidi.train.augment import HOST_RATES, augment
@@ -184,7 +223,7 @@ def make_clip(plan: ClipPlan) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     sr = int(rng.choice(HOST_RATES))
     n_host = int(round(plan.seconds * sr))
     entry: dict[str, Any] = {"id": plan.id, "file": f"clips/{plan.id}.npz",
-                             "seconds": plan.seconds}
+                             "seconds": plan.seconds, "seed": plan.seed, "split": plan.split}
     notes: list[Any] = []
     if plan.negative:
         from vocalmidi.train.negatives import make_negative
@@ -192,20 +231,8 @@ def make_clip(plan: ClipPlan) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         dry, what = make_negative(plan.seconds, sr, rng)
         entry.update({"voice": what, "kind": "negative", "melody": None})
     else:
-        from vocalmidi.train.performances import make_performance, repeated_fraction
-
-        perf = make_performance(rng, plan.seconds, plan.split)
-        voices = _voices()
-        voice = voices[int(rng.integers(0, len(voices)))]
-        dry, true = voice.render(perf.notes, sr, int(rng.integers(0, 2**31)))
-        notes = [n for n in _label_notes(true, perf.notes) if n.start < plan.seconds]
-        bad = [n.pitch for n in notes if not contract.NOTE_MIN <= n.pitch <= contract.NOTE_MAX]
-        if bad:
-            raise RuntimeError(f"{plan.id}: notes {bad} outside the model's note range")
-        entry.update({"voice": voice.name, "kind": "sung", "melody": perf.melody,
-                      "register": perf.register, "bpm": perf.bpm, "style": perf.style,
-                      "notes": len(notes),
-                      "repeated": int(round(repeated_fraction(notes) * len(notes)))})
+        dry, notes, sung = _sing(plan, rng, sr)
+        entry.update(sung)
     audio, params = augment(_fit(dry, n_host), sr, rng)
     audio = _fit(audio, int(round(plan.seconds * contract.SAMPLE_RATE)))
     entry["condition"] = params.pop("condition")
@@ -253,7 +280,9 @@ def _work(job: tuple[ClipPlan, str]) -> tuple[dict[str, Any], bool]:
     path = Path(out) / "clips" / f"{plan.id}.npz"
     if path.is_file():
         entry = _read_entry(path)
-        if entry is not None and entry.get("seconds") == plan.seconds:
+        same = (plan.seconds, plan.seed, plan.split)
+        if entry is not None and (entry.get("seconds"), entry.get("seed"),
+                                  entry.get("split")) == same:
             return entry, False
     arrays, entry = make_clip(plan)
     arrays["meta"] = np.array(json.dumps(entry, sort_keys=True))
@@ -407,6 +436,19 @@ class _progress:
             self.bar.__exit__(*exc)
 
 
+def composition(clips: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Percent of the audio per voice kind and for negatives, and percent of sung notes
+    that repeat the previous pitch (re-articulated syllables)."""
+    total = sum(float(c["seconds"]) for c in clips) or 1.0
+    out: dict[str, float] = {}
+    for c in clips:
+        key = "negative" if c["kind"] == "negative" else voice_kind(c["voice"])
+        out[key] = out.get(key, 0.0) + 100.0 * float(c["seconds"]) / total
+    notes = sum(int(c.get("notes", 0)) for c in clips)
+    out["repeated_notes"] = 100.0 * sum(int(c.get("repeated", 0)) for c in clips) / max(notes, 1)
+    return {k: round(v, 1) for k, v in sorted(out.items())}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``vocalmidi train data``."""
     parser.add_argument("out", metavar="OUT", type=Path, help="output folder")
@@ -429,6 +471,9 @@ def main(args: argparse.Namespace) -> int:
     neg = sum(1 for c in clips if c["kind"] == "negative")
     print(f"{len(clips)} clips ({neg} negative), {stats['total_seconds'] / 3600:.3f} h "
           f"in {args.out}")
+    print("percent of audio: " + ", ".join(f"{k} {v:g}" for k, v in composition(clips).items()
+                                           if k != "repeated_notes")
+          + f"; repeated notes {composition(clips)['repeated_notes']:g} % of sung notes")
     if stats["made_seconds"] > 0:
         rate = stats["made_seconds"] / max(stats["wall_seconds"], 1e-9)
         print(f"made {stats['made_seconds']:.0f} s of audio in {stats['wall_seconds']:.1f} s "

@@ -90,9 +90,9 @@ def excluded_melodies() -> frozenset[str]:
     named = getattr(dataset, "eval_melody_names", None)
     if callable(named):
         names.update(named())
-    # Both set sizes, also when eval_melody_names exists: a full and a quick set differ.
-    for quick in (False, True):
-        names.update(p.melody.name for p in dataset.plan_takes(quick))
+    else:  # an older evaluation module: every take of both set sizes
+        for quick in (False, True):
+            names.update(p.melody.name for p in dataset.plan_takes(quick))
     return frozenset(names)
 
 

@@ -1,0 +1,214 @@
+"""`vocalmidi train data`: a tiny generation, checked the way the trainer and a user rely on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vocalmidi.cli.main import main as cli
+from vocalmidi.notes import Note
+from vocalmidi.train import contract
+
+HOURS, SEED = "0.005", "3"  # 23 s of audio: two sung clips and a negative
+
+
+def _generate(out: Path, jobs: int, hours: str = HOURS) -> dict:
+    assert cli(["train", "data", str(out), "--hours", hours, "--seed", SEED,
+                "--jobs", str(jobs), "--quiet"]) == 0
+    return json.loads((out / "index.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("notedata") / "d1"
+    return out, _generate(out, 1)
+
+
+def _load(root: Path, entry: dict) -> dict[str, np.ndarray]:
+    with np.load(root / entry["file"]) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_index_and_files_agree(data: tuple[Path, dict]) -> None:
+    root, index = data
+    assert index["format"] == "vocalmidi-notedata" and index["version"] == 1
+    assert (index["sample_rate"], index["hop"]) == (contract.SAMPLE_RATE, contract.HOP)
+    assert sum(c["seconds"] for c in index["clips"]) >= float(HOURS) * 3600
+    assert {c["kind"] for c in index["clips"]} == {"sung", "negative"}
+    assert sorted(p.name for p in (root / "clips").iterdir()) == sorted(
+        Path(c["file"]).name for c in index["clips"])
+    for c in index["clips"]:
+        z = _load(root, c)
+        assert z["audio"].dtype == np.float32 and z["audio"].ndim == 1
+        assert 4.0 <= c["seconds"] <= 12.0
+        assert len(z["audio"]) == round(c["seconds"] * contract.SAMPLE_RATE)
+        frames = contract.num_frames(len(z["audio"]))
+        dtypes = {"onset": np.uint8, "sounding": np.uint8, "note": np.int16,
+                  "cents": np.float32}
+        for key in contract.LABEL_KEYS:
+            assert z[key].shape == (frames,) and z[key].dtype == dtypes[key]
+        assert np.all(np.isfinite(z["audio"])) and np.max(np.abs(z["audio"])) <= 1.5
+        assert json.loads(str(z["meta"]))["id"] == c["id"]
+        if c["kind"] == "negative":  # no note anywhere
+            assert not z["onset"].any() and not z["sounding"].any()
+            assert np.all(z["note"] == -1) and not z["cents"].any()
+        else:
+            assert z["onset"].sum() == c["notes"] > 0
+            sounding = z["sounding"] == 1
+            assert np.all((z["note"] >= 0) == sounding)
+            assert np.all((z["note"][sounding] >= contract.NOTE_MIN)
+                          & (z["note"][sounding] <= contract.NOTE_MAX))
+            assert np.all(sounding[z["onset"] == 1])
+
+
+def test_no_validation_voice_or_eval_melody(data: tuple[Path, dict]) -> None:
+    from vocalmidi.train.performances import excluded_melodies, melody_pool
+
+    _, index = data
+    excluded = excluded_melodies()
+    assert "essen-altdeu10-1" in excluded  # the evaluation set's first take
+    train, dev = set(melody_pool("train")), set(melody_pool("dev"))
+    assert len(train) > 500 and len(dev) > 50 and not train & dev
+    assert not {s.name for s in train | dev} & excluded
+    for c in index["clips"]:
+        assert "timgm" not in c["voice"].lower() and "musescore" not in c["voice"].lower()
+        assert c["melody"] not in excluded
+
+
+def test_jobs_do_not_change_the_output(data: tuple[Path, dict], tmp_path: Path) -> None:
+    root, index = data
+    # Fewer hours plan a prefix of the same clips: two workers, one clip each.
+    other = _generate(tmp_path / "d2", 2, hours="0.003")
+    assert len(other["clips"]) == 2 and other["clips"] == index["clips"][:2]
+    for c in other["clips"]:
+        assert (root / c["file"]).read_bytes() == (tmp_path / "d2" / c["file"]).read_bytes()
+
+
+def test_resume_keeps_finished_clips(data: tuple[Path, dict], tmp_path: Path) -> None:
+    root, index = data
+    out = tmp_path / "resumed"
+    (out / "clips").mkdir(parents=True)
+    first = index["clips"][0]
+    (out / first["file"]).write_bytes((root / first["file"]).read_bytes())
+    (out / "clips" / f"{index['clips'][1]['id']}.npz").write_bytes(b"torn write")
+    resumed = _generate(out, 1)
+    assert resumed["clips"] == index["clips"]
+    for c in index["clips"]:
+        assert (out / c["file"]).read_bytes() == (root / c["file"]).read_bytes()
+
+
+def _energy_db(audio: np.ndarray) -> np.ndarray:
+    n = contract.num_frames(len(audio))
+    frames = np.pad(audio, (0, n * contract.HOP - len(audio))).reshape(n, contract.HOP)
+    return 10 * np.log10(np.mean(frames.astype(float) ** 2, axis=1) + 1e-12)
+
+
+def test_labels_line_up_with_the_sound() -> None:
+    """Every note that starts after a silence is heard within 10 ms of its onset, and not
+    before it, for the first training voice of each kind (rendered at a host
+    rate, dry, resampled)."""
+    from vocalmidi.train.augment import to_model_rate
+    from vocalmidi.train.generate import _label_notes, _voices, voice_kind
+    from vocalmidi.train.labels import rasterise
+    from vocalmidi.train.performances import make_performance
+
+    kinds: dict[str, list] = {}
+    for voice in _voices():
+        kinds.setdefault(voice_kind(voice.name), []).append(voice)
+    assert {"gm", "syllable", "hum"} <= set(kinds)
+    chosen = [vs[0] for vs in kinds.values()]
+    checked = 0
+    for v, voice in enumerate(chosen):
+        perf = make_performance(np.random.default_rng([11, v]), 5.0, "train")
+        host, true = voice.render(perf.notes, 44100, v)
+        audio = to_model_rate(host, 44100)
+        notes = _label_notes(true, perf.notes)
+        labels = rasterise(notes, len(audio))
+        e = _energy_db(audio)
+        for n in notes:
+            k = contract.frame_of_time(n.start)
+            if k < 8 or labels["sounding"][max(0, k - 60) : k].any():
+                continue  # only notes after >= 0.3 s of silence
+            heard = e[k : contract.frame_of_time(n.start + 0.010) + 1].max()
+            before = e[k - 6 : k - 2].max()  # 10..30 ms before the onset frame
+            assert heard > before + 10, (voice.name, n)
+            assert before < e[k : k + 20].max() - 15, (voice.name, n)
+            checked += 1
+    assert checked >= len(chosen)
+
+
+def test_rooms_and_resampling_keep_onsets_in_place() -> None:
+    """A click at 0.5 s is still first heard at 0.5 s after room, mic and resampling."""
+    from vocalmidi.train.augment import HOST_RATES, add_room, colour, to_model_rate
+
+    for i, sr in enumerate(HOST_RATES):
+        rng = np.random.default_rng(i)
+        x = np.zeros(sr, np.float32)
+        x[sr // 2] = 1.0
+        y, _ = add_room(x, sr, rng)
+        y, _ = colour(y, sr, rng)
+        y = to_model_rate(y, sr)
+        assert len(y) == contract.SAMPLE_RATE
+        first = np.flatnonzero(np.abs(y) > 0.1 * np.abs(y).max())[0]
+        assert abs(first / contract.SAMPLE_RATE - 0.5) < 0.001, (sr, first)
+
+
+def test_labels_from_notes() -> None:
+    from vocalmidi.train.labels import rasterise
+
+    bend = ((0.5, -1.0), (0.55, 0.0), (1.0, 0.25))
+    notes = [Note(0.5, 1.0, 60, 90, bend), Note(0.98, 1.5, 62), Note(1.6, 2.0, 62)]
+    lab = rasterise(notes, contract.SAMPLE_RATE * 2)
+    on = np.flatnonzero(lab["onset"])
+    assert list(on) == [contract.frame_of_time(t) for t in (0.5, 0.98, 1.6)]
+    assert lab["note"][contract.frame_of_time(0.7)] == 60
+    assert lab["note"][contract.frame_of_time(0.99)] == 62  # the new note takes over
+    assert lab["sounding"][contract.frame_of_time(1.55)] == 0
+    assert lab["note"][contract.frame_of_time(1.55)] == -1
+    # Performed minus written pitch at the frame centre, interpolated along the bend.
+    assert lab["cents"][100] == pytest.approx(-95.0, abs=0.01)  # 0.5025 s
+    assert lab["cents"][180] == pytest.approx(25 * 0.3525 / 0.45, abs=0.01)  # 0.9025 s
+    assert lab["cents"][contract.frame_of_time(1.2)] == 0.0  # the second note is flat
+
+
+def test_repeated_notes_are_common() -> None:
+    from vocalmidi.train.performances import make_performance, repeated_fraction
+
+    notes = rep = 0
+    for i in range(40):
+        perf = make_performance(np.random.default_rng([3, i]), 8.0, "train")
+        notes += len(perf.notes)
+        rep += repeated_fraction(perf.notes) * len(perf.notes)
+    assert rep / notes >= 0.15
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--hours", "-1"], "--hours"),
+    (["--hours", "nan"], "--hours"),
+    (["--jobs", "0"], "--jobs"),
+])
+def test_bad_arguments_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 argv: list[str], message: str) -> None:
+    assert cli(["train", "data", str(tmp_path / "x"), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_output_is_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert cli(["train", "data", str(blocker / "out"), "--hours", "0.001"]) == 2
+    assert "cannot write training data" in capsys.readouterr().err
+
+
+def test_speech_negatives_avoid_the_validation_voices() -> None:
+    from vocalmidi.train import negatives
+    from vocalmidi.train.voices import TRAIN_ESPEAK, VALIDATION_ESPEAK
+
+    train_langs = {v.split("+")[0] for v, _ in TRAIN_ESPEAK}
+    for voice, _ in VALIDATION_ESPEAK:
+        lang, variant = voice.split("+")
+        assert variant not in negatives._VARIANTS
+        assert lang in train_langs or lang not in negatives._LANGS
