@@ -15,6 +15,8 @@ from pathlib import Path
 from vocalmidi.errors import NotBuiltError
 
 PLUGIN_NAME = "VocalMIDI"
+# The instrument variant (side-chain in, MIDI out): its bundles' file name.
+INSTRUMENT_NAME = "VocalMIDIInstrument"
 
 
 def native_dir() -> Path:
@@ -65,6 +67,9 @@ class PluginPaths:
     lv2: Path | None
     standalone: Path | None
     au: Path | None
+    instrument_vst3: Path | None = None
+    instrument_lv2: Path | None = None
+    instrument_au: Path | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {k: (str(v) if v else None) for k, v in self.__dict__.items()}
@@ -84,6 +89,9 @@ def plugin_paths() -> PluginPaths:
         lv2=found(base / f"{PLUGIN_NAME}.lv2"),
         standalone=found(standalone),
         au=found(base / f"{PLUGIN_NAME}.component"),
+        instrument_vst3=found(base / f"{INSTRUMENT_NAME}.vst3"),
+        instrument_lv2=found(base / f"{INSTRUMENT_NAME}.lv2"),
+        instrument_au=found(base / f"{INSTRUMENT_NAME}.component"),
     )
 
 
@@ -92,6 +100,14 @@ def vst3_path() -> Path:
     path = plugin_paths().vst3
     if path is None:
         raise NotBuiltError("the VST3 plugin is not built: run `make build`")
+    return path
+
+
+def instrument_vst3_path() -> Path:
+    """Path of the built "VocalMIDI Instrument" VST3 bundle; raises NotBuiltError when missing."""
+    path = plugin_paths().instrument_vst3
+    if path is None:
+        raise NotBuiltError("the VocalMIDI Instrument VST3 is not built: run `make build`")
     return path
 
 

@@ -16,14 +16,21 @@ constexpr int kOfflineLoadTimeoutMs = 60000;
 }  // namespace
 
 VocalMidiProcessor::VocalMidiProcessor()
-    : AudioProcessor(BusesProperties()
-                         .withInput("Input", juce::AudioChannelSet::stereo(), true)
-                         .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
-      state(*this, nullptr, "VocalMIDIParams", createLayout()),
+    : VocalMidiProcessor(BusesProperties()
+                             .withInput("Input", juce::AudioChannelSet::stereo(), true)
+                             .withOutput("Output", juce::AudioChannelSet::stereo(), true),
+                         AudioOut::PassInput) {}
+
+VocalMidiProcessor::VocalMidiProcessor(const BusesProperties& buses, AudioOut out)
+    : AudioProcessor(buses),
+      audioOut(out),
+      state(*this, nullptr, "VocalMIDIParams",
+            withVirtualMidiOut(createLayout(), wrapperType == wrapperType_Standalone)),
       reader(state),
       // The loader thread only raises a flag: a message it posted could outlive us.
       loader(engine, [this] { updateWanted.store(true, std::memory_order_release); }) {
     bypassParam = dynamic_cast<juce::AudioParameterBool*>(state.getParameter(ids::bypass));
+    virtualOutOn = state.getRawParameterValue(ids::virtualMidiOut);
     events.resize(kMaxEvents);
     loader.request(reader.modelIndex(), true);
     loader.wake();
@@ -41,6 +48,14 @@ VocalMidiProcessor::~VocalMidiProcessor() {
 void VocalMidiProcessor::timerCallback() {
     if (updateWanted.exchange(false, std::memory_order_acq_rel))
         handleAsyncUpdate();
+    updateVirtualMidiOut();
+}
+
+void VocalMidiProcessor::updateVirtualMidiOut() {
+    const juce::ScopedLock sl(callbackLock);
+    const bool live = prepared.load(std::memory_order_acquire);
+    virtualOut.setEnabled(virtualOutOn->load(std::memory_order_relaxed) > 0.5f,
+                          live ? preparedRate.load(std::memory_order_relaxed) : 0.0, preparedBlock);
 }
 
 bool VocalMidiProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const {
@@ -199,8 +214,11 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
     }
 
     const juce::SpinLock::ScopedTryLockType lock(engineLock);
-    if (!lock.isLocked() || !prepared.load(std::memory_order_acquire))
+    if (!lock.isLocked() || !prepared.load(std::memory_order_acquire)) {
+        if (audioOut == AudioOut::GuideOnly)
+            buffer.clear();  // the side-chain is not ours to pass on
         return;  // being re-prepared: audio passes, no notes
+    }
 
     const bool offline = isNonRealtime();
     if (offline != preparedOffline.load(std::memory_order_relaxed) &&
@@ -273,9 +291,14 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
                     guidePitch = engine.currentPitchHz();
             }
         }
-        for (int c = 0; c < numDelayed; ++c)
-            outPtrs[c] = buffer.getWritePointer(c, start);
-        dryDelay.process(outPtrs, numDelayed, len);
+        if (audioOut == AudioOut::GuideOnly) {
+            for (int c = 0; c < numOut; ++c)
+                buffer.clear(c, start, len);  // the side-chain was read into mono above
+        } else {
+            for (int c = 0; c < numDelayed; ++c)
+                outPtrs[c] = buffer.getWritePointer(c, start);
+            dryDelay.process(outPtrs, numDelayed, len);
+        }
         if (mix > 0.0f) {
             for (int c = 0; c < numOut; ++c) {
                 float* out = buffer.getWritePointer(c, start);
@@ -284,6 +307,7 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
             }
         }
     }
+    virtualOut.send(midi, samplePos.load(std::memory_order_relaxed));
     samplePos.fetch_add(n, std::memory_order_relaxed);
 }
 
@@ -304,6 +328,8 @@ juce::AudioProcessorEditor* VocalMidiProcessor::createEditor() {
 
 }  // namespace vocalmidi::plugin
 
+#if !VOCALMIDI_INSTRUMENT  // the instrument's entry point is in plugin/instrument
 juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() {
     return new vocalmidi::plugin::VocalMidiProcessor();
 }
+#endif

@@ -20,6 +20,7 @@
 #include "ParameterLayout.h"
 #include "SentNoteRing.h"
 #include "TestFault.h"
+#include "VirtualMidiOut.h"
 #include "vocalmidi/Engine.h"
 
 namespace vocalmidi::plugin {
@@ -28,6 +29,10 @@ class VocalMidiProcessor : public juce::AudioProcessor, private juce::AsyncUpdat
 public:
     VocalMidiProcessor();
     ~VocalMidiProcessor() override;
+
+    // How the audio leaves: an effect passes its input on (delayed by the latency); an
+    // instrument (VocalMidiInstrument) listens on a side-chain and outputs the guide tone only.
+    enum class AudioOut { PassInput, GuideOnly };
 
     void prepareToPlay(double sampleRate, int maximumExpectedSamplesPerBlock) override;
     void releaseResources() override;
@@ -40,7 +45,7 @@ public:
     bool hasEditor() const override { return true; }
 
     const juce::String getName() const override { return JucePlugin_Name; }
-    bool acceptsMidi() const override { return false; }
+    bool acceptsMidi() const override { return JucePlugin_WantsMidiInput != 0; }
     bool producesMidi() const override { return true; }
     bool isMidiEffect() const override { return false; }
     double getTailLengthSeconds() const override { return 0.0; }
@@ -66,12 +71,16 @@ public:
     double getCpuLoadPercent() const { return loadMeasurer.getLoadAsPercentage(); }
     bool isOfflinePrepared() const { return preparedOffline.load(std::memory_order_relaxed); }
 
+protected:
+    VocalMidiProcessor(const BusesProperties& buses, AudioOut audioOut);
+
 private:
     void handleAsyncUpdate() override;
     // Picks up updateWanted: the audio thread may not call triggerAsyncUpdate (on Linux it
     // locks and allocates: JUCE's message queue), so it sets a flag this timer polls.
     void timerCallback() override;
     void prepareEngine(double sampleRate, int maxBlock, bool offline);
+    void updateVirtualMidiOut();
     void updateLatency();
     void emitEvents(const NoteEvent* events, int count, int blockStart, int chunkLen, juce::MidiBuffer& midi);
     void releaseHeld(juce::MidiBuffer& midi);
@@ -80,6 +89,7 @@ private:
     static constexpr int kMaxChannels = 8;
     static constexpr int kPitchGrid = 64;  // samples between guide-tone pitch updates
 
+    const AudioOut audioOut;
     Engine engine;
     juce::AudioProcessorValueTreeState state;
     ParamReader reader;
@@ -114,6 +124,8 @@ private:
     std::atomic<int64_t> samplePos{0};
     SentNoteRing sentNotes;
     juce::AudioProcessLoadMeasurer loadMeasurer;
+    VirtualMidiOut virtualOut;
+    std::atomic<float>* virtualOutOn = nullptr;
     const TestFault testFault = testFaultFromEnvironment();  // test hook: None for users
 
     JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(VocalMidiProcessor)

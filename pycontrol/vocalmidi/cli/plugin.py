@@ -23,5 +23,5 @@ def _path(args: argparse.Namespace) -> int:
     else:
         for fmt, p in paths.items():
             if p:
-                print(f"{fmt:<11}{p}")
+                print(f"{fmt:<16}{p}")
     return 0 if paths["vst3"] else 3

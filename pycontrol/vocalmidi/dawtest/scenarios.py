@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocalmidi.dawtest import instrument_cases as ic
 from vocalmidi.dawtest import juce_cases as jc
 from vocalmidi.dawtest import pedalboard_cases as pc
 from vocalmidi.dawtest.results import Outcome
@@ -38,6 +39,7 @@ class Scenario:
 
 
 NO_MIDI = "pedalboard drops the plugin's MIDI output; this scenario is about the notes"
+NO_INSTRUMENT = "the instrument is about its MIDI out, which pedalboard drops"
 NOT_JALV = "jalv runs only in real time through JACK; used for the live LV2 scenario only"
 _NA_DEFAULT = {"jalv": NOT_JALV}
 
@@ -136,6 +138,22 @@ def _scenarios() -> list[Scenario]:
                  {"juce": lambda r, c: jc.broken_model(r, "corrupt", c.swiftf0),
                   "pedalboard": lambda r, c: pc.broken_model(r, "corrupt", c.swiftf0)},
                  quick=JUCE),
+        # The instrument variant ("VocalMIDI Instrument" VST3), fed through its side-chain.
+        Scenario("instrument-sidechain", "the instrument fed through its mono/stereo "
+                                         "side-chain: the effect's MIDI and latency, silence out",
+                 {"juce": lambda r, c: ic.sidechain(r)}, {"pedalboard": NO_INSTRUMENT}, JUCE),
+        Scenario("instrument-guide-tone", "the instrument at Monitor Mix 100 %: the effect's "
+                                          "guide tone",
+                 {"juce": lambda r, c: ic.guide_tone(r)}, {"pedalboard": NO_INSTRUMENT}, JUCE),
+        Scenario("instrument-layouts", "the instrument's bus layouts: hosts' requests "
+                                       "accepted, the rest refused with a reason",
+                 {"juce": lambda r, c: ic.layouts(r)}, {"pedalboard": NO_INSTRUMENT}, JUCE),
+        Scenario("instrument-state", "presets move between the effect and the instrument",
+                 {"juce": lambda r, c: ic.state_exchange(r)}, {"pedalboard": NO_INSTRUMENT},
+                 JUCE),
+        Scenario("instrument-realtime", "the instrument live, paced at real time: the offline "
+                                        "notes, no heap calls",
+                 {"juce": lambda r, c: ic.realtime(r)}, {"pedalboard": NO_INSTRUMENT}, JUCE),
         Scenario("lv2-live-jalv", "the LV2 in jalv under a JACK dummy server: sung notes out",
                  {"jalv": lambda r, c: r.live_phrase()},
                  {"juce": "covered by realtime-vs-offline (VST3); this one is the LV2 in jalv",
