@@ -62,7 +62,8 @@ bool setField(vocalmidi::Params& p, const std::string& name, double v, std::stri
     else if (name == "midi_channel") { if (!inRange(1, 16)) return false; p.midiChannel = int(v); }
     else if (name == "note_min") { if (!inRange(0, 127)) return false; p.noteMin = int(v); }
     else if (name == "note_max") { if (!inRange(0, 127)) return false; p.noteMax = int(v); }
-    else if (name == "latency_mode") { if (!inRange(0, 1)) return false; p.latencyMode = LatencyMode(int(v)); }
+    else if (name == "latency_mode") { if (!inRange(0, 2)) return false; p.latencyMode = LatencyMode(int(v)); }
+    else if (name == "early_correction") { if (!inRange(0, 1)) return false; p.earlyCorrection = EarlyCorrection(int(v)); }
     else {
         err = "unknown parameter: " + name;
         return false;
@@ -85,6 +86,7 @@ bool getField(const vocalmidi::Params& p, const std::string& name, double& v) {
     else if (name == "note_min") v = p.noteMin;
     else if (name == "note_max") v = p.noteMax;
     else if (name == "latency_mode") v = int(p.latencyMode);
+    else if (name == "early_correction") v = int(p.earlyCorrection);
     else return false;
     return true;
 }
@@ -124,7 +126,7 @@ int vm_engine_load_model(vm_engine* e, const char* kind, const char* onnx_path) 
     vocalmidi::ModelKind k;
     if (!vocalmidi::modelKindFromId(kind, k))
         return fail(e, std::string("unknown model kind '") + kind +
-                           "': use swiftf0, crepe-tiny, pesto or basic-pitch");
+                           "': use swiftf0, crepe-tiny, pesto, basic-pitch or vocalnote");
     try {
         if (!e->engine.loadModel(k, onnx_path)) return fail(e, e->engine.modelStatus().message);
     } catch (const std::exception& ex) {
@@ -200,6 +202,15 @@ int vm_engine_stats_json(vm_engine* e, char* buf, int buf_len) {
         return copyOut(e->engine.statsJson(), buf, buf_len);
     } catch (const std::exception& ex) {
         return fail(e, std::string("stats failed: ") + ex.what());
+    }
+}
+
+int vm_engine_profile_report_json(vm_engine* e, char* buf, int buf_len) {
+    if (!e) return -1;
+    try {
+        return copyOut(e->engine.profileReportJson(), buf, buf_len);
+    } catch (const std::exception& ex) {
+        return fail(e, std::string("profile report failed: ") + ex.what());
     }
 }
 

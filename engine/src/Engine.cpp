@@ -15,6 +15,7 @@
 #include "ml/ModelFactory.h"
 #include "ml/OrtRuntime.h"
 #include "notes/NoteTracker.h"
+#include "profile/ProfileReport.h"
 #include "profile/ScopedTimer.h"
 #include "rt/ThreadPriority.h"
 
@@ -32,6 +33,7 @@ struct ModelInfo {
     std::atomic<int> lookFast{0};
     std::atomic<int> lookAccurate{0};
     std::atomic<bool> polyphonic{false};  // decides notes itself, offline only
+    std::atomic<bool> decidesNotes{false};  // our note model: Instant latency whatever the mode
 };
 
 const char* kPolyRealtime =
@@ -250,6 +252,7 @@ bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
     impl->info.lookFast.store(model->lookaheadSamples(LatencyMode::Fast), std::memory_order_relaxed);
     impl->info.lookAccurate.store(model->lookaheadSamples(LatencyMode::Accurate), std::memory_order_relaxed);
     impl->info.polyphonic.store(model->polyphonic(), std::memory_order_relaxed);
+    impl->info.decidesNotes.store(model->decidesNotes(), std::memory_order_relaxed);
     // Hand over; a previous model still pending (never adopted) is ours to free.
     delete impl->shared.pendingModel.exchange(model.release(), std::memory_order_acq_rel);
     impl->status.state = ModelState::Ready;
@@ -293,7 +296,7 @@ void Engine::prepare(double sampleRate, int maxBlockSize, bool realtime) {
     m.heldCount = 0;
     m.cachedParamVersion = ~0u;
     m.refreshGain();
-    m.ml.prepare(m.hostRate, realtime);
+    m.ml.prepare(m.hostRate, realtime, m.maxBlock);
     m.audioBlockTime.reset();
     m.eventDelay.reset();
     m.prepared = true;
@@ -379,13 +382,16 @@ int Engine::latencySamples() const {
     const int hop = m.info.hop.load(std::memory_order_relaxed);
     if (rate <= 0 || hop <= 0) return 0;
     if (m.info.polyphonic.load(std::memory_order_relaxed)) return MlPipeline::polyLatencySamples(m.hostRate);
+    StreamingResampler r;
+    r.configure(static_cast<int>(std::lround(m.hostRate)), rate);
+    // The note model decides at its own frame: only its lookahead is reported (Instant).
+    if (m.info.decidesNotes.load(std::memory_order_relaxed))
+        return MlPipeline::noteModelLatencySamples(m.hostRate, r.halfTaps());
     Params p;
     m.shared.params.load(p);
     const int look = p.latencyMode == LatencyMode::Accurate ? m.info.lookAccurate.load(std::memory_order_relaxed)
                                                             : m.info.lookFast.load(std::memory_order_relaxed);
     // Note events go out exactly this long after the voice sounded them (MlPipeline).
-    StreamingResampler r;
-    r.configure(static_cast<int>(std::lround(m.hostRate)), rate);
     return MlPipeline::latencySamples(m.hostRate, rate, hop, look,
                                       NoteTracker::budgetFrames(p, static_cast<double>(rate) / hop), r.halfTaps());
 }
@@ -436,18 +442,30 @@ std::string Engine::statsJson() const {
                {"cpu_share", wall > 0 ? cpu / wall : 0.0},
                {"frames_analysed", m.shared.framesAnalysed.load(std::memory_order_relaxed)},
                {"frames_dropped", m.shared.framesDropped.load(std::memory_order_relaxed)},
+               {"frames_late", m.shared.framesLate.load(std::memory_order_relaxed)},
+               {"catch_up_calls", m.shared.catchUpCalls.load(std::memory_order_relaxed)},
+               {"max_catch_up_hops", m.shared.maxCatchUpHops.load(std::memory_order_relaxed)},
                {"model_errors", m.shared.modelErrors.load(std::memory_order_relaxed)}};
     j["queues"] = {{"audio_to_ml_fill", m.prepared ? m.audioToMl.fillLevel() : 0},
                    {"audio_to_ml_capacity", m.audioToMl.capacity()},
                    {"ml_to_audio_fill", m.prepared ? m.mlToAudio.fillLevel() : 0},
                    {"ml_to_audio_capacity", m.mlToAudio.capacity()}};
     const auto ed = m.eventDelay.snapshot();
-    j["latency"] = {{"algorithmic_samples", latencySamples()},
+    Params cur;
+    m.shared.params.load(cur);
+    const bool instant = m.info.decidesNotes.load(std::memory_order_relaxed);
+    const char* mode = instant ? "instant"
+                       : cur.latencyMode == LatencyMode::Accurate ? "accurate"
+                                                                  : "fast";  // Instant on a pitch model is Fast
+    j["latency"] = {{"mode", mode},
+                    {"algorithmic_samples", latencySamples()},
                     {"algorithmic_ms", latencySamples() * 1000.0 / m.hostRate},
                     {"emission_delay_beyond_decision_ms_mean", ed.meanUs / 1000.0},
                     {"emission_delay_beyond_decision_ms_max", ed.maxUs / 1000.0},
                     {"measured_emission_latency_ms_mean",
                      ed.count ? latencySamples() * 1000.0 / m.hostRate + ed.meanUs / 1000.0 : 0.0},
+                    {"measured_emission_latency_ms_p99",
+                     ed.count ? latencySamples() * 1000.0 / m.hostRate + ed.p99Us / 1000.0 : 0.0},
                     {"events", m.eventsOut.load(std::memory_order_relaxed)},
                     {"deadline_misses", m.deadlineMisses.load(std::memory_order_relaxed)}};
     // The audio path holds no lock (tests/engine counts pthread_mutex_lock calls on it); the
@@ -459,18 +477,22 @@ std::string Engine::statsJson() const {
     return j.dump();
 }
 
+std::string Engine::profileReportJson() const { return ProfileReport::fromStats(statsJson()); }
+
 const char* modelKindId(ModelKind kind) {
     switch (kind) {
         case ModelKind::SwiftF0: return "swiftf0";
         case ModelKind::CrepeTiny: return "crepe-tiny";
         case ModelKind::Pesto: return "pesto";
         case ModelKind::BasicPitch: return "basic-pitch";
+        case ModelKind::VocalNote: return "vocalnote";
     }
     return "unknown";
 }
 
 bool modelKindFromId(const std::string& id, ModelKind& out) {
-    for (ModelKind k : {ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch})
+    for (ModelKind k : {ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch,
+                        ModelKind::VocalNote})
         if (id == modelKindId(k)) {
             out = k;
             return true;

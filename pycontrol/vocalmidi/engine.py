@@ -29,6 +29,7 @@ from vocalmidi.notes import Note
 
 __all__ = [
     "BendMode",
+    "EarlyCorrection",
     "Engine",
     "EngineEvent",
     "EventType",
@@ -42,7 +43,7 @@ __all__ = [
     "transcribe_array",
 ]
 
-MODEL_KINDS = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch")
+MODEL_KINDS = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch", "vocalnote")
 PARAM_NAMES = (
     "input_gain_db",
     "sensitivity",
@@ -58,6 +59,7 @@ PARAM_NAMES = (
     "note_min",
     "note_max",
     "latency_mode",
+    "early_correction",
 )
 _EVENT_CAPACITY = 4096
 
@@ -82,6 +84,14 @@ class VelocityMode(IntEnum):
 class LatencyMode(IntEnum):
     FAST = 0
     ACCURATE = 1
+    INSTANT = 2  # the note model's own lookahead only; Fast on a pitch model
+
+
+class EarlyCorrection(IntEnum):
+    """What the note model does when a note's pitch settles elsewhere in its first ms."""
+
+    RETRIGGER = 0
+    BEND = 1
 
 
 class Scale(IntEnum):
@@ -170,6 +180,7 @@ def _lib() -> ctypes.CDLL:
     lib.vm_engine_flush.argtypes = [p, ctypes.POINTER(_VmEvent), ctypes.c_int]
     lib.vm_engine_latency_samples.argtypes = [p]
     lib.vm_engine_stats_json.argtypes = [p, ctypes.c_char_p, ctypes.c_int]
+    lib.vm_engine_profile_report_json.argtypes = [p, ctypes.c_char_p, ctypes.c_int]
     for name in (
         "vm_engine_load_model",
         "vm_engine_prepare",
@@ -179,6 +190,7 @@ def _lib() -> ctypes.CDLL:
         "vm_engine_flush",
         "vm_engine_latency_samples",
         "vm_engine_stats_json",
+        "vm_engine_profile_report_json",
     ):
         getattr(lib, name).restype = ctypes.c_int
     _lib_cache = lib
@@ -201,6 +213,7 @@ def _enum_value(name: str, value: Any) -> float:
             "bend_mode": BendMode,
             "velocity_mode": VelocityMode,
             "latency_mode": LatencyMode,
+            "early_correction": EarlyCorrection,
             "scale": Scale,
         }
         enum = enums.get(name)
@@ -222,7 +235,8 @@ class Engine:
     model_path : str or Path, optional
         ONNX model to load right away.
     kind : str
-        Model adapter: ``swiftf0``, ``crepe-tiny``, ``pesto`` or ``basic-pitch``.
+        Model adapter: ``swiftf0``, ``crepe-tiny``, ``pesto``, ``basic-pitch`` or
+        ``vocalnote`` (our note model, docs/note-model.md).
 
     Notes
     -----
@@ -375,15 +389,30 @@ class Engine:
         count = self._lib.vm_engine_flush(self._handle, self._events, _EVENT_CAPACITY)
         return self._collect(count, self._position)
 
-    def stats(self) -> dict[str, Any]:
-        """Profiler, queue, latency and thread statistics."""
-        need = self._lib.vm_engine_stats_json(self._handle, None, 0)
+    def _json_call(self, fn: Any) -> dict[str, Any]:
+        need = fn(self._handle, None, 0)
         if need < 0:
             raise UsageError(self._error())
-        buf = ctypes.create_string_buffer(need + 64)
-        self._lib.vm_engine_stats_json(self._handle, buf, len(buf))
+        buf = ctypes.create_string_buffer(need + 4096)  # stats may grow between the calls
+        fn(self._handle, buf, len(buf))
         result: dict[str, Any] = json.loads(buf.value.decode())
         return result
+
+    def stats(self) -> dict[str, Any]:
+        """Profiler, queue, latency and thread statistics."""
+        return self._json_call(self._lib.vm_engine_stats_json)
+
+    def profile_report(self) -> dict[str, Any]:
+        """The stats as a report: each figure with its target and whether it meets it.
+
+        Returns
+        -------
+        dict
+            ``schema`` (``vocalmidi-profile/1``), ``figures`` (``id``, ``label``,
+            ``value``, ``unit``, ``target``, ``ok``), ``warnings``, ``threads`` (which
+            thread did what) and the raw ``stats``; the plugin editor saves the same.
+        """
+        return self._json_call(self._lib.vm_engine_profile_report_json)
 
 
 def events_to_notes(

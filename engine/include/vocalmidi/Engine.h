@@ -5,7 +5,7 @@
 //   message - constructor/destructor, prepare(), release(), loadModel()
 //             (loadModel may also run on any background thread; it swaps atomically)
 //   any     - setParams(), params(), latencySamples(), modelStatus(), currentPitch(),
-//             inputLevel(), statsJson() (statsJson allocates: never from audio)
+//             inputLevel(), statsJson(), profileReportJson() (they allocate: never from audio)
 //   ml      - internal: the engine's own lower-priority worker thread
 #pragma once
 
@@ -55,6 +55,8 @@ public:
     float currentPitchHz() const; // 0 when unvoiced (for editors)
     float inputLevelDb() const;
     std::string statsJson() const;
+    // statsJson() as a report: each figure beside its target (profile/ProfileReport).
+    std::string profileReportJson() const;
 
 private:
     struct Impl;

@@ -31,10 +31,18 @@ enum class Scale : uint8_t {
 
 enum class VelocityMode : uint8_t { Fixed = 0, Loudness = 1 };
 
-enum class LatencyMode : uint8_t { Fast = 0, Accurate = 1 };
+// Fast/Accurate: the pitch models' tracker decides within a budget that the reported latency
+// covers. Instant: the reported latency is the model's lookahead only (our note model,
+// ~8 ms); with a pitch model Instant behaves as Fast.
+enum class LatencyMode : uint8_t { Fast = 0, Accurate = 1, Instant = 2 };
 
-// Pitch models the engine can run; each has an adapter in src/ml/.
-enum class ModelKind : uint8_t { SwiftF0 = 0, CrepeTiny = 1, Pesto = 2, BasicPitch = 3 };
+// What the note model's decoder does when a note's pitch settles on another note within
+// its first tens of ms (a scoop): end it and start the right note, or bend to it.
+enum class EarlyCorrection : uint8_t { Retrigger = 0, Bend = 1 };
+
+// Models the engine can run; each has an adapter in src/ml/. VocalNote is our own note
+// model (docs/note-model.md): it says per 5 ms frame whether a note starts/sounds and which.
+enum class ModelKind : uint8_t { SwiftF0 = 0, CrepeTiny = 1, Pesto = 2, BasicPitch = 3, VocalNote = 4 };
 
 // Every user-facing setting of the tracker. Set from any thread with Engine::setParams.
 struct Params {
@@ -52,6 +60,7 @@ struct Params {
     int noteMin = 36;                // lowest MIDI note emitted (C2; low male voices)
     int noteMax = 96;                // highest MIDI note emitted
     LatencyMode latencyMode = LatencyMode::Fast;
+    EarlyCorrection earlyCorrection = EarlyCorrection::Retrigger;  // note model only
 };
 
 }  // namespace vocalmidi

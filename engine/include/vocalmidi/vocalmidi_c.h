@@ -38,7 +38,7 @@ VM_API vm_engine* vm_engine_create(void);
 VM_API void vm_engine_destroy(vm_engine* e);
 VM_API const char* vm_engine_last_error(vm_engine* e);
 
-/* kind: "swiftf0" | "crepe-tiny" | "pesto" | "basic-pitch". Loads and warms up the model on
+/* kind: "swiftf0" | "crepe-tiny" | "pesto" | "basic-pitch" | "vocalnote". Loads and warms up the model on
  * the calling thread, then swaps it in atomically. */
 VM_API int vm_engine_load_model(vm_engine* e, const char* kind, const char* onnx_path);
 /* realtime = 0: offline; process() waits for the ML thread (deterministic output). */
@@ -47,7 +47,8 @@ VM_API void vm_engine_release(vm_engine* e);
 VM_API void vm_engine_reset(vm_engine* e);
 /* Parameter names are the Params field names in snake_case (input_gain_db, sensitivity,
  * min_note_ms, bend_mode, bend_range_semitones, key_root, scale, velocity_mode,
- * velocity_curve, fixed_velocity, midi_channel, note_min, note_max, latency_mode). */
+ * velocity_curve, fixed_velocity, midi_channel, note_min, note_max, latency_mode (0 fast,
+ * 1 accurate, 2 instant), early_correction (0 retrigger, 1 bend; note model only)). */
 VM_API int vm_engine_set_param(vm_engine* e, const char* name, double value);
 VM_API int vm_engine_get_param(vm_engine* e, const char* name, double* value);
 /* Returns the number of events written to out (<= max_out). */
@@ -57,6 +58,9 @@ VM_API int vm_engine_flush(vm_engine* e, vm_event* out, int max_out);
 VM_API int vm_engine_latency_samples(vm_engine* e);
 /* Profiler/latency/thread stats as JSON. Returns the length needed (call again if larger). */
 VM_API int vm_engine_stats_json(vm_engine* e, char* buf, int buf_len);
+/* The same stats as a report: each figure beside its target, warnings where it misses
+ * (schema "vocalmidi-profile/1"). Returns the length needed, like vm_engine_stats_json. */
+VM_API int vm_engine_profile_report_json(vm_engine* e, char* buf, int buf_len);
 
 #ifdef __cplusplus
 }

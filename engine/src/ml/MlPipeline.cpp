@@ -12,9 +12,10 @@ MlPipeline::MlPipeline(SharedState& s, SpscRing<float>& in, SpscRing<TimedEvent>
 
 MlPipeline::~MlPipeline() = default;
 
-void MlPipeline::prepare(double rate, bool rt) {
+void MlPipeline::prepare(double rate, bool rt, int block) {
     hostRate = rate;
     realtime = rt;
+    maxBlock = std::max(1, block);
     readBuf.assign(4096, 0.0f);
     ringConsumed = 0;
     lastEventPos = 0;
@@ -32,8 +33,11 @@ void MlPipeline::restartSegment(int64_t hostStart) {
     streamStart = 0;
     nextFrame = 0;
     tracker.reset();
+    noteDecoder.reset();
+    noteFed = 0;
     onsets.reset();
     poly.reset();
+    if (model && model->decidesNotes()) static_cast<NoteModel*>(model.get())->resetState();
     shared.currentPitchHz.store(0.0f, std::memory_order_relaxed);
     if (model) {
         resampler.reset();
@@ -41,19 +45,27 @@ void MlPipeline::restartSegment(int64_t hostStart) {
     }
 }
 
+int MlPipeline::forceOffHeld(NoteEvent* out) {
+    int n = tracker.forceOff(out);
+    n += noteDecoder.forceOff(out + n);
+    return n;
+}
+
 void MlPipeline::adoptPendingModel() {
     PitchModel* incoming = shared.pendingModel.exchange(nullptr, std::memory_order_acq_rel);
     if (!incoming) return;
+    // The held note of the old model ends where the new one starts.
+    const int64_t pos = segmentHostStart + segmentConsumed;
+    NoteEvent ev[NoteTracker::kMaxEventsPerFrame + NoteDecoder::kMaxEventsPerFrame];
+    const int n = forceOffHeld(ev);
     // The old model is freed here, on the ML side, never on the audio thread.
     model.reset(incoming);
     resampler.configure(static_cast<int>(std::lround(hostRate)), model->sampleRate());
     tracker.configure(static_cast<double>(model->sampleRate()) / model->hop(), model->hop());
     onsets.configure(model->sampleRate());
     results.assign(static_cast<size_t>(model->maxBatchFrames()), FrameResult{});
+    noteFrames.assign(static_cast<size_t>(model->decidesNotes() ? NoteModel::kMaxHops : 0), NoteFrame{});
     // A new model starts a new stream where the old one stopped.
-    const int64_t pos = segmentHostStart + segmentConsumed;
-    NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
-    const int n = tracker.forceOff(ev);
     emitEvents(ev, n, std::max(pos, lastEventPos));
     restartSegment(pos);
 }
@@ -110,7 +122,19 @@ void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int
     }
 }
 
+int MlPipeline::noteModelLatencySamples(double rate, int halfTaps) {
+    return latencySamples(rate, NoteModel::kRate, NoteModel::kHop, NoteModel::kHop * (1 + NoteModel::kLookaheadHops) -
+                          NoteModel::kHop / 2, 0, halfTaps);
+}
+
+int64_t MlPipeline::skipLimit(double rate, bool decidesNotes) {
+    // The ring holds 2 s. A pitch model skips after 0.5 s (its frames are expensive); the
+    // note model analyses a 1.5 s backlog in a few calls and loses nothing.
+    return static_cast<int64_t>(rate * (decidesNotes ? 1.5 : 0.5));
+}
+
 int MlPipeline::currentLatency() const {
+    if (model->decidesNotes()) return noteModelLatencySamples(hostRate, resampler.halfTaps());
     const int hop = model->hop();
     return latencySamples(hostRate, model->sampleRate(), hop, model->lookaheadSamples(params.latencyMode),
                           NoteTracker::budgetFrames(params, static_cast<double>(model->sampleRate()) / hop),
@@ -118,6 +142,11 @@ int MlPipeline::currentLatency() const {
 }
 
 int64_t MlPipeline::decisionPos(int64_t frame, LatencyMode mode) const {
+    if (model->decidesNotes()) {
+        // The output for frame k needs the audio up to the end of frame k + lookahead.
+        const int64_t need = (frame + 1 + NoteModel::kLookaheadHops) * NoteModel::kHop;
+        return segmentHostStart + resampler.inputNeededFor(need) - 1;
+    }
     const int64_t needModel = frame * model->hop() + model->lookaheadSamples(mode);
     return segmentHostStart + resampler.inputNeededFor(needModel) - 1;
 }
@@ -136,7 +165,7 @@ int MlPipeline::pump() {
         // Falling behind: skip ahead rather than let latency grow; the skipped audio is
         // counted as dropped frames and the held note ends.
         const int64_t backlog = static_cast<int64_t>(audioToMl.readAvailable());
-        const int64_t limit = static_cast<int64_t>(hostRate * 0.5);
+        const int64_t limit = skipLimit(hostRate, model->decidesNotes());
         if (backlog > limit) {
             const int64_t skip = backlog - static_cast<int64_t>(hostRate * 0.05);
             int64_t done = 0;
@@ -150,8 +179,8 @@ int MlPipeline::pump() {
             const double frames = static_cast<double>(done) * model->sampleRate() / hostRate / model->hop();
             shared.framesDropped.fetch_add(static_cast<uint64_t>(std::ceil(frames)), std::memory_order_relaxed);
             const int64_t pos = segmentHostStart + segmentConsumed + done;
-            NoteEvent ev[NoteTracker::kMaxEventsPerFrame];
-            emitEvents(ev, tracker.forceOff(ev), std::max(pos, lastEventPos));
+            NoteEvent ev[NoteTracker::kMaxEventsPerFrame + NoteDecoder::kMaxEventsPerFrame];
+            emitEvents(ev, forceOffHeld(ev), std::max(pos, lastEventPos));
             restartSegment(pos);
         }
     }
@@ -167,14 +196,17 @@ int MlPipeline::pump() {
             continue;
         }
         feed(readBuf.data(), static_cast<int>(got));
-        frames += runReadyFrames();
+        // The note model takes the whole backlog in one call (below), not one read at a time.
+        if (!model->decidesNotes()) frames += runReadyFrames();
     }
+    if (model && model->decidesNotes()) frames += runReadyFrames();
     return frames;
 }
 
 int MlPipeline::runReadyFrames() {
     if (!model) return 0;
     if (model->polyphonic()) return runPoly(streamStart + static_cast<int64_t>(stream.size()), false);
+    if (model->decidesNotes()) return runNoteFrames();
     const LatencyMode mode = params.latencyMode;
     const int hop = model->hop();
     const int64_t look = model->lookaheadSamples(mode);
@@ -268,8 +300,70 @@ int MlPipeline::runPoly(int64_t streamEnd, bool endOfStream) {
     return frames;
 }
 
+int MlPipeline::runNoteFrames() {
+    auto* nm = static_cast<NoteModel*>(model.get());
+    constexpr int hop = NoteModel::kHop;
+    const int64_t modelCount = streamStart + static_cast<int64_t>(stream.size());
+    const int latency = currentLatency();
+    // Frames analysed further than this behind the newest audio are late (model samples):
+    // a host block, plus two hops for the ML thread's polling.
+    const double lateModel = (maxBlock * static_cast<double>(NoteModel::kRate) / hostRate) + 2.0 * hop;
+    int total = 0;
+    while (modelCount - noteFed >= hop) {
+        // Realtime: the whole backlog in one call (the graph takes [1, 80n], same results).
+        // Offline: one hop per call, so the output is bit-identical for any block size.
+        const int hops = realtime ? static_cast<int>(std::min<int64_t>((modelCount - noteFed) / hop, NoteModel::kMaxHops))
+                                  : 1;
+        bool ok;
+        {
+            ScopedTimer t(shared.inferenceTime);
+            ok = nm->step(stream.data() + (noteFed - streamStart), hops, noteFrames.data(), error);
+        }
+        if (!ok) {
+            shared.modelErrors.fetch_add(1, std::memory_order_relaxed);
+            for (int i = 0; i < hops; ++i) noteFrames[static_cast<size_t>(i)] = NoteFrame{};
+        }
+        if (hops > 1) {
+            shared.catchUpCalls.fetch_add(1, std::memory_order_relaxed);
+            uint64_t prev = shared.maxCatchUpHops.load(std::memory_order_relaxed);
+            while (prev < static_cast<uint64_t>(hops) &&
+                   !shared.maxCatchUpHops.compare_exchange_weak(prev, static_cast<uint64_t>(hops),
+                                                               std::memory_order_relaxed)) {
+            }
+        }
+        // Host samples still queued count as behind too.
+        const double queued = static_cast<double>(audioToMl.readAvailable()) * NoteModel::kRate / hostRate;
+        ScopedTimer t(shared.trackingTime);
+        int late = 0;
+        for (int j = 0; j < hops; ++j) {
+            // Output j of a call starting at noteFed is label frame noteFed/80 + j - lookahead.
+            const int64_t f = noteFed / hop + j - NoteModel::kLookaheadHops;
+            if (f < 0) continue;  // frame -1: the stream start, discarded
+            const int64_t frameEnd = noteFed + static_cast<int64_t>(j + 1) * hop;
+            if (realtime && queued + static_cast<double>(modelCount - frameEnd) > lateModel) ++late;
+            // The frame's own hop, as decode.py's frame_levels_db.
+            const double level = NoteDecoder::levelDb(stream.data() + (f * hop - streamStart), hop);
+            TrackedEvent ev[NoteDecoder::kMaxEventsPerFrame];
+            const int n = noteDecoder.processFrame(noteFrames[static_cast<size_t>(j)], level, params,
+                                                   nm->decoderConfig(), ev);
+            emitTracked(ev, n, decisionPos(f, LatencyMode::Instant), latency);
+            const float pm = noteDecoder.heldPitch();
+            shared.currentPitchHz.store(pm > 0 ? 440.0f * std::exp2((pm - 69.0f) / 12.0f) : 0.0f,
+                                        std::memory_order_relaxed);
+        }
+        if (late) shared.framesLate.fetch_add(static_cast<uint64_t>(late), std::memory_order_relaxed);
+        shared.framesAnalysed.fetch_add(static_cast<uint64_t>(hops), std::memory_order_relaxed);
+        noteFed += static_cast<int64_t>(hops) * hop;
+        nextFrame = noteFed / hop;
+        total += hops;
+    }
+    compact();
+    return total;
+}
+
 void MlPipeline::compact() {
-    const int64_t keepFrom = model->polyphonic() ? std::max<int64_t>(0, poly.keepFrom()) : std::max<int64_t>(
+    const int64_t keepFrom = model->decidesNotes() ? std::max<int64_t>(0, noteFed - 2 * NoteModel::kHop)
+                           : model->polyphonic() ? std::max<int64_t>(0, poly.keepFrom()) : std::max<int64_t>(
         0, nextFrame * model->hop() - std::max({model->leftContextSamples(), model->hop(), onsets.window()}) - model->hop());
     const int64_t drop = keepFrom - streamStart;
     if (drop > 32768 && drop <= static_cast<int64_t>(stream.size())) {
@@ -290,6 +384,25 @@ void MlPipeline::finish(int64_t hostEnd) {
             feed(readBuf.data(), static_cast<int>(std::clamp<int64_t>(need, 1, static_cast<int64_t>(readBuf.size()))));
         }
         runPoly(modelEnd, true);
+    } else if (model && model->decidesNotes()) {
+        constexpr int hop = NoteModel::kHop;
+        const int64_t modelEnd = static_cast<int64_t>(std::ceil(
+            static_cast<double>(segmentConsumed) * model->sampleRate() / hostRate));
+        // Every frame holding real audio, plus its lookahead (zeros after the end).
+        const int64_t lastFrame = (modelEnd + hop - 1) / hop - 1;
+        const int64_t target = (lastFrame + 1 + NoteModel::kLookaheadHops) * hop;
+        std::fill(readBuf.begin(), readBuf.end(), 0.0f);
+        while (lastFrame >= 0 && noteFed < target) {
+            const int64_t have = streamStart + static_cast<int64_t>(stream.size());
+            if (have < target) {
+                const int64_t need = resampler.inputNeededFor(target) - segmentConsumed;
+                feed(readBuf.data(), static_cast<int>(std::clamp<int64_t>(need, 1, static_cast<int64_t>(readBuf.size()))));
+            }
+            if (runNoteFrames() == 0 && streamStart + static_cast<int64_t>(stream.size()) >= target) break;
+        }
+        TrackedEvent te[NoteDecoder::kMaxEventsPerFrame];
+        const int n = noteDecoder.finishStream(te);
+        emitTracked(te, n, decisionPos(std::max<int64_t>(0, lastFrame), LatencyMode::Instant) + 1, currentLatency());
     } else if (model) {
         const LatencyMode mode = params.latencyMode;
         const int hop = model->hop();

@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "dsp/StreamingResampler.h"
+#include "ml/NoteModel.h"
 #include "ml/PitchModel.h"
 #include "ml/PolyTranscriber.h"
+#include "notes/NoteDecoder.h"
 #include "notes/NoteTracker.h"
 #include "notes/OnsetDetector.h"
 #include "rt/ParamStore.h"
@@ -40,6 +42,11 @@ struct SharedState {
     TimingStats resampleTime, inferenceTime, trackingTime, mlStepTime;
     std::atomic<uint64_t> framesAnalysed{0};
     std::atomic<uint64_t> framesDropped{0};
+    // Frames analysed more than lateThreshold behind the audio (the ML thread fell behind
+    // and caught up on the backlog): their notes went out late rather than being lost.
+    std::atomic<uint64_t> framesLate{0};
+    std::atomic<uint64_t> catchUpCalls{0};  // model calls that analysed more than one hop
+    std::atomic<uint64_t> maxCatchUpHops{0};
     std::atomic<uint64_t> modelErrors{0};
     std::atomic<double> mlCpuSeconds{0.0};
     std::atomic<double> mlWallSeconds{0.0};
@@ -50,7 +57,9 @@ public:
     MlPipeline(SharedState& shared, SpscRing<float>& audioToMl, SpscRing<TimedEvent>& mlToAudio);
     ~MlPipeline();
 
-    void prepare(double hostRate, bool realtime);
+    // maxBlock: the host's largest block, which sets how far behind a frame may be analysed
+    // before it counts as late.
+    void prepare(double hostRate, bool realtime, int maxBlock = 512);
     // Processes everything the ring holds; returns the number of frames analysed.
     int pump();
     // Offline end of stream: analyse the lookahead tail (zero padded), end a held note, and
@@ -68,6 +77,12 @@ public:
     static int latencySamples(double hostRate, int modelRate, int hop, int lookahead, int budgetFrames,
                               int resamplerHalfTaps);
     std::string lastError() const { return error; }
+    // Host-rate latency of a note model (LatencyMode::Instant): its lookahead from the
+    // stamped onset plus the resampler's delay, nothing else.
+    static int noteModelLatencySamples(double hostRate, int resamplerHalfTaps);
+    // Host samples the ring may hold before the ML side skips audio (drops frames): a note
+    // model catches up instead, up to most of the ring.
+    static int64_t skipLimit(double hostRate, bool decidesNotes);
 
 private:
     void adoptPendingModel();
@@ -75,6 +90,8 @@ private:
     void feed(const float* host, int n);
     int runReadyFrames();
     int runPoly(int64_t streamEnd, bool endOfStream);
+    int runNoteFrames();
+    int forceOffHeld(NoteEvent* out);
     void emitEvents(const NoteEvent* ev, int n, int64_t pos);
     void emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency);
     int64_t decisionPos(int64_t frame, LatencyMode mode) const;
@@ -88,6 +105,10 @@ private:
     std::unique_ptr<PitchModel> model;
     StreamingResampler resampler;
     NoteTracker tracker;
+    NoteDecoder noteDecoder;           // note models (NoteModel)
+    std::vector<NoteFrame> noteFrames;  // one call's outputs, sized at adoption
+    int64_t noteFed = 0;               // model samples of this segment fed to the note model
+    int maxBlock = 512;
     OnsetDetector onsets;
     PolyTranscriber poly;              // polyphonic models (offline only)
     std::vector<PolyEvent> polyEvents;

@@ -7,6 +7,7 @@
 
 #include "ml/BasicPitchModel.h"
 #include "ml/FramewiseModel.h"
+#include "ml/NoteModel.h"
 #include "ml/OrtRuntime.h"
 #include "ml/SwiftF0Model.h"
 #include "vocalmidi/Engine.h"
@@ -35,6 +36,12 @@ std::unique_ptr<PitchModel> adapterFor(ModelKind kind, std::unique_ptr<Ort::Sess
             why = BasicPitchModel::validate(*session);
             if (!why.empty()) return nullptr;
             return std::make_unique<BasicPitchModel>(std::move(session));
+        case ModelKind::VocalNote: {
+            int layers = 0, hidden = 0;
+            why = NoteModel::validate(*session, layers, hidden);
+            if (!why.empty()) return nullptr;
+            return std::make_unique<NoteModel>(std::move(session), layers, hidden);
+        }
     }
     why = "unknown model kind";
     return nullptr;
@@ -65,21 +72,18 @@ std::unique_ptr<PitchModel> ModelFactory::load(ModelKind kind, const std::string
         return nullptr;
     }
     std::string why;
-    auto model = adapterFor(kind, std::move(session), why);
+    std::unique_ptr<PitchModel> model;
+    try {
+        model = adapterFor(kind, std::move(session), why);
+    } catch (const Ort::Exception& e) {
+        why = e.what();
+    }
     if (!model) {
         error = "model file " + path + " does not fit the " + id + " adapter: " + why +
                 "; check the model kind, or " + kFix;
         return nullptr;
     }
-    // Warm-up: the first Run allocates arenas and picks kernels; do it here, not on the
-    // first hop of live audio.
-    const int ctx = model->leftContextSamples() + model->lookaheadSamples(LatencyMode::Accurate) + model->hop() * 4;
-    std::vector<float> silence(static_cast<size_t>(ctx), 0.0f);
-    for (size_t i = 0; i < silence.size(); ++i) silence[i] = 1e-2f * static_cast<float>((i * 7919) % 13) / 13.0f;
-    FrameResult r[2];
-    const int64_t first = model->leftContextSamples() / model->hop();
-    if (!model->analyse(silence.data(), 0, static_cast<int64_t>(silence.size()), first, 2,
-                        LatencyMode::Accurate, r, why)) {
+    if (!model->warmUp(why)) {
         error = "model " + path + " failed its warm-up run: " + why + "; " + kFix;
         return nullptr;
     }

@@ -1,0 +1,96 @@
+// Adapter for our streaming note model (docs/note-model.md, pycontrol/vocalmidi/train/
+// contract.py): 16 kHz, hop 80 (5 ms), one hop of lookahead. Each call takes the next n
+// hops of audio plus the state (ctx_in [1, 944] = the previous 944 samples, h_in [L, 1, H]
+// = the recurrent state) and returns n frames (onset, sounding, note, note_conf, pitch)
+// plus the next state. Output j of a call whose audio starts at absolute sample S is label
+// frame S/80 + j - 1. The engine calls it with one hop, or with a whole backlog in one call
+// (same results).
+//
+// It is a PitchModel so that loading, hand-over and freeing follow the same path as the
+// pitch models, but it decides notes itself: the pipeline runs it through step() and the
+// NoteDecoder, never through analyse().
+// Thread: construction/validation/warmUp on a loader thread; step()/resetState() on the ML
+// thread only. All tensors' data buffers are allocated at construction.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ml/PitchModel.h"
+#include "notes/NoteDecoderConfig.h"
+
+namespace Ort {
+struct Session;
+struct MemoryInfo;
+}  // namespace Ort
+
+namespace vocalmidi {
+
+// One 5 ms frame of the note model's outputs.
+struct NoteFrame {
+    float onset = 0.0f;     // P(a note starts in the frame)
+    float sounding = 0.0f;  // P(a note sounds in the frame)
+    float note = 0.0f;      // most likely written MIDI note (integer-valued)
+    float noteConf = 0.0f;  // that note's probability
+    float pitch = 0.0f;     // performed fine pitch, MIDI semitones
+};
+
+class NoteModel : public PitchModel {
+public:
+    static constexpr int kRate = 16000;
+    static constexpr int kHop = 80;
+    static constexpr int kLookaheadHops = 1;
+    static constexpr int kContext = 944;  // WINDOW 1024 - HOP
+    // Largest backlog analysed in one call (1.28 s): a pipeline that fell further behind
+    // runs several such calls back to back.
+    static constexpr int kMaxHops = 256;
+
+    NoteModel(std::unique_ptr<Ort::Session> session, int layers, int hidden);
+    ~NoteModel() override;
+
+    // Checks the graph against the contract (tensor names, shapes, metadata); on success
+    // stores the recurrent state's L and H and returns "", else says what does not fit.
+    static std::string validate(Ort::Session& session, int& layers, int& hidden);
+
+    ModelKind kind() const override { return ModelKind::VocalNote; }
+    bool decidesNotes() const override { return true; }
+    int sampleRate() const override { return kRate; }
+    int hop() const override { return kHop; }
+    // From the middle of frame k (where its onset is stamped, 80k + 40) to the end of the
+    // audio its output needs, 80(k + 2): 120 samples (7.5 ms), whatever the mode.
+    int lookaheadSamples(LatencyMode) const override { return kHop * (1 + kLookaheadHops) - kHop / 2; }
+    int leftContextSamples() const override { return 0; }  // the state carries it
+    bool batchInvariant(LatencyMode) const override { return true; }
+    int maxBatchFrames() const override { return kMaxHops; }
+    // Not a pitch model: always fails (the pipeline uses step()).
+    bool analyse(const float* stream, int64_t streamStart, int64_t streamEnd, int64_t first,
+                 int count, LatencyMode mode, FrameResult* out, std::string& error) override;
+    bool warmUp(std::string& error) override;
+
+    // Runs the next `hops` hops (1..kMaxHops) of `audio`; writes `hops` frames to `out` and
+    // keeps the new state. On failure the state is left as it was and `error` says why.
+    bool step(const float* audio, int hops, NoteFrame* out, std::string& error);
+    // Back to the stream start (silence before it).
+    void resetState();
+    // The decoder thresholds tuned with this model (its `vocalmidi.decoder` metadata), else
+    // decode.py's defaults.
+    const NoteDecoderConfig& decoderConfig() const { return decoder; }
+    int layers() const { return numLayers; }
+    int hiddenSize() const { return hidden; }
+
+private:
+    std::unique_ptr<Ort::Session> session;
+    std::unique_ptr<Ort::MemoryInfo> mem;
+    NoteDecoderConfig decoder;
+    int numLayers;
+    int hidden;
+    // State, double-buffered: the call reads [cur] and writes [1 - cur].
+    std::vector<float> ctx[2];
+    std::vector<float> h[2];
+    int cur = 0;
+    // Outputs: onset, sounding, note, note_conf, pitch, each [1, kMaxHops].
+    std::vector<float> outs[5];
+};
+
+}  // namespace vocalmidi

@@ -1,0 +1,310 @@
+// Our note model in the engine (ml/NoteModel + notes/NoteDecoder through MlPipeline): the
+// stateful ONNX session, the contract check at load, Instant latency, agreement with the
+// Python reference on real clips, determinism, and catching up on a backlog without
+// losing notes. Built when a note model file exists (tests/engine/CMakeLists.txt).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "NoteGolden.h"
+#include "TestSignals.h"
+#include "cache/Sha256.h"
+#include "dsp/StreamingResampler.h"
+#include "ml/ModelFactory.h"
+#include "ml/NoteModel.h"
+
+using namespace vocalmidi;
+using namespace vmtest;
+
+namespace {
+
+const char* kClips[] = {"oohs-fluidr3", "synth-timgm"};
+
+std::unique_ptr<NoteModel> openNoteModel() {
+    std::string error;
+    auto m = ModelFactory::load(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX, error);
+    INFO(error);
+    REQUIRE(m);
+    REQUIRE(m->decidesNotes());
+    return std::unique_ptr<NoteModel>(static_cast<NoteModel*>(m.release()));
+}
+
+// Label-frame outputs of a clip, fed `hopsPerCall` hops at a time (the first output of
+// the stream stands for frame -1 and is dropped, as the contract says).
+std::vector<NoteFrame> runModel(NoteModel& model, const std::vector<float>& audio, int hopsPerCall) {
+    const int hop = NoteModel::kHop;
+    const int frames = static_cast<int>((audio.size() + hop - 1) / hop);
+    std::vector<float> padded(static_cast<size_t>(frames + 1) * hop, 0.0f);
+    std::copy(audio.begin(), audio.end(), padded.begin());
+    model.resetState();
+    std::vector<NoteFrame> out;
+    std::vector<NoteFrame> buf(NoteModel::kMaxHops);
+    std::string error;
+    for (int start = 0; start < frames + 1; start += hopsPerCall) {
+        const int n = std::min(hopsPerCall, frames + 1 - start);
+        REQUIRE(model.step(padded.data() + static_cast<size_t>(start) * hop, n, buf.data(), error));
+        out.insert(out.end(), buf.begin(), buf.begin() + n);
+    }
+    out.erase(out.begin());
+    return out;
+}
+
+bool goldenFromThisModel(const GoldenClip& clip) {
+    std::string sha, error;
+    return Sha256::ofFile(VOCALMIDI_NOTE_ONNX, sha, error) && sha == clip.modelSha256;
+}
+
+std::vector<AbsEvent> ons(const std::vector<AbsEvent>& ev) {
+    std::vector<AbsEvent> o;
+    for (const auto& e : ev)
+        if (e.event.type == EventType::NoteOn) o.push_back(e);
+    return o;
+}
+
+std::vector<float> resample(const std::vector<float>& in, int from, int to) {
+    StreamingResampler r;
+    r.configure(from, to);
+    std::vector<float> out;
+    std::vector<float> padded = in;
+    padded.resize(in.size() + static_cast<size_t>(from / 10), 0.0f);  // flush the filter
+    r.process(padded.data(), static_cast<int>(padded.size()), out);
+    // Undo the filter delay so sample times line up with the input.
+    const size_t delay = static_cast<size_t>(std::lround(static_cast<double>(r.halfTaps()) * to / from));
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(delay, out.size())));
+    out.resize(static_cast<size_t>(std::llround(static_cast<double>(in.size()) * to / from)));
+    return out;
+}
+
+std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, int block,
+                                 EarlyCorrection corr = EarlyCorrection::Retrigger, int* latency = nullptr) {
+    Engine engine;
+    REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+    Params p;
+    p.earlyCorrection = corr;
+    engine.setParams(p);
+    engine.prepare(rate, std::min(block, 1024), false);
+    if (latency) *latency = engine.latencySamples();
+    return runEngine(engine, audio, block);
+}
+
+}  // namespace
+
+TEST_CASE("note model: Instant latency is the model's lookahead plus the resampler, in any mode",
+          "[notemodel]") {
+    Engine engine;
+    REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+    for (double rate : {44100.0, 48000.0, 96000.0}) {
+        engine.prepare(rate, 128, false);
+        for (LatencyMode mode : {LatencyMode::Instant, LatencyMode::Fast, LatencyMode::Accurate}) {
+            Params p;
+            p.latencyMode = mode;
+            engine.setParams(p);
+            const double ms = engine.latencySamples() * 1000.0 / rate;
+            INFO("rate " << rate << " mode " << int(mode) << ": " << ms << " ms");
+            // 7.5 ms of lookahead (onset stamped mid-frame) plus a few samples of filter.
+            CHECK(ms >= 7.5);
+            CHECK(ms < 9.0);
+        }
+        const auto stats = nlohmann::json::parse(engine.statsJson());
+        CHECK(stats["latency"]["mode"] == "instant");
+        CHECK(stats["model"]["kind"] == "vocalnote");
+    }
+    // The pitch models keep their modes.
+    Engine pitch;
+    REQUIRE(pitch.loadModel(ModelKind::SwiftF0, VOCALMIDI_SWIFTF0_ONNX));
+    pitch.prepare(48000, 128, false);
+    Params p;
+    p.latencyMode = LatencyMode::Accurate;
+    pitch.setParams(p);
+    const int accurate = pitch.latencySamples();
+    p.latencyMode = LatencyMode::Fast;
+    pitch.setParams(p);
+    CHECK(accurate > pitch.latencySamples());
+}
+
+TEST_CASE("note model: a graph of another contract is refused with a clear error", "[notemodel]") {
+    Engine engine;
+    CHECK_FALSE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_SWIFTF0_ONNX));
+    const std::string msg = engine.modelStatus().message;
+    INFO(msg);
+    CHECK(msg.find("note-model/1") != std::string::npos);
+    CHECK(msg.find("ctx_in") != std::string::npos);
+    // And the note model is not a pitch model.
+    CHECK_FALSE(engine.loadModel(ModelKind::SwiftF0, VOCALMIDI_NOTE_ONNX));
+}
+
+TEST_CASE("note model: one hop per call and a backlog in one call give the same outputs", "[notemodel]") {
+    auto model = openNoteModel();
+    GoldenClip clip;
+    std::string error;
+    REQUIRE(loadGolden(kClips[0], clip, error));
+    const auto one = runModel(*model, clip.audio, 1);
+    for (int per : {7, 64, NoteModel::kMaxHops}) {
+        const auto batch = runModel(*model, clip.audio, per);
+        REQUIRE(batch.size() == one.size());
+        float worst = 0.0f;
+        int noteDiff = 0;
+        for (size_t i = 0; i < one.size(); ++i) {
+            worst = std::max({worst, std::abs(one[i].onset - batch[i].onset),
+                              std::abs(one[i].sounding - batch[i].sounding),
+                              std::abs(one[i].pitch - batch[i].pitch)});
+            noteDiff += one[i].note != batch[i].note;
+        }
+        INFO(per << " hops per call: worst difference " << worst);
+        CHECK(worst < 1e-4f);
+        CHECK(noteDiff <= 1);
+    }
+}
+
+TEST_CASE("note model: the C++ session gives the Python reference's outputs", "[notemodel][golden]") {
+    auto model = openNoteModel();
+    for (const char* name : kClips) {
+        GoldenClip clip;
+        std::string error;
+        REQUIRE(loadGolden(name, clip, error));
+        if (!goldenFromThisModel(clip)) {
+            WARN(name << ": golden data is from another model (" << clip.modelPath
+                      << "); run tests/engine/golden/make_note_golden.py");
+            continue;
+        }
+        const auto frames = runModel(*model, clip.audio, 1);
+        REQUIRE(static_cast<int>(frames.size()) == clip.numFrames);
+        float worst = 0.0f;
+        int noteDiff = 0;
+        for (int i = 0; i < clip.numFrames; ++i) {
+            const float* g = clip.frame(i);
+            worst = std::max({worst, std::abs(frames[i].onset - g[0]), std::abs(frames[i].sounding - g[1]),
+                              std::abs(frames[i].noteConf - g[3])});
+            noteDiff += frames[i].note != g[2];
+        }
+        INFO(name << ": worst difference " << worst << ", " << noteDiff << " frames name another note");
+        CHECK(worst < 1e-3f);
+        CHECK(noteDiff <= clip.numFrames / 100);
+    }
+}
+
+TEST_CASE("note model through the engine: the reference's notes, each sent when it was decided",
+          "[notemodel][golden][offline]") {
+    for (const char* name : kClips) {
+        GoldenClip clip;
+        std::string error;
+        REQUIRE(loadGolden(name, clip, error));
+        if (!goldenFromThisModel(clip)) {
+            WARN(name << ": golden data is from another model; run make_note_golden.py");
+            continue;
+        }
+        std::vector<DecodedEvent> want;
+        for (const auto& e : clip.events.at("retrigger"))
+            if (e.kind == DecodedEvent::Kind::On) want.push_back(e);
+        for (double rate : {16000.0, 48000.0}) {
+            const auto audio = rate == 16000.0 ? clip.audio : resample(clip.audio, 16000, static_cast<int>(rate));
+            int latency = 0;
+            const auto got = ons(transcribe(audio, rate, 128, EarlyCorrection::Retrigger, &latency));
+            // Filter delay of the resampler: what the latency adds beyond the 120-sample lookahead.
+            const double filter = (latency - 120.0 * rate / 16000.0) / rate;
+            std::string text;
+            for (size_t i = 0; i < std::max(got.size(), want.size()); ++i)
+                text += (i < want.size() ? std::to_string(want[i].note) + "@d" + std::to_string(want[i].decided) : "-") +
+                        " | " + (i < got.size() ? std::to_string(got[i].event.note) + "@" + std::to_string(got[i].pos / rate) : "-") +
+                        "\n";
+            INFO(name << " at " << rate << " Hz (reference note@decided-frame | engine note@seconds)\n" << text);
+            REQUIRE(got.size() == want.size());
+            for (size_t i = 0; i < got.size(); ++i) {
+                CHECK(got[i].event.note == want[i].note);
+                // Decided at frame d = sent when the audio up to the end of frame d + 1 arrived.
+                const double due = (want[i].decided + 2) * 0.005 + filter;
+                CHECK(std::abs(got[i].pos / rate - due) <= 0.005 + 1.0 / rate);
+            }
+        }
+    }
+}
+
+TEST_CASE("note model offline: identical output for any block size", "[notemodel][offline][determinism]") {
+    GoldenClip clip;
+    std::string error;
+    REQUIRE(loadGolden(kClips[0], clip, error));
+    const auto audio = resample(clip.audio, 16000, 44100);
+    const auto reference = transcribe(audio, 44100, 64);
+    for (int block : {1, 500, 4096}) {
+        INFO("block " << block);
+        const auto other = transcribe(audio, 44100, block);
+        REQUIRE(other.size() == reference.size());
+        CHECK(other == reference);
+    }
+}
+
+TEST_CASE("note model realtime: a backlog is analysed late, not dropped", "[notemodel][realtime][load]") {
+    GoldenClip clip;
+    std::string error;
+    REQUIRE(loadGolden(kClips[0], clip, error));
+    const double rate = 48000;
+    const auto audio = resample(clip.audio, 16000, static_cast<int>(rate));
+    const auto offline = ons(transcribe(audio, rate, 128));
+    REQUIRE(!offline.empty());
+
+    auto live = [&](bool bursts, int hogs) {
+        Engine engine;
+        REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+        engine.prepare(rate, 128, true);
+        std::atomic<bool> stop{false};
+        std::vector<std::thread> hogThreads;
+        for (int i = 0; i < hogs; ++i)
+            hogThreads.emplace_back([&] {
+                volatile double x = 1.0;
+                while (!stop.load(std::memory_order_relaxed)) x = x * 1.0000001 + 1e-9;
+            });
+        std::vector<NoteEvent> ev(1024);
+        std::vector<AbsEvent> out;
+        auto next = std::chrono::steady_clock::now();
+        const std::vector<float> tail(static_cast<size_t>(rate * 0.5), 0.0f);
+        std::vector<float> all = audio;
+        all.insert(all.end(), tail.begin(), tail.end());
+        for (size_t pos = 0; pos + 128 <= all.size(); pos += 128) {
+            const int k = engine.process(all.data() + pos, 128, ev.data(), static_cast<int>(ev.size()));
+            for (int i = 0; i < k; ++i) out.push_back({ev[static_cast<size_t>(i)], static_cast<int64_t>(pos) + ev[static_cast<size_t>(i)].sampleOffset});
+            // Bursts: 300 ms of audio arrive at once every second (a stalled ML thread sees
+            // a backlog); otherwise paced like a sound card.
+            const bool burst = bursts && (pos / 128) % 375 < 112;
+            if (!burst) {
+                next += std::chrono::microseconds(2667);
+                std::this_thread::sleep_until(next);
+            } else {
+                next = std::chrono::steady_clock::now();
+            }
+        }
+        stop.store(true);
+        for (auto& t : hogThreads) t.join();
+        const auto stats = nlohmann::json::parse(engine.statsJson());
+        engine.release();
+        return std::make_pair(ons(out), stats);
+    };
+
+    for (int scenario = 0; scenario < 2; ++scenario) {
+        const bool bursts = scenario == 0;
+        const int hogs = bursts ? 0 : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+        const auto [got, stats] = live(bursts, hogs);
+        INFO((bursts ? "bursts" : "CPU hog") << ": " << stats.dump());
+        CHECK(stats["ml"]["frames_dropped"] == 0);
+        CHECK(stats["audio"]["overflow_samples"] == 0);
+        if (bursts) {
+            CHECK(stats["ml"]["frames_late"].get<int>() > 0);
+            CHECK(stats["ml"]["max_catch_up_hops"].get<int>() >= 20);
+        }
+        // Every note of the offline run is there, with its pitch (late is allowed).
+        REQUIRE(got.size() >= offline.size() - offline.size() / 10);
+        size_t matched = 0;
+        for (const auto& o : offline)
+            for (const auto& g : got)
+                if (g.event.note == o.event.note && std::abs(g.pos - o.pos) < static_cast<int64_t>(rate * 0.4)) {
+                    ++matched;
+                    break;
+                }
+        CHECK(matched >= offline.size() - offline.size() / 10);
+    }
+}
