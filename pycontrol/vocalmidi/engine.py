@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vocalmidi.errors import AudioInputError, ModelError, UsageError
+from vocalmidi.errors import AudioInputError, ModelError, NotBuiltError, UsageError
 from vocalmidi.native import engine_library
 from vocalmidi.notes import Note
 
@@ -180,7 +180,6 @@ def _lib() -> ctypes.CDLL:
     lib.vm_engine_flush.argtypes = [p, ctypes.POINTER(_VmEvent), ctypes.c_int]
     lib.vm_engine_latency_samples.argtypes = [p]
     lib.vm_engine_stats_json.argtypes = [p, ctypes.c_char_p, ctypes.c_int]
-    lib.vm_engine_profile_report_json.argtypes = [p, ctypes.c_char_p, ctypes.c_int]
     for name in (
         "vm_engine_load_model",
         "vm_engine_prepare",
@@ -190,9 +189,12 @@ def _lib() -> ctypes.CDLL:
         "vm_engine_flush",
         "vm_engine_latency_samples",
         "vm_engine_stats_json",
-        "vm_engine_profile_report_json",
     ):
         getattr(lib, name).restype = ctypes.c_int
+    # Newer than some built libraries: bound only when there (profile_report says otherwise).
+    if hasattr(lib, "vm_engine_profile_report_json"):
+        lib.vm_engine_profile_report_json.argtypes = [p, ctypes.c_char_p, ctypes.c_int]
+        lib.vm_engine_profile_report_json.restype = ctypes.c_int
     _lib_cache = lib
     return lib
 
@@ -412,7 +414,11 @@ class Engine:
             ``value``, ``unit``, ``target``, ``ok``), ``warnings``, ``threads`` (which
             thread did what) and the raw ``stats``; the plugin editor saves the same.
         """
-        return self._json_call(self._lib.vm_engine_profile_report_json)
+        fn = getattr(self._lib, "vm_engine_profile_report_json", None)
+        if fn is None:
+            raise NotBuiltError("the engine library predates the profile report: rebuild it "
+                                "(make build)")
+        return self._json_call(fn)
 
 
 def events_to_notes(

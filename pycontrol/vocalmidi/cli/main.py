@@ -25,6 +25,7 @@ COMMANDS = [
     "cache",
     "eval",
     "bench",
+    "profile",
     "dawtest",
     "train",
 ]

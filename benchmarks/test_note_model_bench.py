@@ -1,0 +1,103 @@
+"""Our note model live through the engine: emission latency, recall and cost against the
+targets of issue 14, at 48 kHz with 128-sample blocks fed at real-time pace.
+
+Run: PYTHONPATH=pycontrol pytest benchmarks/test_note_model_bench.py --benchmark-only -s
+The model is ``models/trained/vocalnote-s/*.onnx`` (or ``$VOCALMIDI_NOTE_ONNX``); the takes
+are the clean takes of the quick evaluation set (validation voices, exact truth).
+Allocations and locks on the audio thread are counted by the ctest
+"audio thread with the note model: no allocation, no lock (128-sample blocks)".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from vocalmidi.engine import Engine, EventType
+from vocalmidi.eval.dataset import load_set, make_set
+from vocalmidi.eval.latency import Pacer, emission_latencies
+from vocalmidi.eval.sweep import Take, join_takes, takes_from_set
+
+REPO = Path(__file__).resolve().parents[1]
+RATE = 48000
+BLOCK = 128
+TARGETS = {"emission_median_ms": 25.0, "emission_p95_ms": 60.0, "recall": 0.90,
+           "ml_cpu_share": 0.10, "audio_block_share": 0.02}
+
+
+@pytest.fixture(scope="module")
+def note_model() -> Path:
+    override = os.environ.get("VOCALMIDI_NOTE_ONNX")
+    trained = sorted((REPO / "models/trained/vocalnote-s").glob("*.onnx"))
+    found = [Path(override)] if override else trained
+    if not found or not found[0].is_file():
+        pytest.skip("no trained note model (models/trained/vocalnote-s/*.onnx or "
+                    "$VOCALMIDI_NOTE_ONNX)")
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory: pytest.TempPathFactory) -> list[Take]:
+    root = tmp_path_factory.mktemp("note-evalset")
+    make_set(root, quick=True)
+    return takes_from_set(load_set(root, ["clean"]), count=3)
+
+
+def _live(model: Path, audio: np.ndarray) -> tuple[list[tuple[float, int]], dict[str, Any]]:
+    with Engine(model, "vocalnote") as eng:
+        eng.prepare(RATE, BLOCK, realtime=True)
+        pacer = Pacer(RATE)
+        ons: list[tuple[float, int]] = []
+        tail = np.zeros(int(0.3 * RATE), np.float32)
+        stream = np.concatenate([audio, tail]).astype(np.float32)
+        for i in range(0, stream.size - BLOCK + 1, BLOCK):
+            pacer.wait(BLOCK)
+            ons += [(e.position / RATE, e.note) for e in eng.process(stream[i:i + BLOCK])
+                    if e.type == EventType.NOTE_ON]
+            pacer.done(BLOCK)
+        report = eng.profile_report()
+        eng.release()
+    return ons, report
+
+
+def test_note_model_emission_latency_live(benchmark: Any, note_model: Path,
+                                          takes: list[Take]) -> None:
+    audio, truth = join_takes(takes)
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        ons, report = _live(note_model, audio)
+        result["report"] = report
+        result["emission"] = emission_latencies(truth, ons, window_s=0.3)
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    em, report = result["emission"], result["report"]
+    stats = report["stats"]
+    got = {
+        "emission_median_ms": em.median_ms,
+        "emission_p95_ms": em.p95_ms,
+        "recall": em.recall,
+        "ml_cpu_share": stats["ml"]["cpu_share"],
+        "audio_block_share": (stats["timers"]["audio_block"]["mean_us"]
+                              / stats["audio"]["block_budget_us"]),
+    }
+    for name, target in TARGETS.items():
+        value = got[name]
+        higher_better = name == "recall"
+        ok = value is not None and (value >= target if higher_better else value <= target)
+        print(f"{name:<22} {value if value is None else round(value, 4)!s:>10}  target "
+              f"{'>=' if higher_better else '<='} {target}  {'' if ok else 'MISSES'}")
+    print(f"notes {em.matched}/{em.n_truth}, "
+          f"reported latency {report['reported_latency_ms']:.1f} ms, "
+          f"frames dropped {stats['ml']['frames_dropped']}, late {stats['ml']['frames_late']}, "
+          f"deadline misses {stats['latency']['deadline_misses']}")
+    benchmark.extra_info.update({k: v for k, v in got.items() if v is not None})
+    benchmark.extra_info["notes_truth"] = em.n_truth
+    # What must hold whatever the model's quality: nothing lost, every figure measured.
+    assert stats["ml"]["frames_dropped"] == 0
+    assert stats["ml"]["model_errors"] == 0
+    assert em.median_ms is not None
