@@ -330,9 +330,20 @@ class SyllableVoice:
             semis = semis + rng.normal(0.0, jitter_c / 100.0, idx.size)
             f0[k0[i]:stop] = 440.0 * 2.0 ** ((semis - 69.0) / 12.0)
             prev_semi = float(semis[min(end[i], stop) - k0[i] - 1])
-            start_s = (k0[i] - 0.5) * fp
+            start_s = max(0.0, (k0[i] - 0.5) * fp)
             truth.append(Note(start_s, max((end[i] - 0.5) * fp, start_s + fp), n.pitch,
                               n.velocity, n.bend))
+        # High notes: a singer opens the jaw so that the first formant follows f0
+        # (formant tuning); without it, a closed vowel ("u", "i") leaves the fundamental
+        # of a soprano note 20-30 dB under its harmonics. Raise the envelope up to 1.3 f0
+        # to 6 dB under the frame's peak, fading in from 400 to 600 Hz.
+        freqs_b = np.arange(bins) * (fs / 2) / (bins - 1)
+        high = np.flatnonzero(f0 > 400.0)
+        if high.size:
+            weight = np.clip((f0[high] - 400.0) / 200.0, 0.0, 1.0)[:, None]
+            floor = 0.25 * sp[high].max(axis=1, keepdims=True) * weight
+            below = freqs_b[None, :] <= 1.3 * f0[high][:, None]
+            sp[high] = np.where(below, np.maximum(sp[high], floor), sp[high])
         # A different vocal tract length each take: scale the envelopes' frequency axis.
         src = np.arange(bins) / rng.uniform(0.92, 1.08)
         lo = np.clip(src.astype(np.int64), 0, bins - 2)
