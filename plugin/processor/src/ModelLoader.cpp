@@ -82,13 +82,13 @@ void ModelLoader::run() {
 
 void ModelLoader::loadWanted(int index, bool realtime) {
     const ModelKind kind = kModelChoices[size_t(index)];
-    const std::string id = modelKindId(kind);
-    const std::string activeId = activeIndex >= 0 ? modelKindId(kModelChoices[size_t(activeIndex)]) : "";
+    const std::string id = modelIdFor(kind);
+    const std::string activeId = activeIndex >= 0 ? modelIdFor(kModelChoices[size_t(activeIndex)]) : "";
     const auto setStatus = [&](ModelState state, std::string message) {
         std::lock_guard<std::mutex> lock(mutex);
         current.state = state;
         current.requested = id;
-        current.active = activeIndex >= 0 ? modelKindId(kModelChoices[size_t(activeIndex)]) : "";
+        current.active = activeIndex >= 0 ? modelIdFor(kModelChoices[size_t(activeIndex)]) : "";
         current.message = std::move(message);
     };
     const std::string keeping = activeId.empty() ? " (no notes until then)" : " (still using " + activeId + ")";

@@ -100,10 +100,15 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
 
     StringArray models;
     for (auto k : kModelChoices)
-        models.add(modelKindId(k));
+        models.add(modelIdFor(k));
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::model, kVersion}, "Model", models, 0));
+    // Instant: the note model's own ~8 ms (it always runs so); with a pitch model it is Fast.
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::latencyMode, kVersion}, "Latency Mode",
-                                                      StringArray{"Fast", "Accurate"}, 0));
+                                                      StringArray{"Fast", "Accurate", "Instant"}, 0));
+    // When a note's pitch settles on another note in its first ms (a scoop): start the right
+    // note, or bend the started one to it (note model only).
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::earlyCorrection, kVersion},
+                                                      "Early Correction", StringArray{"Retrigger", "Bend"}, 0));
 
     layout.add(std::make_unique<AudioParameterFloat>(
         ParameterID{ids::monitorMix, kVersion}, "Monitor Mix", NormalisableRange<float>(0.0f, 1.0f, 0.01f), 0.0f,
@@ -121,7 +126,8 @@ ParamReader::ParamReader(juce::AudioProcessorValueTreeState& s)
       velocityMode(get(s, ids::velocityMode)), velocityCurve(get(s, ids::velocityCurve)),
       fixedVelocity(get(s, ids::fixedVelocity)), midiChannel(get(s, ids::midiChannel)),
       noteLow(get(s, ids::noteLow)), noteHigh(get(s, ids::noteHigh)), model(get(s, ids::model)),
-      latencyMode(get(s, ids::latencyMode)), mix(get(s, ids::monitorMix)) {}
+      latencyMode(get(s, ids::latencyMode)), earlyCorrection(get(s, ids::earlyCorrection)),
+      mix(get(s, ids::monitorMix)) {}
 
 std::atomic<float>* ParamReader::get(juce::AudioProcessorValueTreeState& s, const char* id) {
     auto* p = s.getRawParameterValue(id);
@@ -149,7 +155,8 @@ Params ParamReader::read() const {
     const int hi = juce::jlimit(0, 127, li(noteHigh));
     p.noteMin = std::min(lo, hi);
     p.noteMax = std::max(lo, hi);
-    p.latencyMode = LatencyMode(juce::jlimit(0, 1, li(latencyMode)));
+    p.latencyMode = LatencyMode(juce::jlimit(0, 2, li(latencyMode)));
+    p.earlyCorrection = EarlyCorrection(juce::jlimit(0, 1, li(earlyCorrection)));
     return p;
 }
 
@@ -167,7 +174,7 @@ bool operator==(const Params& a, const Params& b) {
            a.scale == b.scale && a.velocityMode == b.velocityMode &&
            a.velocityCurve == b.velocityCurve && a.fixedVelocity == b.fixedVelocity &&
            a.midiChannel == b.midiChannel && a.noteMin == b.noteMin && a.noteMax == b.noteMax &&
-           a.latencyMode == b.latencyMode;
+           a.latencyMode == b.latencyMode && a.earlyCorrection == b.earlyCorrection;
 }
 
 }  // namespace vocalmidi::plugin

@@ -8,6 +8,7 @@
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include "vocalmidi/Engine.h"
 #include "vocalmidi/Types.h"
 
 namespace vocalmidi::plugin {
@@ -28,13 +29,22 @@ inline constexpr const char* noteLow = "noteLow";
 inline constexpr const char* noteHigh = "noteHigh";
 inline constexpr const char* model = "model";
 inline constexpr const char* latencyMode = "latencyMode";
+inline constexpr const char* earlyCorrection = "earlyCorrection";
 inline constexpr const char* monitorMix = "monitorMix";
 inline constexpr const char* bypass = "bypass";
 }  // namespace ids
 
-// Model choices, in the order of the "model" parameter (basic-pitch: offline renders only).
-inline constexpr std::array<ModelKind, 4> kModelChoices = {
-    ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch};
+// Model choices, in the order of the "model" parameter (basic-pitch: offline renders only;
+// vocalnote: our note model, which always runs in the Instant latency mode). New choices go
+// at the end so saved sessions keep their model.
+inline constexpr std::array<ModelKind, 5> kModelChoices = {
+    ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch, ModelKind::VocalNote};
+
+// The model cache id of a choice: the adapter id, except for our note model, whose
+// manifest entry names its size ("vocalnote-s").
+inline const char* modelIdFor(ModelKind kind) {
+    return kind == ModelKind::VocalNote ? "vocalnote-s" : modelKindId(kind);
+}
 
 juce::AudioProcessorValueTreeState::ParameterLayout createLayout();
 
@@ -64,6 +74,7 @@ private:
     std::atomic<float>* noteHigh;
     std::atomic<float>* model;
     std::atomic<float>* latencyMode;
+    std::atomic<float>* earlyCorrection;
     std::atomic<float>* mix;
 };
 

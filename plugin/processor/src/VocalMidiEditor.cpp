@@ -49,6 +49,10 @@ VocalMidiEditor::VocalMidiEditor(VocalMidiProcessor& p) : AudioProcessorEditor(p
     addAndMakeVisible(roll);
     addAndMakeVisible(meter);
 
+    saveReportButton.setTooltip("Save the engine's profile report (timings, threads, latency against targets) as JSON");
+    saveReportButton.onClick = [this] { saveReport(); };
+    addAndMakeVisible(saveReportButton);
+
     addCombo(modelBox, modelLabel, ids::model, "Model", modelAtt);
     addCombo(latencyBox, latencyLabel, ids::latencyMode, "Latency", latencyAtt);
     addCombo(scaleBox, scaleLabel, ids::scale, "Scale", scaleAtt);
@@ -129,6 +133,7 @@ void VocalMidiEditor::resized() {
     place(mix, mixLabel, bottom.getWidth());
 
     auto infoRow = r.removeFromBottom(kInfoBar).reduced(10, 2);
+    saveReportButton.setBounds(infoRow.removeFromLeft(90));
     info.setBounds(infoRow);
 
     auto main = r.reduced(10, 8);
@@ -173,9 +178,15 @@ void VocalMidiEditor::updateStatus() {
     // The engine's own measurements: notes' measured emission latency, the model's time
     // per step and the ML thread's CPU share, dropped frames.
     const auto stats = juce::JSON::parse(juce::String(proc.getEngine().statsJson()));
+    // The mode the engine runs (the note model is always Instant) and what the notes sent
+    // so far measured: reported latency plus any delay beyond their decision.
+    line << "   |   " << stats["latency"]["mode"].toString() << " mode";
     const double measured = stats["latency"]["measured_emission_latency_ms_mean"];
     if (measured > 0.0)
-        line << "   |   measured " << juce::String(measured, 1) << " ms";
+        line << ", emission " << juce::String(measured, 1) << " ms";
+    const int late = stats["ml"]["frames_late"];
+    if (late > 0)
+        line << "   |   late frames " << late;
     const double inferenceUs = stats["timers"]["inference"]["mean_us"];
     if (inferenceUs > 0.0)
         line << "   |   model " << juce::String(inferenceUs / 1000.0, 2) << " ms/step";
@@ -190,6 +201,24 @@ void VocalMidiEditor::updateStatus() {
         line << "   |   dropped " << dropped;
     info.setText(line, juce::dontSendNotification);
     repaint(0, 0, getWidth(), kTopBar);
+}
+
+void VocalMidiEditor::saveReport() {
+    const auto stamp = juce::Time::getCurrentTime().formatted("%Y%m%d-%H%M%S");
+    chooser = std::make_unique<juce::FileChooser>(
+        "Save the VocalMIDI profile report",
+        juce::File::getSpecialLocation(juce::File::userDocumentsDirectory).getChildFile("vocalmidi-profile-" + stamp + ".json"),
+        "*.json");
+    chooser->launchAsync(juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles |
+                             juce::FileBrowserComponent::warnAboutOverwriting,
+                         [this](const juce::FileChooser& fc) {
+                             const auto file = fc.getResult();
+                             if (file == juce::File())
+                                 return;  // cancelled
+                             const juce::String report(proc.getEngine().profileReportJson());
+                             if (!file.replaceWithText(report))
+                                 status.setText("could not write " + file.getFullPathName(), juce::dontSendNotification);
+                         });
 }
 
 void VocalMidiEditor::timerCallback() {

@@ -1,6 +1,7 @@
 // The plugin window: a scrolling piano roll of the notes sent with the live pitch line, an
 // input meter, the model and its status (with the fix when something is wrong), latency
-// and CPU, and the few controls a singer reaches for.
+// and CPU (with the latency mode and the measured emission latency), a button that saves
+// the engine's profile report, and the few controls a singer reaches for.
 // Thread: message.
 #pragma once
 
@@ -28,6 +29,8 @@ private:
 
     void timerCallback() override;
     void updateStatus();
+    // Asks where to save the engine's profile report (the JSON `vocalmidi profile --json` prints).
+    void saveReport();
     void addCombo(juce::ComboBox& box, juce::Label& label, const char* paramId, const char* text,
                   std::unique_ptr<ComboAttachment>& attachment);
     void addSlider(juce::Slider& slider, juce::Label& label, const char* paramId, const char* text,
@@ -38,6 +41,8 @@ private:
     PianoRollView roll;
     LevelMeter meter;
     juce::Label title, status, info;
+    juce::TextButton saveReportButton{"Save report"};
+    std::unique_ptr<juce::FileChooser> chooser;
 
     juce::ComboBox modelBox, latencyBox, scaleBox;
     juce::Slider sensitivity, mix;
