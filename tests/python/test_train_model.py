@@ -35,7 +35,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recipe, dict]:
     generate(root / "train", hours=0.006, seed=3, split="train", progress=False)
     generate(root / "dev", hours=0.003, seed=3, split="dev", progress=False)
     recipe = Recipe.load(TINY)
-    recipe.train_data, recipe.dev_data, recipe.out = root / "train", root / "dev", root / "run"
+    recipe.train_data, recipe.dev_data, recipe.out = [root / "train"], [root / "dev"], root / "run"
     return recipe, train(recipe, quiet=True)
 
 
@@ -48,6 +48,7 @@ def test_tiny_recipe_lowers_the_loss_and_reports_user_metrics(tiny_run) -> None:
     dev = summary["dev"]
     for key in ("f1_50", "emission_median_ms", "false_per_min", "recall_50"):
         assert key in dev
+    assert any(k.startswith("voice=") for k in summary["dev_groups"])
     written = json.loads((recipe.out / "metrics.json").read_text())
     assert written["best_epoch"] == summary["best_epoch"]
     assert (recipe.out / "curves.png").stat().st_size > 1000
@@ -77,7 +78,7 @@ def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) 
     assert int(onnx_model.metadata["vocalmidi.hop"]) == contract.HOP
     assert path.stat().st_size <= 2_000_000
     streaming = StreamingNoteModel(net).eval()
-    clips = [c for c in read_clips(recipe.dev_data) if not c.negative][:2]
+    clips = [c for c in read_clips(recipe.dev_data[0]) if not c.negative][:2]
     assert clips
     for clip in clips:
         whole = onnx_model.run(clip.audio)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from vocalmidi.errors import UsageError
 from vocalmidi.notes import Note
 from vocalmidi.train.contract import HOP, LABEL_KEYS, SAMPLE_RATE, num_frames
 
-__all__ = ["FEATURE_VERSION", "Clip", "clip_ids", "load_clip", "notes_from_labels",
+__all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "load_clip", "notes_from_labels",
            "read_clips"]
 
 FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
@@ -37,6 +38,7 @@ class Clip:
     audio: np.ndarray
     labels: dict[str, np.ndarray]
     features: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # the clip's index entry
 
     @property
     def frames(self) -> int:
@@ -55,20 +57,28 @@ class Clip:
         return notes_from_labels(self.labels)
 
 
-def clip_ids(root: Path) -> list[str]:
-    """Clip ids of a data folder, in index order (or sorted file order without an index)."""
+def clip_entries(root: Path) -> list[dict[str, Any]]:
+    """Index entries of a data folder's clips (``id`` at least), in index order.
+
+    Without an index (a generator run that was stopped), the clip files found, sorted.
+    """
     index = root / "index.json"
     if index.exists():
         data = json.loads(index.read_text())
         entries = data.get("clips", data) if isinstance(data, dict) else data
-        ids = [e["id"] if isinstance(e, dict) else str(e) for e in entries]
-        if ids:
-            return ids
-    ids = sorted(p.stem for p in (root / "clips").glob("*.npz"))
-    if not ids:
+        found = [e if isinstance(e, dict) else {"id": str(e)} for e in entries]
+        if found:
+            return found
+    found = [{"id": p.stem} for p in sorted((root / "clips").glob("*.npz"))]
+    if not found:
         raise UsageError(f"{root} holds no clips (expected index.json and clips/*.npz; "
                          "make them with `vocalmidi train data`)")
-    return ids
+    return found
+
+
+def clip_ids(root: Path) -> list[str]:
+    """Clip ids of a data folder (see :func:`clip_entries`)."""
+    return [e["id"] for e in clip_entries(root)]
 
 
 def load_clip(root: Path, cid: str) -> Clip:
@@ -120,8 +130,9 @@ def read_clips(root: str | Path, features: bool = False,
         from vocalmidi.train.features import FrontEnd
 
         front = FrontEnd().eval()
-    for cid in clip_ids(root)[:limit]:
-        clip = load_clip(root, cid)
+    for entry in clip_entries(root)[:limit]:
+        clip = load_clip(root, entry["id"])
+        clip.meta = entry
         if front is not None:
             clip.features = _cached_features(root, clip, front)
         yield clip

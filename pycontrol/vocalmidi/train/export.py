@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from vocalmidi.train.model import NoteNet
 
 __all__ = ["CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel", "export_onnx",
-           "main", "pad_for_frames"]
+           "main", "measure_hop_cost", "pad_for_frames", "quantize_int8"]
 
 CONTRACT_ID = "note-model/1"
 OPSET = 17
@@ -194,6 +194,41 @@ class OnnxNoteModel:
                for n in OUTPUTS}
         return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
                             cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])
+
+
+def measure_hop_cost(path: str | Path, calls: int = 4000, repeats: int = 5) -> dict[str, float]:
+    """CPU cost of the streaming model as the engine runs it: one hop per call, 1 thread.
+
+    Returns the median over ``repeats`` of the mean thread CPU time per call (ms), and
+    that as a share of one core at 200 hops/s (the engine's rate at any host rate, since
+    it resamples to 16 kHz first). Thread CPU time rather than wall time, so other load
+    on a shared machine counts less.
+    """
+    import time
+
+    model = OnnxNoteModel(path, threads=1)
+    rng = np.random.default_rng(0)
+    hops = (0.1 * rng.standard_normal((64, HOP))).astype(np.float32)
+    state = model.initial_state()
+    for i in range(200):
+        _, state = model.step(hops[i % 64], state)
+    per_call = []
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        for i in range(calls):
+            _, state = model.step(hops[i % 64], state)
+        per_call.append((time.thread_time() - t0) / calls)
+    ms = 1000.0 * float(np.median(per_call))
+    return {"ms_per_hop": round(ms, 4),
+            "core_percent": round(ms / 1000.0 * (SAMPLE_RATE / HOP) * 100.0, 2)}
+
+
+def quantize_int8(src: str | Path, dst: str | Path) -> Path:
+    """ONNX Runtime dynamic int8 quantisation (weights int8, activations quantised per call)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    return Path(dst)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.model import NoteNet
 
-__all__ = ["Recipe", "TrainConfig", "add_arguments", "evaluate", "load_checkpoint", "main",
-           "train"]
+__all__ = ["Recipe", "TrainConfig", "add_arguments", "condition_group", "evaluate",
+           "evaluate_groups", "load_checkpoint", "main", "train", "tune_decoder"]
 
 
 @dataclass
@@ -64,6 +64,8 @@ class TrainConfig:
     threads: int = 1
     max_train_clips: int = 0  # 0: all
     max_minutes: float = 0.0  # 0: no wall-clock limit; else stop after the epoch past it
+    init_from: str = ""  # warm start: take the weights of this checkpoint (fine-tuning)
+    stop_after: int = 0  # 0: run all epochs; else stop after this many (schedule unchanged)
 
 
 @dataclass
@@ -71,8 +73,8 @@ class Recipe:
     """A training recipe (TOML): data folders, model sizes, training and decoder settings."""
 
     name: str
-    train_data: Path
-    dev_data: Path
+    train_data: list[Path]
+    dev_data: list[Path]
     out: Path
     model: dict[str, Any]
     train: TrainConfig
@@ -98,13 +100,18 @@ class Recipe:
             unknown = sorted(set(tr) - set(TrainConfig.__dataclass_fields__))
             if unknown:
                 raise UsageError(f"{path}: unknown [train] keys {unknown}")
-            return cls(name=d.get("name", path.stem), train_data=Path(data["train"]),
-                       dev_data=Path(data["dev"]),
+            return cls(name=d.get("name", path.stem), train_data=_paths(data["train"]),
+                       dev_data=_paths(data["dev"]),
                        out=Path(d.get("output", {}).get("dir", f"build/train-runs/{path.stem}")),
                        model=d.get("model", {}), train=TrainConfig(**tr),
                        decoder=d.get("decoder", {}), path=path, text=text)
         except KeyError as exc:
             raise UsageError(f"{path}: missing {exc} (needs [data] train and dev)") from exc
+
+
+def _paths(value: str | list[str]) -> list[Path]:
+    """One data folder or a list of them."""
+    return [Path(v) for v in ([value] if isinstance(value, str) else value)]
 
 
 # ---------------------------------------------------------------------------- batches
@@ -218,6 +225,30 @@ def evaluate(outputs: list[Any], clips: list[Clip],
             "n_ref": s["n_ref"], "clips": s["clips"]}
 
 
+def condition_group(condition: str) -> str:
+    """``noisy`` (any added noise), ``room`` (reverb, no noise) or ``dry`` (EQ/clip at most)."""
+    parts = set(condition.split("+"))
+    if parts & {"pink", "fan", "babble", "hum"}:
+        return "noisy"
+    return "room" if "room" in parts else "dry"
+
+
+def evaluate_groups(outputs: list[Any], clips: list[Clip],
+                    decoder: DecoderConfig) -> dict[str, dict[str, Any]]:
+    """:func:`evaluate` per voice family (``syllable``, ``gm``, ``hum``) and per condition
+    group (:func:`condition_group`), sung clips only; negatives are scored overall."""
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(clips):
+        if c.negative:
+            continue
+        voice = str(c.meta.get("voice", "unknown")).split(":")[0]
+        cond = condition_group(str(c.meta.get("condition", "")))
+        for key in (f"voice={voice}", f"condition={cond}"):
+            groups.setdefault(key, []).append(i)
+    return {k: evaluate([outputs[i] for i in idx], [clips[i] for i in idx], decoder)
+            for k, idx in sorted(groups.items())}
+
+
 def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
                  grid: dict[str, list[Any]] | None = None) -> tuple[DecoderConfig, dict]:
     """Pick decoder thresholds on the dev clips: best F1@50, ties to lower median emission.
@@ -308,12 +339,16 @@ def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
 # ---------------------------------------------------------------------------- training
 
 
-def _load(root: Path, limit: int, what: str) -> list[Clip]:
+def _load(roots: list[Path], limit: int, what: str) -> list[Clip]:
     from vocalmidi.train.dataset import read_clips
 
-    if not (root / "clips").is_dir():
-        raise UsageError(f"{what} data {root} not found: make it with `vocalmidi train data`")
-    return list(read_clips(root, features=(what == "training"), limit=limit or None))
+    clips: list[Clip] = []
+    for root in roots:
+        if not (root / "clips").is_dir():
+            raise UsageError(f"{what} data {root} not found: make it with "
+                             "`vocalmidi train data`")
+        clips += read_clips(root, features=(what == "training"), limit=limit or None)
+    return clips
 
 
 def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str, Any]:
@@ -349,9 +384,14 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str
 
     model_cfg = ModelConfig.from_dict(recipe.model)
     net = build_model(model_cfg, cfg.seed)
-    sample = np.concatenate([c.features[:: max(1, c.frames // 200)] for c in train_clips
-                             if c.features is not None]).astype(np.float32)
-    net.set_normalisation(torch.from_numpy(sample.mean(0)), torch.from_numpy(sample.std(0)))
+    if cfg.init_from:
+        warm, _ = load_checkpoint(cfg.init_from)
+        net.load_state_dict(warm.state_dict())  # weights and the normalisation they know
+    else:
+        sample = np.concatenate([c.features[:: max(1, c.frames // 200)] for c in train_clips
+                                 if c.features is not None]).astype(np.float32)
+        net.set_normalisation(torch.from_numpy(sample.mean(0)),
+                              torch.from_numpy(sample.std(0)))
     net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     mean_crop = float(np.mean(cfg.crop_seconds))
@@ -385,6 +425,8 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str
             break
         if cfg.max_minutes and train_seconds / 60 >= cfg.max_minutes:
             break
+        if cfg.stop_after and epoch >= cfg.stop_after:
+            break
         t_epoch = time.monotonic()
         net.train()
         sums: dict[str, float] = {}
@@ -406,8 +448,8 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str
                 opt.step()
                 sched.step()
                 for k, v in [*parts.items(), ("total", total)]:
-                    sums[k] = sums.get(k, 0.0) + float(v)
-                bar.update(task, advance=1, loss=float(total))
+                    sums[k] = sums.get(k, 0.0) + float(v.detach())
+                bar.update(task, advance=1, loss=float(total.detach()))
         train_seconds += time.monotonic() - t_epoch
         net.eval()
         onnx_path = out / "last.onnx"
@@ -456,7 +498,8 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str
         _atomic_save(ck, best_pt)
         net_best, meta = load_checkpoint(best_pt)
         export_onnx(net_best, out / "best.onnx", meta)
-        summary.update({"decoder": tuned.as_dict(), "dev": tuned_metrics})
+        summary.update({"decoder": tuned.as_dict(), "dev": tuned_metrics,
+                        "dev_groups": evaluate_groups(outputs, dev_clips, tuned)})
     summary["wall_seconds"] = round(time.monotonic() - t_start, 1)
     (out / "metrics.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -1,0 +1,93 @@
+"""Ship a trained note model into ``models/trained/<id>/``, measured.
+
+``python -m vocalmidi.train.ship --config RECIPE.toml`` takes the recipe's run folder
+(``best.onnx``, ``metrics.json``, ``curves.png``), measures the streaming model's CPU
+cost (one hop per call, one thread), tries ONNX Runtime's dynamic int8 quantisation and
+keeps it only if it is faster and as accurate on the dev clips, and writes
+``<id>.onnx``, ``recipe.toml``, ``metrics.json`` and ``curves.png``. It prints the
+file's SHA-256 and size for the manifest entry. The data card is written by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["INT8_MAX_TIME_RATIO", "INT8_MAX_F1_DROP", "main", "ship"]
+
+INT8_MAX_TIME_RATIO = 0.9  # int8 must take under 90 % of the fp32 time per hop
+INT8_MAX_F1_DROP = 0.005  # and lose at most half a point of dev F1@50
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ship(recipe_path: Path, dest: Path) -> dict[str, Any]:
+    """Copy, measure and describe the recipe's best model; returns the written metrics."""
+    from vocalmidi.train.decode import DecoderConfig
+    from vocalmidi.train.export import measure_hop_cost, quantize_int8
+    from vocalmidi.train.trainer import Recipe, _load, evaluate, model_outputs
+
+    recipe = Recipe.load(recipe_path)
+    run = recipe.out
+    summary = json.loads((run / "metrics.json").read_text())
+    decoder = DecoderConfig.from_dict(summary["decoder"])
+    dev_clips = _load(recipe.dev_data, 0, "dev")
+    fp32 = run / "best.onnx"
+    cost = measure_hop_cost(fp32)
+    with tempfile.TemporaryDirectory() as tmp:
+        q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
+        q_cost = measure_hop_cost(q)
+        q_dev = evaluate(model_outputs(q, dev_clips), dev_clips, decoder)
+        q_size = q.stat().st_size
+        keep = (q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
+                and (q_dev["f1_50"] or 0) >= (summary["dev"]["f1_50"] or 0) - INT8_MAX_F1_DROP)
+        dest.mkdir(parents=True, exist_ok=True)
+        model_file = dest / f"{recipe.name}.onnx"
+        shutil.copyfile(q if keep else fp32, model_file)
+    shutil.copyfile(recipe_path, dest / "recipe.toml")
+    shutil.copyfile(run / "curves.png", dest / "curves.png")
+    metrics = {
+        "model": recipe.name,
+        "file": model_file.name,
+        "sha256": _sha256(model_file),
+        "size": model_file.stat().st_size,
+        "weights": "int8-dynamic" if keep else "float32",
+        "cost": {**cost, "how": "thread CPU time per one-hop call, onnxruntime 1 thread, "
+                 "200 hops/s (python -m vocalmidi.train.ship)"},
+        "int8": {"kept": keep, "size": q_size, **q_cost, "dev": q_dev,
+                 "rule": f"kept only if < {INT8_MAX_TIME_RATIO:.0%} of the fp32 time per hop "
+                         f"and dev F1@50 within {INT8_MAX_F1_DROP}"},
+        **{k: summary[k] for k in ("dev", "dev_groups", "decoder", "best_epoch", "epochs_run",
+                                   "train_hours", "train_clips", "dev_clips", "train_seconds",
+                                   "feature_prep_seconds", "device", "threads", "history")
+           if k in summary},
+    }
+    (dest / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vocalmidi.train.ship",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--config", required=True, type=Path, help="the recipe that was trained")
+    p.add_argument("--dest", type=Path, help="default: models/trained/<recipe name>")
+    args = p.parse_args(argv)
+    from vocalmidi.train.trainer import Recipe
+
+    dest = args.dest or Path("models/trained") / Recipe.load(args.config).name
+    m = ship(args.config, dest)
+    print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
+    print(f"int8: kept={m['int8']['kept']} ms/hop {m['int8']['ms_per_hop']} "
+          f"F1@50 {m['int8']['dev']['f1_50']} (fp32 {m['dev']['f1_50']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
