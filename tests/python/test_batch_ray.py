@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,8 +59,9 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 def _stop(nodes: list[subprocess.Popen[bytes]]) -> None:
     """End the nodes we started and everything they spawned (their process groups): all
-    at once, politely first; whatever is left after 15 s is killed."""
-    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+    at once, politely first; whatever is left after 5 s is killed (a test cluster has
+    nothing to drain)."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         for proc in nodes:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, sig)
@@ -102,6 +104,7 @@ def _cluster() -> Iterator[str]:
         yield address
     finally:
         _stop(nodes)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _wait_started(count: int, node: subprocess.Popen[bytes], log: Path) -> None:
