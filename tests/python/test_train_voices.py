@@ -198,3 +198,20 @@ def test_bad_input_is_a_clear_error() -> None:
         voice.render(PHRASE, 1000, 0)
     with pytest.raises(UsageError, match="unknown hum kind"):
         HumVoice("yodel")
+
+
+def test_eval_set_is_sung_by_validation_voices_on_held_apart_melodies() -> None:
+    from vocalmidi.eval.dataset import eval_melody_names, plan_takes
+    from vocalmidi.train.voices import TRAIN_ESPEAK, TRAIN_SOUNDFONTS
+
+    held = set(eval_melody_names())
+    val = {v.name for v in validation_voices()}
+    for quick in (True, False):
+        plans = plan_takes(quick)
+        kinds = {p.soundfont for p in plans}
+        assert "espeak" in kinds and kinds - {"espeak"}  # syllable voices and patches
+        for p in plans:
+            assert p.melody.name in held
+            assert p.singer().name in val
+            assert p.soundfont not in TRAIN_SOUNDFONTS
+            assert p.patch not in {v for v, _ in TRAIN_ESPEAK}

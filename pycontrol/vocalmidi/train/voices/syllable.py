@@ -164,12 +164,12 @@ def analyse_syllable(voice: str, text: str, fs: int) -> Syllable:
                     pre, onset, (a, b))
 
 
-def _loop_index(j: int, m: int) -> int:
-    """Index of the j-th frame of a back-and-forth loop over m frames (no jumps)."""
+def _loop_index(j: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the j-th frames of a back-and-forth loop over m frames (no jumps)."""
     if m <= 1:
-        return 0
+        return np.zeros_like(j)
     p = j % (2 * m - 2)
-    return p if p < m else 2 * m - 2 - p
+    return np.where(p < m, p, 2 * m - 2 - p)
 
 
 def _breath(n: int, fs: int, rng: np.random.Generator) -> np.ndarray:
@@ -303,14 +303,11 @@ class SyllableVoice:
                 release = min(release, max(2, nxt_first - end[i] - 2))
             stop = min(end[i] + release, nxt_first, n_frames)
             a, b = cur.steady
-            idx = np.empty(stop - k0[i], dtype=np.int64)
             attack = (a - cur.onset) if syl is not None else 0
-            for j in range(idx.size):
-                if j < attack:
-                    idx[j] = cur.onset + j
-                else:
-                    idx[j] = a + _loop_index(loop_pos, b - a)
-                    loop_pos += 1
+            j = np.arange(stop - k0[i])
+            looped = np.maximum(j - attack, 0)
+            idx = np.where(j < attack, cur.onset + j, a + _loop_index(loop_pos + looped, b - a))
+            loop_pos += int(np.count_nonzero(j >= attack))
             frames = np.arange(k0[i], stop)
             level = np.full(idx.size, gain ** 2)
             rel = frames >= end[i]
