@@ -16,6 +16,7 @@ import numpy as np
 
 from vocalmidi.dawtest import oracles as o
 from vocalmidi.dawtest import signals
+from vocalmidi.dawtest.jalv_cases import JALV_TOLERANCE_S, JalvRig
 from vocalmidi.dawtest.juce_cases import REALTIME_TOLERANCE_S, STATE_PARAMS
 from vocalmidi.dawtest.juce_host import REF_BLOCK, JuceRig, Render, closing, phrase, render
 from vocalmidi.dawtest.results import Outcome
@@ -187,5 +188,31 @@ def realtime(rig: JuceRig) -> Outcome:
     out.add(_silent(got.audio, "silence out"))
     out.add(o.no_allocations(got.allocations))
     out.info.update(render_s=round(got.seconds, 3))
+    out.piano_roll(48000, got.events, ref.events)
+    return out
+
+
+def lv2_in_jalv(rig: JalvRig) -> Outcome:
+    """The instrument's LV2 live in jalv, the phrase into both side-chain ports: the effect's
+    offline notes, its latency on the output ports, silence out."""
+    from vocalmidi import native
+    from vocalmidi.hosts.jalv import render_lv2_in_jalv
+
+    out = Outcome()
+    bundle = native.plugin_paths().instrument_lv2
+    if bundle is None:
+        out.add(o.Check("LV2 bundle built", False, "no VocalMIDIInstrument.lv2 in the native "
+                                                   "folder"))
+        return out
+    ref = rig.juce.reference()
+    got = render_lv2_in_jalv(bundle, phrase(48000), 48000, period=256, tail=1.0)
+    ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+    out.add(o.notes_close(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
+                          "live LV2 instrument notes as the effect's offline reference"))
+    out.add(o.no_stuck_notes(got.events))
+    out.add(_silent(got.audio_out, "silence out"))
+    out.add(o.Check("reports the effect's latency", got.latency_samples == ref.latency,
+                    f"jalv shows {got.latency_samples}, the effect reports {ref.latency}"))
+    out.info.update(xruns=got.xruns, period=got.period, latency=got.latency_samples)
     out.piano_roll(48000, got.events, ref.events)
     return out

@@ -154,6 +154,11 @@ def _scenarios() -> list[Scenario]:
         Scenario("instrument-realtime", "the instrument live, paced at real time: the offline "
                                         "notes, no heap calls",
                  {"juce": lambda r, c: ic.realtime(r)}, {"pedalboard": NO_INSTRUMENT}, JUCE),
+        Scenario("instrument-lv2-jalv", "the instrument's LV2 in jalv, the phrase into its "
+                                        "side-chain ports: the effect's notes, silence out",
+                 {"jalv": lambda r, c: ic.lv2_in_jalv(r)},
+                 {"juce": "instrument-sidechain covers the VST3 in our host",
+                  "pedalboard": NO_INSTRUMENT}, frozenset({"jalv"})),
         Scenario("lv2-live-jalv", "the LV2 in jalv under a JACK dummy server: sung notes out",
                  {"jalv": lambda r, c: r.live_phrase()},
                  {"juce": "covered by realtime-vs-offline (VST3); this one is the LV2 in jalv",
