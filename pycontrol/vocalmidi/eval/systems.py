@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import json
 import os
 import tempfile
 import warnings
@@ -324,6 +325,39 @@ def note_model_path(model: str | None = None) -> Path:
     return resolve_model(chosen, kind="vocalnote")[0].path
 
 
+class VocalNoteSystem:
+    """Our note model streamed frame by frame with the live reference decoder
+    (:mod:`vocalmidi.train.decode`): what the plugin sends, without the host in the way.
+
+    After each :meth:`transcribe`, ``emissions`` holds ``(seconds, pitch)`` for each note:
+    when its final pitch could leave (decision frame plus the model's lookahead).
+    """
+
+    name = "vocalnote"
+
+    def __init__(self, model: str | None = None, **decoder: Any) -> None:
+        from vocalmidi.notemodel.run import NoteModelRunner
+        from vocalmidi.train.decode import DecoderConfig
+
+        path = note_model_path(model)
+        self._runner = NoteModelRunner(path)
+        shipped = self._runner.model.metadata.get("vocalmidi.decoder")
+        base = DecoderConfig.from_dict(json.loads(shipped)) if shipped else DecoderConfig()
+        self._cfg = DecoderConfig.from_dict({**base.as_dict(), **decoder})
+        self.emissions: list[tuple[float, int]] = []
+        self.meta = {"model": path.name, "decoder": "live reference", **self._cfg.as_dict()}
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        from vocalmidi.train.decode import decode, events_to_notes
+
+        out = self._runner.analyse(_mono(audio), sr)
+        events = decode(out.onset, out.sounding, out.note, out.note_conf, out.level_db,
+                        self._cfg)
+        notes, emitted = events_to_notes(events)
+        self.emissions = [(t, n.pitch) for n, t in zip(notes, emitted, strict=True)]
+        return notes
+
+
 class VocalNoteOfflineSystem:
     """Our note model over the whole take, decoded with the whole-take decoder
     (:mod:`vocalmidi.notemodel.offline`): what ``vocalmidi transcribe`` gives by default."""
@@ -352,6 +386,7 @@ SYSTEMS: dict[str, Callable[..., System]] = {
     "swift-f0": SwiftF0System,
     "aubio": AubioNotesSystem,
     "crepe-tiny": CrepeTinySystem,
+    "vocalnote": VocalNoteSystem,
     "vocalnote-offline": VocalNoteOfflineSystem,
 }
 PEERS = ("basic-pitch", "swift-f0", "aubio", "crepe-tiny")
