@@ -72,12 +72,14 @@ class BatchProgress:
 
 def summary(jobs: Sequence[Job], outcomes: Sequence[Outcome], seconds: float, *,
             runner: str, workers: int, out: Path, interrupted: bool = False,
-            device: Any = None, gpus_per_actor: float = 0.0) -> dict[str, Any]:
+            device: Any = None, gpus_per_actor: float = 0.0,
+            startup_seconds: float | None = None) -> dict[str, Any]:
     """The machine-readable summary of a batch run (``--json-summary``).
 
     ``ok`` is true only when every file was transcribed; ``missing`` lists the files that
     neither succeeded nor failed (an interrupted run), so a script can tell them apart.
-    ``device`` is the device report of this process (local pool) or of each Ray actor.
+    ``device`` is the device report of this process (local pool) or of each Ray actor;
+    ``startup_seconds`` how long Ray took until its first actor was warm.
     """
     failed = [o for o in outcomes if o.error]
     finished = {o.source for o in outcomes}
@@ -101,5 +103,6 @@ def summary(jobs: Sequence[Job], outcomes: Sequence[Outcome], seconds: float, *,
         "missing": [str(j.source) for j in jobs if j.source not in finished],
         "interrupted": interrupted,
         "seconds": round(seconds, 3),
+        "startup_seconds": startup_seconds,
         "files_per_min": round(60.0 * len(outcomes) / seconds, 2) if seconds > 0 else None,
     }

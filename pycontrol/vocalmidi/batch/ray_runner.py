@@ -115,7 +115,9 @@ def run_ray(jobs: Sequence[Job], settings: Settings, use_cache: bool, device: st
     Returns
     -------
     dict
-        ``workers`` (actors used), ``device`` (per actor) and ``gpus_per_actor``.
+        ``workers`` (actors used), ``device`` (per actor), ``gpus_per_actor`` and
+        ``startup_seconds`` (from the call until the first actor was warm: Ray's start-up,
+        which a long batch pays once).
 
     Raises
     ------
@@ -124,13 +126,18 @@ def run_ray(jobs: Sequence[Job], settings: Settings, use_cache: bool, device: st
     VocalMidiError
         No actor could start (e.g. the model is missing on the workers).
     """
+    t0 = time.perf_counter()
     ray = _import_ray(local=not options.address)
     # Ray prints its own messages (a worker died, ...) on stdout, where --json-summary
     # must stay parseable: they go to stderr, beside the progress bar.
     with contextlib.redirect_stdout(sys.stderr):
         connected = _connect(ray, options)
         try:
-            return _Driver(ray, jobs, settings, use_cache, device, options, done, say).run()
+            driver = _Driver(ray, jobs, settings, use_cache, device, options, done, say)
+            report = driver.run()
+            first = driver.first_ready
+            report["startup_seconds"] = round(first - t0, 2) if first is not None else None
+            return report
         finally:
             if connected:
                 ray.shutdown()
@@ -149,6 +156,7 @@ class _Driver:
         self.pending: deque[Job] = deque(order_by_size(jobs))
         self.attempts: dict[Job, int] = {}
         self.devices: dict[str, Any] = {}
+        self.first_ready: float | None = None
         resources = ray.cluster_resources()
         cpus = max(1, int(resources.get("CPU", 1)))
         self.target = max(1, min(options.workers or cpus, len(self.pending)))
@@ -202,6 +210,7 @@ class _Driver:
                             last_error = _reason(exc)
                             continue
                         self.devices[info["worker"]] = info["device"]
+                        self.first_ready = self.first_ready or time.perf_counter()
                         idle.append(actor)
                         continue
                     actor, job = inflight.pop(ref)
