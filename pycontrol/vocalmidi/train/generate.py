@@ -53,17 +53,19 @@ _SPLIT_CODE = {"train": 0, "dev": 1}
 _MAX_HOURS = 1000.0
 
 SOURCES = {
-    "melodies": "music21's bundled corpus (Essen folk-song collection, Bach chorales; "
-                "music21 is BSD-licensed, the works are public domain); the evaluation "
-                "set's and the demo's melodies are excluded",
+    "melodies": "music21's bundled corpus (music21 is BSD-3-Clause; the Essen folk-song "
+                "collection and Bach chorale encodings as music21 distributes them, "
+                "public-domain works); the evaluation set's and the demo's melodies are "
+                "excluded",
     "fluidr3": "FluidR3_GM SoundFont (Debian fluid-soundfont-gm, MIT licence): voice "
-               "patches, piano, guitar and drums; TimGM6mb and MuseScore General are "
-               "validation voices and never used here",
-    "espeak-ng": "espeak-ng speech synthesizer (Debian espeak-ng, GPL-3.0-or-later; its "
-                 "output audio carries no licence terms): sung syllables, speech and "
-                 "babble",
-    "generated": "rooms, noises, breaths, coughs, claps, hum and whistle tones are "
-                 "synthesised by vocalmidi (MIT)",
+               "patches and monophonic instruments, piano, guitar and drums; TimGM6mb and "
+               "MuseScore General are validation voices and never used here",
+    "espeak-ng": "espeak-ng speech synthesizer (Debian espeak-ng, GPL-3.0-or-later; the "
+                 "audio it outputs carries no licence terms): sung syllables, speech and "
+                 "babble; the validation voices' languages and variants are left out",
+    "pyworld": "WORLD vocoder via pyworld (MIT / modified BSD): re-pitches the syllables",
+    "generated": "rooms, noises, breaths, coughs, claps, hums and whistles are synthesised "
+                 "by vocalmidi (MIT)",
 }
 
 

@@ -143,8 +143,9 @@ def _fold(pitch: int) -> int:
 
 
 def _from_melody(spec: MelodySpec, rng: np.random.Generator, bpm: float, centre: int,
-                 lead_in: float, until: float) -> list[Note] | None:
-    """Score notes of a stretch of ``spec`` at ``bpm``, centred on ``centre``."""
+                 lead_in: float, until: float) -> tuple[list[Note], float] | None:
+    """Score notes of a stretch of ``spec`` at ``bpm`` (halved while its notes are too
+    short to sing), centred on ``centre``; and the tempo used."""
     try:
         raw, own_bpm = _melody(spec)
     except UsageError:
@@ -159,6 +160,7 @@ def _from_melody(spec: MelodySpec, rng: np.random.Generator, bpm: float, centre:
     scale = own_bpm / bpm
     while float(np.median(lengths)) * scale < _MIN_NOTE_S:
         scale *= 2.0
+        bpm /= 2.0
     out: list[Note] = []
     for s, e, p in raw[first:]:
         start = lead_in + (s - base) * scale
@@ -166,7 +168,7 @@ def _from_melody(spec: MelodySpec, rng: np.random.Generator, bpm: float, centre:
         if end > until:
             break
         out.append(Note(start, end, _fold(p + shift), 96))
-    return out if len(out) >= 2 else None
+    return (out, bpm) if len(out) >= 2 else None
 
 
 _SCALES = {
@@ -288,7 +290,9 @@ def make_performance(rng: np.random.Generator, seconds: float, split: str) -> Pe
     if rng.random() < 0.6:
         pool = melody_pool(split)
         spec = pool[int(rng.integers(0, len(pool)))]
-        score, name = _from_melody(spec, rng, bpm, centre, lead_in, until), spec.name
+        sung_melody = _from_melody(spec, rng, bpm, centre, lead_in, until)
+        if sung_melody is not None:
+            (score, bpm), name = sung_melody, spec.name
     if score is None:
         score, name = _random_walk(rng, bpm, centre, lead_in, until, repeat_p)
     if not score:  # a very slow tempo in a short clip: one held note
