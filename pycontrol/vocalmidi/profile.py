@@ -107,8 +107,10 @@ def profile_take(
 
 
 def _value(v: float, unit: str) -> str:
+    if unit == "share":
+        return f"{100 * v:.2f} %"
     if unit == "":
-        return f"{100 * v:.2f} %" if v <= 1.5 else f"{v:.3g}"
+        return f"{v:.0f}"
     if unit in ("us", "ms"):
         return f"{v:.1f} {unit}"
     return f"{v:.0f} {unit}"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -25,7 +26,11 @@ struct GoldenClip {
     const float* frame(int i) const { return frames.data() + static_cast<size_t>(i) * 6; }
 };
 
-inline std::string goldenDir() { return VOCALMIDI_GOLDEN_DIR; }
+// $VOCALMIDI_GOLDEN_DIR overrides the committed data (golden data of another model).
+inline std::string goldenDir() {
+    const char* env = std::getenv("VOCALMIDI_GOLDEN_DIR");
+    return env && *env ? env : VOCALMIDI_GOLDEN_DIR;
+}
 
 inline bool loadGolden(const std::string& name, GoldenClip& out, std::string& error) {
     const std::string base = goldenDir() + "/" + name;

