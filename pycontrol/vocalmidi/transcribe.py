@@ -436,11 +436,13 @@ PLUGIN_PARAM_NAMES = {
     "note_min": "Lowest Note",
     "note_max": "Highest Note",
     "latency_mode": "Latency Mode",
+    "early_correction": "Early Correction",
 }
 #: Parameters that are choices: the engine value is the choice index.
-_PLUGIN_CHOICES = ("bend_mode", "key_root", "scale", "velocity_mode", "latency_mode")
-#: Order of the plugin's "model" choice parameter.
-PLUGIN_MODEL_CHOICES = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch")
+_PLUGIN_CHOICES = ("bend_mode", "key_root", "scale", "velocity_mode", "latency_mode",
+                   "early_correction")
+#: Order of the plugin's "model" choice parameter (by adapter; vocalnote is vocalnote-s).
+PLUGIN_MODEL_CHOICES = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch", "vocalnote")
 
 
 def midi_to_events(midi: Any) -> list[Any]:
