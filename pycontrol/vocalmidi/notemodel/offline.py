@@ -153,9 +153,12 @@ def decode_offline(out: FrameOutputs, cfg: OfflineConfig | None = None,
     result: list[Note] = []
     settle, min_len = _ms(cfg.settle_ms), _ms(cfg.min_note_ms)
     for s, e in _regions(out.sounding, cfg):
-        # A peak just before the region (the attack precedes full sounding) opens it.
-        cuts = sorted({s, *(p for p in peaks if s - _ms(30.0) <= p < e)})
-        cuts[0] = min(cuts[0], s)
+        # A peak near the region's start (the attack leads full sounding) opens it.
+        inside = [p for p in peaks if s - _ms(30.0) <= p < e]
+        if inside and inside[0] <= s + _ms(30.0):
+            cuts = [min(s, inside[0]), *inside[1:]]
+        else:
+            cuts = [s, *inside]
         bounds: list[int] = []
         for a, b in zip(cuts, [*cuts[1:], e], strict=True):
             bounds.append(a)
@@ -176,7 +179,7 @@ def decode_offline(out: FrameOutputs, cfg: OfflineConfig | None = None,
             if bends:
                 step = _ms(cfg.bend_step_ms)
                 bend = tuple((i * _FRAME_S, float(out.pitch[i]) - pitch)
-                             for i in range(a, b, step))
+                             for i in range(a, b, step) if out.sounding[i] >= cfg.sounding_off)
             result.append(Note(a * _FRAME_S, b * _FRAME_S, pitch, _velocity(level, cfg), bend))
     return _merge_repeats(result, peaks)
 
