@@ -5,6 +5,7 @@
 // Only the interface declarations: their IIDs are defined once, in JUCE's VST3 host code.
 #include <pluginterfaces/vst/ivstaudioprocessor.h>
 #include <pluginterfaces/vst/ivstcomponent.h>
+#include <pluginterfaces/vst/ivstunits.h>
 
 #include <algorithm>
 #include <chrono>
@@ -647,6 +648,56 @@ int HostedPlugin::showEditor (int milliseconds, int& width, int& height)
     editor.reset();
     HostContext::get().pumpMessages (0);
     return VMH_OK;
+}
+
+juce::StringArray HostedPlugin::programNames() const
+{
+    juce::StringArray names;
+
+    if (instance == nullptr)
+        return names;
+
+    struct Visitor : juce::ExtensionsVisitor
+    {
+        void visitVST3Client (const VST3Client& client) override { component = client.getIComponentPtr(); }
+        Steinberg::Vst::IComponent* component = nullptr;
+    } visitor;
+
+    instance->getExtensions (visitor);
+
+    if (visitor.component == nullptr)
+    {
+        for (int i = 0; i < instance->getNumPrograms(); ++i)
+            names.add (instance->getProgramName (i));
+
+        return names;
+    }
+
+    Steinberg::Vst::IUnitInfo* units = nullptr;
+
+    if (visitor.component->queryInterface (Steinberg::Vst::IUnitInfo::iid, (void**) &units) != Steinberg::kResultOk
+        || units == nullptr)
+        return names;
+
+    for (Steinberg::int32 list = 0; list < units->getProgramListCount(); ++list)
+    {
+        Steinberg::Vst::ProgramListInfo info {};
+
+        if (units->getProgramListInfo (list, info) != Steinberg::kResultOk)
+            continue;
+
+        for (Steinberg::int32 k = 0; k < info.programCount; ++k)
+        {
+            Steinberg::Vst::String128 name {};
+
+            if (units->getProgramName (info.id, k, name) == Steinberg::kResultOk)
+                names.add (juce::String (juce::CharPointer_UTF16 (
+                    reinterpret_cast<const juce::CharPointer_UTF16::CharType*> (name))));
+        }
+    }
+
+    units->release();
+    return names;
 }
 
 } // namespace vocalmidi::host

@@ -30,6 +30,11 @@ public:
     juce::AudioPluginInstance* plugin() const noexcept { return instance.get(); }
     juce::String formatName() const;
 
+    /** The program (preset) names a host lists. JUCE's VST3 hosting finds programs only
+        through a program-change parameter, which a JUCE plugin with one program lacks; a
+        VST3 host reads its units' program lists (IUnitInfo), so for a VST3 this does too. */
+    juce::StringArray programNames() const;
+
     int parameterCount() const;
     juce::AudioProcessorParameter* parameter (int index) const;
     int parameterIndex (const juce::String& name) const;

@@ -5,9 +5,6 @@
 #include "HostContext.h"
 #include "HostedPlugin.h"
 
-#include <pluginterfaces/vst/ivstcomponent.h>
-#include <pluginterfaces/vst/ivstunits.h>
-
 #include <mutex>
 #include <string>
 
@@ -36,55 +33,6 @@ int copyString (const juce::String& text, char* out, int capacity)
     }
 
     return (int) utf8.size();
-}
-
-/** The program names a host lists. JUCE's VST3 hosting finds programs only through a
-    program-change parameter, which a JUCE plugin with one program does not have; a VST3 host
-    reads the program lists of the plugin's units (IUnitInfo), so for a VST3 this does too. */
-juce::StringArray programNames (juce::AudioPluginInstance& plugin)
-{
-    struct Visitor : juce::ExtensionsVisitor
-    {
-        void visitVST3Client (const VST3Client& client) override { component = client.getIComponentPtr(); }
-        Steinberg::Vst::IComponent* component = nullptr;
-    } visitor;
-
-    plugin.getExtensions (visitor);
-    juce::StringArray names;
-
-    if (visitor.component == nullptr)
-    {
-        for (int i = 0; i < plugin.getNumPrograms(); ++i)
-            names.add (plugin.getProgramName (i));
-
-        return names;
-    }
-
-    Steinberg::Vst::IUnitInfo* units = nullptr;
-
-    if (visitor.component->queryInterface (Steinberg::Vst::IUnitInfo::iid, (void**) &units) != Steinberg::kResultOk
-        || units == nullptr)
-        return names;
-
-    for (Steinberg::int32 list = 0; list < units->getProgramListCount(); ++list)
-    {
-        Steinberg::Vst::ProgramListInfo info {};
-
-        if (units->getProgramListInfo (list, info) != Steinberg::kResultOk)
-            continue;
-
-        for (Steinberg::int32 k = 0; k < info.programCount; ++k)
-        {
-            Steinberg::Vst::String128 name {};
-
-            if (units->getProgramName (info.id, k, name) == Steinberg::kResultOk)
-                names.add (juce::String (juce::CharPointer_UTF16 (
-                    reinterpret_cast<const juce::CharPointer_UTF16::CharType*> (name))));
-        }
-    }
-
-    units->release();
-    return names;
 }
 
 /** Runs a control call: global control lock, host lock, message thread, no exceptions out. */
@@ -250,7 +198,7 @@ int vmh_program_count (VmhHost* host)
 {
     return control (host, [&] (HostedPlugin& p)
     {
-        return p.isLoaded() ? programNames (*p.plugin()).size()
+        return p.isLoaded() ? p.programNames().size()
                             : p.fail (VMH_ERR_STATE, "no plugin is loaded");
     });
 }
@@ -262,7 +210,7 @@ int vmh_program_name (VmhHost* host, int index, char* out, int capacity)
         if (! p.isLoaded())
             return p.fail (VMH_ERR_STATE, "no plugin is loaded");
 
-        const auto names = programNames (*p.plugin());
+        const auto names = p.programNames();
 
         if (! juce::isPositiveAndBelow (index, names.size()))
             return p.fail (VMH_ERR_ARGUMENT, "no program " + juce::String (index));

@@ -2,7 +2,9 @@
  *
  * It loads a VST3 or LV2 plugin, runs audio (and MIDI) through it and hands back every
  * MIDI event the plugin emitted, with its sample position. Python binds it with ctypes
- * (vocalmidi/host.py); pedalboard cannot do this because it drops a plugin's MIDI output.
+ * (vocalmidi/hosts/plugin_host.py); pedalboard cannot do this because it drops a plugin's
+ * MIDI output. The same classes are also reachable from Python through cppyy
+ * (libvocalmidi_juce, vocalmidi/hosts/juce.py).
  *
  * Threads: every call except vmh_process is a "control" call. A control call makes the
  * calling thread JUCE's message thread (plugins require creation, setup and state calls

@@ -241,6 +241,9 @@ def load() -> JuceBindings:
     except ImportError:
         raise BackendUnavailableError(
             "cppyy is not installed: pip install 'vocalmidi[juce]'") from None
+    finally:
+        if use_pch:  # read as cppyy started; child processes choose their own
+            os.environ.pop("CLING_STANDARD_PCH", None)
     t2 = time.perf_counter()
     cppyy.load_library(str(info.library))  # before the headers: their symbols are its own
     for inc in info.includes:

@@ -644,7 +644,7 @@ class PluginHost:
             ``(output_channels, n)`` otherwise, and the MIDI messages the plugin emitted,
             in order, with sample positions counted from the first sample of ``audio``.
         """
-        h = self._handle()
+        self._handle()
         if not self._prepared:
             raise PluginHostError("the plugin is not prepared: call prepare(sample_rate, "
                                   "block_size) first")
@@ -669,6 +669,15 @@ class PluginHost:
             if not 0 <= m.sample < max(1, n) or not m.data:
                 raise PluginHostError(f"MIDI input at sample {m.sample} is outside the audio "
                                       f"(0..{n - 1}) or empty")
+        midi = self._render(src if n_in else None, out if n_out else None, n, sizes, events,
+                            realtime)
+        audio_out = out[0] if (one_d and n_out == 1) else out
+        return Processed(audio_out, midi)
+
+    def _render(self, src: np.ndarray | None, out: np.ndarray | None, n: int,
+                sizes: np.ndarray, events: list[MidiMessage], realtime: bool) -> list[MidiMessage]:
+        """Run the checked buffers through the plugin; the MIDI it emitted."""
+        h = self._handle()
         ev_arr = (_MidiEvent * max(1, len(events)))()
         pool = bytearray()
         for i, m in enumerate(events):
@@ -680,8 +689,8 @@ class PluginHost:
         self._check(self._lib.vmh_set_pacing(h, self._pacing if realtime else 0.0))
         count = self._check(self._lib.vmh_process(
             h,
-            src.ctypes.data if n_in else None,
-            out.ctypes.data if n_out else None,
+            src.ctypes.data if src is not None else None,
+            out.ctypes.data if out is not None else None,
             n,
             sizes.ctypes.data, int(sizes.size),
             ctypes.addressof(ev_arr) if events else None, len(events),
@@ -697,5 +706,4 @@ class PluginHost:
                     for i in range(count)]
         # Plugins announce some changes (latency, parameters) through messages.
         self._lib.vmh_pump_messages(0)
-        audio_out = out[0] if (one_d and n_out == 1) else out
-        return Processed(audio_out, midi)
+        return midi
