@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-html", action="store_true", help="write no HTML report")
     p.add_argument("--scenario", "-s", action="append", metavar="NAME",
                    help="run only this scenario (repeatable; see --list)")
-    p.add_argument("--host", action="append", choices=("juce", "pedalboard", "jalv"),
+    p.add_argument("--host", action="append", choices=("juce", "pedalboard", "jalv", "ardour"),
                    help="run only on this host (repeatable)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.set_defaults(func=run)

@@ -45,6 +45,10 @@ def unavailable(host: str) -> str | None:
         missing = [t for t in ("jalv", "jackd") if shutil.which(t) is None]
         if missing:
             return f"{', '.join(missing)} not installed (apt-get install jalv jackd2)"
+    if host == "ardour":
+        from vocalmidi.dawtest.ardour_cases import ardour_missing
+
+        return ardour_missing()
     return None
 
 

@@ -12,7 +12,7 @@ from vocalmidi.dawtest import juce_cases as jc
 from vocalmidi.dawtest import pedalboard_cases as pc
 from vocalmidi.dawtest.results import Outcome
 
-HOSTS = ("juce", "pedalboard", "jalv")
+HOSTS = ("juce", "pedalboard", "jalv", "ardour")
 
 # (rig, context) -> Outcome; the context holds what the worker loaded once (model bytes).
 Case = Callable[[Any, "Context"], Outcome]
@@ -41,7 +41,8 @@ class Scenario:
 NO_MIDI = "pedalboard drops the plugin's MIDI output; this scenario is about the notes"
 NO_INSTRUMENT = "the instrument is about its MIDI out, which pedalboard drops"
 NOT_JALV = "jalv runs only in real time through JACK; used for the live LV2 scenario only"
-_NA_DEFAULT = {"jalv": NOT_JALV}
+NOT_ARDOUR = "Ardour runs only in real time through JACK; used for the Ardour scenarios only"
+_NA_DEFAULT = {"jalv": NOT_JALV, "ardour": NOT_ARDOUR}
 
 RATES = (22050, 44100, 48000, 88200, 96000, 176400, 192000)
 BLOCKS = (1, 2, 3, 7, 31, 64, 127, 128, 441, 1000, 2048, 4096, 8192)
@@ -169,6 +170,15 @@ def _scenarios() -> list[Scenario]:
                  {"jalv": lambda r, c: r.live_settings()},
                  {"juce": "state-restore covers settings on the VST3",
                   "pedalboard": "state-restore covers settings on the VST3"}),
+        # Ardour 7 headless (ardour7-lua on JACK): full matrix only (it takes ~15 s each).
+        Scenario("ardour-live-lv2", "the LV2 on an Ardour audio track: its MIDI out port sends "
+                                    "the sung notes",
+                 {"ardour": lambda r, c: r.live("LV2")},
+                 {"juce": "Ardour's own scenario", "pedalboard": "Ardour's own scenario"}),
+        Scenario("ardour-live-vst3", "the VST3 on an Ardour audio track: its MIDI out port sends "
+                                     "the sung notes",
+                 {"ardour": lambda r, c: r.live("VST3")},
+                 {"juce": "Ardour's own scenario", "pedalboard": "Ardour's own scenario"}),
     ]
     return s
 

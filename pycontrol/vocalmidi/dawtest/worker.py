@@ -31,6 +31,10 @@ def make_rig(host: str) -> Any:
         from vocalmidi.dawtest.jalv_cases import JalvRig
 
         return JalvRig()
+    if host == "ardour":
+        from vocalmidi.dawtest.ardour_cases import ArdourRig
+
+        return ArdourRig()
     raise ValueError(f"unknown host {host!r}")
 
 

@@ -1,0 +1,182 @@
+"""The plugin in Ardour 7, headless: ``ardour7-lua`` on a private JACK server (dummy driver).
+
+A Lua script makes a session on JACK with one audio track, "Voice", monitoring its input,
+and VocalMIDI (LV2 or VST3) on it. Ardour gives a track whose plugins send MIDI a MIDI
+output port, ``Voice/midi_out 1``; the phrase plays into ``Voice/audio_in 1`` and a JACK
+MIDI client records that port, which is what a MIDI track connected to it records. The
+notes must be the offline reference's (our JUCE host, VST3), within the live tolerance.
+
+Ardour finds a VST3 only in its plugin cache, which its GUI fills by scanning; headless,
+``ardour-vst3-scanner`` (shipped with Ardour) writes the cache entry first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from vocalmidi.dawtest import oracles as o
+from vocalmidi.dawtest.jalv_cases import JALV_TOLERANCE_S
+from vocalmidi.dawtest.juce_host import JuceRig, phrase
+from vocalmidi.dawtest.results import Outcome
+from vocalmidi.hosts.jack_server import BufferPlayer, JackServer, import_jack
+
+ARDOUR_LUA = "ardour7-lua"
+ARDOUR_LIB = Path("/usr/lib/ardour7")
+TRACK = "Voice"
+
+# {name} {kind}: the plugin; the script waits for a line on stdin before it closes.
+_SCRIPT = """
+assert(AudioEngine:set_backend("JACK", "ardour", ""), "no JACK backend")
+local s = create_session("{session}", "dawtest", {rate})
+assert(s, "could not create a session")
+local t = s:new_audio_track(1, 1, nil, 1, "{track}", ARDOUR.PresentationInfo.max_order,
+                            ARDOUR.TrackMode.Normal, true):front()
+local p = ARDOUR.LuaAPI.new_plugin(s, "{name}", ARDOUR.PluginType.{kind}, "")
+assert(not p:isnil(), "Ardour does not find {name} ({kind})")
+assert(t:add_processor_by_index(p, -1, nil, true) == 0, "Ardour refused the plugin")
+t:monitoring_control():set_value(ARDOUR.MonitorChoice.MonitorInput,
+                                 PBD.GroupControlDisposition.NoGroup)
+local pi = p:to_insert()
+print("STREAMS", pi:natural_output_streams():n_audio(), pi:natural_output_streams():n_midi())
+print("READY")
+io.stdout:flush()
+io.read()
+close_session()
+"""
+
+
+def ardour_missing() -> str | None:
+    """Why Ardour cannot run here, or None."""
+    missing = [t for t in (ARDOUR_LUA, "jackd") if shutil.which(t) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (apt-get install ardour jackd2)"
+    return None
+
+
+class ArdourRig:
+    """The effect (LV2 or VST3) in headless Ardour; the offline VST3 render is the reference."""
+
+    def __init__(self) -> None:
+        from vocalmidi import native
+
+        self.paths = native.plugin_paths()
+        self.juce = JuceRig(native.vst3_path())
+
+    def live(self, kind: str) -> Outcome:
+        bundle = self.paths.lv2 if kind == "LV2" else self.paths.vst3
+        out = Outcome(info={"format": kind})
+        if bundle is None:
+            out.add(o.Check(f"{kind} bundle built", False, "not in the native folder"))
+            return out
+        ref = self.juce.reference()
+        events, streams = render_in_ardour(bundle, kind, "VocalMIDI", 48000)
+        out.add(o.Check("Ardour gives the track the plugin's MIDI output",
+                        streams[1] == 1, f"plugin outputs: {streams[0]} audio, {streams[1]} MIDI"))
+        ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+        out.add(o.notes_close(events, ref_notes, 48000, JALV_TOLERANCE_S,
+                              f"the {kind} live in Ardour: notes as the offline reference"))
+        out.add(o.no_stuck_notes(events))
+        out.piano_roll(48000, events, ref.events)
+        return out
+
+
+def render_in_ardour(bundle: Path, kind: str, name: str, sample_rate: int,
+                     timeout: float = 90.0) -> tuple[list[o.Event], tuple[int, int]]:
+    """Play the phrase through ``name`` on an Ardour track; MIDI from the track's port.
+
+    Returns the events (JACK frames counted from the first sample of the phrase) and the
+    plugin's output streams as Ardour sees them (audio, MIDI).
+    """
+    with tempfile.TemporaryDirectory(prefix="vm-ardour-") as tmp, \
+            JackServer(sample_rate, 256) as server:
+        home, plugins = Path(tmp) / "home", Path(tmp) / kind.lower()
+        # A copy, not a link: Ardour's VST3 discovery refuses a module path it did not scan.
+        shutil.copytree(bundle, plugins / bundle.name, symlinks=True)
+        env = {**server.env, "HOME": str(home), "DISPLAY": os.environ.get("DISPLAY") or ":65000",
+               ("LV2_PATH" if kind == "LV2" else "VST3_PATH"): str(plugins)}
+        if kind == "VST3":
+            _scan_vst3(plugins / bundle.name, env)
+        script = Path(tmp) / "run.lua"
+        script.write_text(_SCRIPT.format(session=Path(tmp) / "session", rate=sample_rate,
+                                         track=TRACK, name=name, kind=kind))
+        proc = subprocess.Popen([ARDOUR_LUA, str(script)], env=env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdin is not None and proc.stdout is not None
+        streams, log = (0, 0), []
+        deadline = time.monotonic() + timeout
+        try:
+            for line in proc.stdout:
+                log.append(line.rstrip())
+                if line.startswith("STREAMS"):
+                    streams = (int(line.split()[1]), int(line.split()[2]))
+                if line.startswith("READY") or time.monotonic() > deadline:
+                    break
+            if not log or log[-1] != "READY":
+                raise RuntimeError("Ardour did not set the session up: " + " | ".join(log[-6:]))
+            try:
+                events = _play_and_record(server.name, sample_rate)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}; Ardour said: " + " | ".join(log[-6:])) from None
+        finally:
+            try:
+                proc.stdin.write("\n")
+                proc.stdin.flush()
+                proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+    return events, streams
+
+
+def _scan_vst3(bundle: Path, env: dict[str, str]) -> None:
+    scanner = ARDOUR_LIB / "ardour-vst3-scanner"
+    run_env = {**env, "LD_LIBRARY_PATH": str(ARDOUR_LIB)}
+    subprocess.run([str(scanner), str(bundle)], env=run_env, check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _play_and_record(server: str, sample_rate: int) -> list[o.Event]:
+    client = import_jack().Client(f"rec-{os.getpid()}", servername=server, no_start_server=True)
+    midi_in = client.midi_inports.register("in")
+    got: list[tuple[int, bytes]] = []
+
+    def process(frames: int) -> None:
+        start = client.last_frame_time
+        for offset, data in midi_in.incoming_midi_events():
+            got.append((start + offset, bytes(data)))
+
+    client.set_process_callback(process)
+    client.activate()
+    player = BufferPlayer(server, phrase(sample_rate))
+    try:
+        audio_in = _port(client, f"{TRACK}/audio_in 1")
+        midi_out = _port(client, f"{TRACK}/midi_out 1")
+        player.client.connect(player.port, audio_in)
+        client.connect(midi_out, midi_in)
+        time.sleep(0.5)  # the plugin loads its model in the background
+        start = player.play()
+        player.wait(timeout=30.0)
+        time.sleep(1.0)  # the last note-off leaves a latency after the phrase
+    finally:
+        player.close()
+        client.deactivate()
+        client.close()
+    return [(frame - start, data) for frame, data in got]
+
+
+def _port(client: Any, suffix: str) -> str:
+    deadline = time.monotonic() + 30.0
+    while True:
+        names = [p.name for p in client.get_ports() if p.name.endswith(suffix)]
+        if names:
+            return names[0]
+        if time.monotonic() > deadline:
+            shown = ", ".join(p.name for p in client.get_ports())
+            raise RuntimeError(f"Ardour shows no port ending in {suffix!r}; JACK has {shown}")
+        time.sleep(0.1)
