@@ -351,8 +351,13 @@ def _load(roots: list[Path], limit: int, what: str) -> list[Clip]:
     return clips
 
 
-def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str, Any]:
-    """Train per ``recipe``; returns the final summary (also in ``<out>/metrics.json``)."""
+def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
+          finish: bool = False) -> dict[str, Any]:
+    """Train per ``recipe``; returns the final summary (also in ``<out>/metrics.json``).
+
+    ``finish`` trains no further epoch: it resumes the run folder and only does the
+    final step (decoder thresholds on dev, export, metrics), e.g. after stopping a run.
+    """
     import torch
     from rich.progress import (
         BarColumn,
@@ -415,12 +420,14 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False) -> dict[str
         torch.set_rng_state(ck["torch_rng"])
         train_seconds = ck.get("train_seconds", 0.0)
         if not quiet:
-            print(f"resumed after epoch {ck['epoch']} (best dev F1@50 {best_f1:.3f} "
-                  f"at epoch {best_epoch})")
+            print(f"resumed after epoch {ck['epoch'] + 1} (best dev F1@50 {best_f1:.3f} "
+                  f"at epoch {best_epoch + 1})")
     sampler = CropSampler(train_clips, rng)
     torch.manual_seed(cfg.seed + first_epoch)
 
     for epoch in range(first_epoch, cfg.epochs):
+        if finish:
+            break
         if best_epoch >= 0 and epoch - best_epoch > cfg.patience:
             break
         if cfg.max_minutes and train_seconds / 60 >= cfg.max_minutes:
@@ -509,6 +516,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, type=Path, help="recipe TOML (models/recipes/)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the run folder's last checkpoint")
+    p.add_argument("--finish", action="store_true",
+                   help="train no further: tune the decoder on dev and export the best epoch")
     p.add_argument("--out", type=Path, help="run folder (default: the recipe's [output] dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
@@ -517,7 +526,8 @@ def main(args: argparse.Namespace) -> int:
     recipe = Recipe.load(args.config)
     if args.out:
         recipe.out = args.out
-    summary = train(recipe, resume=args.resume, quiet=args.quiet)
+    summary = train(recipe, resume=args.resume or args.finish, quiet=args.quiet,
+                    finish=args.finish)
     dev = summary.get("dev", {})
     print(f"done: best epoch {summary['best_epoch']}, dev F1@50 {dev.get('f1_50')}, "
           f"emission median {dev.get('emission_median_ms')} ms, "
