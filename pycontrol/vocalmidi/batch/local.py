@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING
 
 from vocalmidi.batch.jobs import Job, Outcome, run_job
@@ -14,13 +16,22 @@ if TYPE_CHECKING:
 __all__ = ["run_local"]
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group: the parent decides what stops, so a
+    # worker never dies between two files with its result unreported.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_local(jobs: Sequence[Job], settings: Settings, use_cache: bool, workers: int,
-              done: Callable[[Outcome], None]) -> None:
+              done: Callable[[Outcome], None],
+              say: Callable[[str], None] = lambda line: None) -> None:
     """Transcribe ``jobs`` with ``workers`` processes (in this process for one), calling
     ``done`` with each outcome as it finishes.
 
-    Outputs are written atomically by whoever transcribes the file, so Ctrl-C (which
-    reaches the workers too) leaves finished files and no partial ones.
+    Outputs are written atomically, so an interrupted run leaves finished files and no
+    partial one. With several processes, Ctrl-C drops the files not started, lets the few
+    already handed to a worker finish (and reports them), then raises KeyboardInterrupt;
+    a second Ctrl-C stops the workers at once.
     """
     workers = min(workers, len(jobs))
     if workers <= 1:
@@ -31,12 +42,33 @@ def run_local(jobs: Sequence[Job], settings: Settings, use_cache: bool, workers:
 
     # spawn: the engine runs threads, and forking a process with threads is unsafe.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=_ignore_sigint) as pool:
         futures = [pool.submit(run_job, j, settings, use_cache) for j in jobs]
+        reported: set[Future[Outcome]] = set()
         try:
             for fut in as_completed(futures):
+                reported.add(fut)
                 done(fut.result())
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
+        except KeyboardInterrupt:
+            left = [f for f in futures if f not in reported and not f.cancel()]
+            say(f"vocalmidi: stopping after the {len(left)} file(s) in progress "
+                "(Ctrl-C again to stop now)")
+            try:
+                for fut in as_completed(left):
+                    with contextlib.suppress(Exception):
+                        done(fut.result())
+            except KeyboardInterrupt:
+                _stop_workers(pool)
             raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now (a second Ctrl-C); a file being written is left as a hidden
+    temporary file at most, never as a partial output."""
+    stop = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if stop is not None:
+        stop()
+        return
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()

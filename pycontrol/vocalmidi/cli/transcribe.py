@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
             elif todo:
                 from vocalmidi.batch.local import run_local
 
-                run_local(todo, settings, use_cache, args.jobs or 1, progress.done)
+                run_local(todo, settings, use_cache, args.jobs or 1, progress.done,
+                          progress.say)
         except KeyboardInterrupt:
             interrupted = True
     outcomes = progress.outcomes

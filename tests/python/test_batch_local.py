@@ -1,0 +1,72 @@
+"""The local pool (`vocalmidi transcribe --jobs N`, the default runner) interrupted as a
+user does it, with Ctrl-C: finished outputs are whole, none is half-written, the exit code
+says not everything was transcribed, and the next run does only what is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from test_transcribe import fresh_cache, sing  # noqa: F401  (fresh_cache is a fixture)
+
+from vocalmidi.midi_io import read_notes
+
+N_FILES = 8
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c", "sigint-to-parent"])
+def test_ctrl_c_leaves_whole_files_and_the_rerun_finishes_the_rest(
+        fresh_cache: Path, tmp_path: Path, to_group: bool) -> None:  # noqa: F811
+    """Ctrl-C in a terminal interrupts the whole process group (the workers too); a
+    ``kill -INT`` from a script reaches the parent alone."""
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(N_FILES):
+        melody = [(int(rng.integers(52, 72)), 0.45) for _ in range(4)]
+        sf.write(takes / f"t{i}.wav", sing(22050, melody), 22050)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "vocalmidi", "transcribe", str(takes), "-o", str(out),
+           "-j", "2", "--json-summary", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("*.mid")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if to_group:
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        else:
+            proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    first = json.loads(stdout)
+    assert first["interrupted"] and not first["ok"] and first["missing"], first
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+    done = {p.name: p.read_bytes() for p in out.glob("*.mid")}
+    assert 1 <= len(done) < N_FILES
+    # The summary tells exactly which files are there and which are not.
+    assert first["transcribed"] == len(done)
+    assert sorted(Path(m).stem for m in first["missing"]) == sorted(
+        Path(p).stem for p in (takes.glob("*.wav")) if f"{Path(p).stem}.mid" not in done)
+    assert all(len(read_notes(out / name)) == 4 for name in done)
+
+    cached = len(list((fresh_cache / "results").glob("*/*.json")))
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["ok"] and summary["from_cache"] == cached
+    assert summary["decoded"] == N_FILES - cached
+    # What the interrupted run finished is unchanged.
+    assert all((out / name).read_bytes() == data for name, data in done.items())
+    assert len(list(out.glob("*.mid"))) == N_FILES
