@@ -9,7 +9,6 @@ reference (the VST3 bounced by our JUCE host), at the reference's times apart.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,11 @@ import pytest
 
 from vocalmidi import native
 from vocalmidi.dawtest import oracles as o
+from vocalmidi.dawtest.jack_midi import JackMidiRecorder
 from vocalmidi.dawtest.juce_cases import REALTIME_TOLERANCE_S
 from vocalmidi.dawtest.juce_host import JuceRig, phrase
 from vocalmidi.hosts import PluginHost
-from vocalmidi.hosts.jack_server import BufferPlayer, JackServer, import_jack
+from vocalmidi.hosts.jack_server import BufferPlayer, JackServer
 from vocalmidi.hosts.standalone import StandaloneRun
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
@@ -30,35 +30,10 @@ pytestmark = [pytest.mark.jack, pytest.mark.slow]
 SR = 48000
 
 
-class MidiRecorder:
-    """A JACK client that records every MIDI event arriving at its input, with its frame."""
-
-    def __init__(self, server: str) -> None:
-        jack = import_jack()
-        self.client = jack.Client(f"rec-{os.getpid()}", servername=server, no_start_server=True)
-        self.port = self.client.midi_inports.register("in")
-        self.events: list[tuple[int, bytes]] = []
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-
-    def _process(self, frames: int) -> None:
-        start = self.client.last_frame_time
-        for offset, data in self.port.incoming_midi_events():
-            self.events.append((start + offset, bytes(data)))
-
-    def virtual_ports(self, timeout: float) -> list[Any]:
-        """The MIDI outputs of clients named VocalMIDI*, once one appears."""
-        deadline = time.monotonic() + timeout
-        while True:
-            ports = [p for p in self.client.get_ports(is_midi=True, is_output=True)
-                     if p.name.startswith("VocalMIDI") and p.name.endswith(":midi_out")]
-            if ports or time.monotonic() > deadline:
-                return ports
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+def virtual_ports(rec: JackMidiRecorder, timeout: float) -> list[Any]:
+    """The MIDI outputs of clients named VocalMIDI*, once one appears."""
+    return rec.wait_for_ports(lambda n: n.startswith("VocalMIDI") and n.endswith(":midi_out"),
+                              timeout, is_midi=True, is_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +56,9 @@ def test_standalone_sends_the_take_to_its_virtual_jack_port(model_cache: Path,
     assert program is not None, "the Standalone is not built"
     audio = phrase(SR)
     with StandaloneRun(program, cache=model_cache, sample_rate=SR, period=256) as run:
-        rec = MidiRecorder(run.server.name)
+        rec = JackMidiRecorder(run.server.name)
         try:
-            ports = rec.virtual_ports(timeout=10.0)
+            ports = virtual_ports(rec, timeout=10.0)
             assert len(ports) == 1, f"no single VocalMIDI MIDI port: {ports}; {run.log()[-300:]}"
             # JACK gives each instance its own name: the Standalone's audio client came
             # first as "VocalMIDI", so the port's client is "VocalMIDI-01" (or the other way).
@@ -116,7 +91,7 @@ def test_each_instance_gets_a_port_of_its_own_and_off_closes_it(
     with JackServer(SR, 256) as server:
         monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)  # the plugins' libjack reads it
         hosts = [PluginHost(native.vst3_path()) for _ in range(2)]
-        rec = MidiRecorder(server.name)
+        rec = JackMidiRecorder(server.name)
         try:
             for host in hosts:
                 host.set_parameter("Virtual MIDI Out", 1.0)
@@ -128,7 +103,7 @@ def test_each_instance_gets_a_port_of_its_own_and_off_closes_it(
                 while True:
                     # The plugins' message-thread timer opens and closes the ports.
                     hosts[0].pump_messages(100)
-                    names = sorted(p.name for p in rec.virtual_ports(timeout=0.0))
+                    names = sorted(p.name for p in virtual_ports(rec, timeout=0.0))
                     if len(names) == count or time.monotonic() > deadline:
                         return names
 

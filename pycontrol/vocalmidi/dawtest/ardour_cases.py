@@ -18,13 +18,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from vocalmidi.dawtest import oracles as o
+from vocalmidi.dawtest.jack_midi import JackMidiRecorder
 from vocalmidi.dawtest.jalv_cases import JALV_TOLERANCE_S
 from vocalmidi.dawtest.juce_host import JuceRig, phrase
 from vocalmidi.dawtest.results import Outcome
-from vocalmidi.hosts.jack_server import BufferPlayer, JackServer, import_jack
+from vocalmidi.hosts.jack_server import BufferPlayer, JackServer
 
 ARDOUR_LUA = "ardour7-lua"
 ARDOUR_LIB = Path("/usr/lib/ardour7")
@@ -142,41 +142,26 @@ def _scan_vst3(bundle: Path, env: dict[str, str]) -> None:
 
 
 def _play_and_record(server: str, sample_rate: int) -> list[o.Event]:
-    client = import_jack().Client(f"rec-{os.getpid()}", servername=server, no_start_server=True)
-    midi_in = client.midi_inports.register("in")
-    got: list[tuple[int, bytes]] = []
-
-    def process(frames: int) -> None:
-        start = client.last_frame_time
-        for offset, data in midi_in.incoming_midi_events():
-            got.append((start + offset, bytes(data)))
-
-    client.set_process_callback(process)
-    client.activate()
+    rec = JackMidiRecorder(server)
     player = BufferPlayer(server, phrase(sample_rate))
     try:
-        audio_in = _port(client, f"{TRACK}/audio_in 1")
-        midi_out = _port(client, f"{TRACK}/midi_out 1")
+        audio_in = _port(rec, f"{TRACK}/audio_in 1")
+        midi_out = _port(rec, f"{TRACK}/midi_out 1")
         player.client.connect(player.port, audio_in)
-        client.connect(midi_out, midi_in)
+        rec.client.connect(midi_out, rec.port)
         time.sleep(0.5)  # the plugin loads its model in the background
         start = player.play()
         player.wait(timeout=30.0)
         time.sleep(1.0)  # the last note-off leaves a latency after the phrase
     finally:
         player.close()
-        client.deactivate()
-        client.close()
-    return [(frame - start, data) for frame, data in got]
+        rec.close()
+    return [(frame - start, data) for frame, data in rec.events]
 
 
-def _port(client: Any, suffix: str) -> str:
-    deadline = time.monotonic() + 30.0
-    while True:
-        names = [p.name for p in client.get_ports() if p.name.endswith(suffix)]
-        if names:
-            return names[0]
-        if time.monotonic() > deadline:
-            shown = ", ".join(p.name for p in client.get_ports())
-            raise RuntimeError(f"Ardour shows no port ending in {suffix!r}; JACK has {shown}")
-        time.sleep(0.1)
+def _port(rec: JackMidiRecorder, suffix: str) -> str:
+    found = rec.wait_for_ports(lambda name: name.endswith(suffix), timeout=30.0)
+    if not found:
+        shown = ", ".join(p.name for p in rec.client.get_ports())
+        raise RuntimeError(f"Ardour shows no port ending in {suffix!r}; JACK has {shown}")
+    return str(found[0].name)

@@ -7,6 +7,7 @@ for any block size offline); real-time renders within a stated tolerance.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -281,6 +282,23 @@ STATE_PARAMS: dict[str, float | str] = {
 }
 
 
+def render_restored(plugin: Path, state: bytes, audio: np.ndarray,
+                    output_channels: int | None = None) -> Render:
+    """A new instance of ``plugin`` given ``state`` before prepare, then rendered offline."""
+    with closing(PluginHost(plugin)) as host:
+        host.set_state(state)
+        host.prepare(48000, REF_BLOCK, channels=1, output_channels=output_channels)
+        return render(host, audio, REF_BLOCK)
+
+
+def state_settings_applied(events: list[o.Event], what: str) -> o.Check:
+    """STATE_PARAMS's MIDI channel 3 and fixed velocity 90 are what the notes carry."""
+    chans = {d[0] & 0x0F for _, d in events}
+    return o.Check(what, bool(events) and chans == {2}
+                   and all(d[2] == 90 for _, d in o.note_ons(events)),
+                   f"channels {sorted(c + 1 for c in chans)}")
+
+
 def state_restore(rig: JuceRig) -> Outcome:
     """Save the state of a tweaked instance, restore it into a new one: identical output."""
     out = Outcome(info={"params": STATE_PARAMS})
@@ -288,17 +306,11 @@ def state_restore(rig: JuceRig) -> Outcome:
     with closing(rig.fresh(params=STATE_PARAMS)) as host:
         a = render(host, audio, REF_BLOCK)
         state = host.get_state()
-    with closing(PluginHost(rig.vst3)) as host:
-        host.set_state(state)
-        host.prepare(48000, REF_BLOCK, channels=1)
-        b = render(host, audio, REF_BLOCK)
+    b = render_restored(rig.vst3, state, audio)
     out.add(o.midi_identical(b.events, a.events, "MIDI identical after restore"))
     out.add(o.audio_identical(b.audio, a.audio, "audio identical after restore"))
-    chans = {d[0] & 0x0F for _, d in b.events}
-    out.add(o.Check("restored settings in effect (MIDI channel 3, velocity 90)",
-                    bool(b.events) and chans == {2}
-                    and all(d[2] == 90 for _, d in o.note_ons(b.events)),
-                    f"channels {sorted(c + 1 for c in chans)}"))
+    out.add(state_settings_applied(b.events,
+                                   "restored settings in effect (MIDI channel 3, velocity 90)"))
     out.info["state_bytes"] = len(state)
     out.piano_roll(48000, b.events, a.events)
     return out
