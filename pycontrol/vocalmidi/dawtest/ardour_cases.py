@@ -2,9 +2,11 @@
 
 A Lua script makes a session on JACK with one audio track, "Voice", monitoring its input,
 and VocalMIDI (LV2 or VST3) on it. Ardour gives a track whose plugins send MIDI a MIDI
-output port, ``Voice/midi_out 1``; the phrase plays into ``Voice/audio_in 1`` and a JACK
-MIDI client records that port, which is what a MIDI track connected to it records. The
-notes must be the offline reference's (our JUCE host, VST3), within the live tolerance.
+output port, ``Voice/midi_out 1``; the phrase plays into ``Voice/audio_in 1``. A MIDI track
+of the session, its input connected to that port, records while the transport rolls (the
+notes are read back from the recorded region), and a JACK MIDI client records the port
+with frame times. The notes must be the offline reference's (our JUCE host, VST3): the
+same pitches on the MIDI track, onsets within the live tolerance at the port.
 
 Ardour finds a VST3 only in its plugin cache, which its GUI fills by scanning; headless,
 ``ardour-vst3-scanner`` (shipped with Ardour) writes the cache entry first.
@@ -44,9 +46,36 @@ t:monitoring_control():set_value(ARDOUR.MonitorChoice.MonitorInput,
                                  PBD.GroupControlDisposition.NoGroup)
 local pi = p:to_insert()
 print("STREAMS", pi:natural_output_streams():n_audio(), pi:natural_output_streams():n_midi())
+-- A MIDI track records the track's MIDI output, as a user would route it.
+local mt = s:new_midi_track(ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1),
+                            ARDOUR.ChanCount(ARDOUR.DataType("audio"), 2), true,
+                            ARDOUR.PluginInfo(), nil, nil, 1, "Notes",
+                            ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal,
+                            true):front()
+local src = nil
+for i = 0, 8 do
+  local port = t:output():nth(i)
+  if port:isnil() then break end
+  if string.find(port:name(), "midi_out") then src = port:name() end
+end
+assert(src, "the track has no MIDI output")
+mt:input():disconnect_all(nil)
+assert(mt:input():connect(mt:input():nth(0), src, nil) == 0, "could not connect the MIDI track")
+mt:rec_enable_control():set_value(1, PBD.GroupControlDisposition.NoGroup)
+s:maybe_enable_record(false)
+s:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
 print("READY")
 io.stdout:flush()
 io.read()
+s:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
+ARDOUR.LuaAPI.usleep(2000000)  -- the butler writes the recorded region
+for r in mt:playlist():region_list():iter() do
+  for n in ARDOUR.LuaAPI.note_list(r:to_midiregion():model()):iter() do
+    print("NOTE", n:note(), n:velocity())
+  end
+end
+print("END")
+io.stdout:flush()
 close_session()
 """
 
@@ -75,23 +104,28 @@ class ArdourRig:
             out.add(o.Check(f"{kind} bundle built", False, "not in the native folder"))
             return out
         ref = self.juce.reference()
-        events, streams = render_in_ardour(bundle, kind, "VocalMIDI", 48000)
+        events, streams, recorded = render_in_ardour(bundle, kind, "VocalMIDI", 48000)
         out.add(o.Check("Ardour gives the track the plugin's MIDI output",
                         streams[1] == 1, f"plugin outputs: {streams[0]} audio, {streams[1]} MIDI"))
         ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
         out.add(o.notes_close(events, ref_notes, 48000, JALV_TOLERANCE_S,
                               f"the {kind} live in Ardour: notes as the offline reference"))
         out.add(o.no_stuck_notes(events))
+        want = [n.pitch for n in o.notes_of(ref.events)]
+        out.add(o.Check("an Ardour MIDI track connected to it records the reference pitches",
+                        recorded == want, f"recorded {recorded}, reference {want}"))
         out.piano_roll(48000, events, ref.events)
         return out
 
 
 def render_in_ardour(bundle: Path, kind: str, name: str, sample_rate: int,
-                     timeout: float = 90.0) -> tuple[list[o.Event], tuple[int, int]]:
+                     timeout: float = 90.0
+                     ) -> tuple[list[o.Event], tuple[int, int], list[int]]:
     """Play the phrase through ``name`` on an Ardour track; MIDI from the track's port.
 
-    Returns the events (JACK frames counted from the first sample of the phrase) and the
-    plugin's output streams as Ardour sees them (audio, MIDI).
+    Returns the events (JACK frames counted from the first sample of the phrase), the
+    plugin's output streams as Ardour sees them (audio, MIDI), and the pitches a MIDI track
+    of the session recorded from the track's MIDI output, in order.
     """
     with tempfile.TemporaryDirectory(prefix="vm-ardour-") as tmp, \
             JackServer(sample_rate, 256) as server:
@@ -124,14 +158,22 @@ def render_in_ardour(bundle: Path, kind: str, name: str, sample_rate: int,
             except RuntimeError as exc:
                 raise RuntimeError(f"{exc}; Ardour said: " + " | ".join(log[-6:])) from None
         finally:
-            try:
-                proc.stdin.write("\n")
-                proc.stdin.flush()
-                proc.wait(timeout=20)
-            except (OSError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait()
-    return events, streams
+            recorded = _stop(proc)
+    return events, streams, recorded
+
+
+def _stop(proc: subprocess.Popen[str]) -> list[int]:
+    """Tell the script to stop recording and close; the pitches it recorded."""
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        rest, _ = proc.communicate(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+        return []
+    return [int(line.split()[1]) for line in rest.splitlines() if line.startswith("NOTE")]
 
 
 def _scan_vst3(bundle: Path, env: dict[str, str]) -> None:
