@@ -51,6 +51,10 @@ VocalMidiEditor::VocalMidiEditor(VocalMidiProcessor& p) : AudioProcessorEditor(p
 
     saveReportButton.setTooltip("Save the engine's profile report (timings, threads, latency against targets) as JSON");
     saveReportButton.onClick = [this] { saveReport(); };
+    // Drawn as a text link on the editor's background, not a panel of its own.
+    saveReportButton.setColour(juce::TextButton::buttonColourId, juce::Colours::transparentBlack);
+    saveReportButton.setColour(juce::ComboBox::outlineColourId, juce::Colours::transparentBlack);
+    saveReportButton.setColour(juce::TextButton::textColourOffId, kDim);
     addAndMakeVisible(saveReportButton);
 
     addCombo(modelBox, modelLabel, ids::model, "Model", modelAtt);
@@ -115,6 +119,7 @@ void VocalMidiEditor::resized() {
     auto top = r.removeFromTop(kTopBar).reduced(10, 4);
     title.setBounds(top.removeFromLeft(110));
     top.removeFromLeft(22);
+    saveReportButton.setBounds(top.removeFromRight(90).reduced(0, 4));
     status.setBounds(top);
 
     auto bottom = r.removeFromBottom(kBottomBar).reduced(10, 6);
@@ -133,7 +138,6 @@ void VocalMidiEditor::resized() {
     place(mix, mixLabel, bottom.getWidth());
 
     auto infoRow = r.removeFromBottom(kInfoBar).reduced(10, 2);
-    saveReportButton.setBounds(infoRow.removeFromLeft(90));
     info.setBounds(infoRow);
 
     auto main = r.reduced(10, 8);
@@ -163,6 +167,17 @@ void VocalMidiEditor::updateStatus() {
             statusColour = juce::Colours::grey;
             break;
     }
+    // The engine's own measurements: notes' measured emission latency, the model's time
+    // per step and the ML thread's CPU share, dropped frames.
+    const auto stats = juce::JSON::parse(juce::String(proc.getEngine().statsJson()));
+    if (st.state == ModelState::Ready) {
+        // The mode the engine runs (the note model is always Instant) and what the notes
+        // sent so far measured: reported latency plus any delay beyond their decision.
+        text << "   |   " << stats["latency"]["mode"].toString() << " mode";
+        const double measured = stats["latency"]["measured_emission_latency_ms_mean"];
+        if (measured > 0.0)
+            text << ", emission " << juce::String(measured, 1) << " ms";
+    }
     status.setText(text, juce::dontSendNotification);
     status.setTooltip(text);
 
@@ -175,15 +190,6 @@ void VocalMidiEditor::updateStatus() {
     } else {
         line << "not playing";
     }
-    // The engine's own measurements: notes' measured emission latency, the model's time
-    // per step and the ML thread's CPU share, dropped frames.
-    const auto stats = juce::JSON::parse(juce::String(proc.getEngine().statsJson()));
-    // The mode the engine runs (the note model is always Instant) and what the notes sent
-    // so far measured: reported latency plus any delay beyond their decision.
-    line << "   |   " << stats["latency"]["mode"].toString() << " mode";
-    const double measured = stats["latency"]["measured_emission_latency_ms_mean"];
-    if (measured > 0.0)
-        line << ", emission " << juce::String(measured, 1) << " ms";
     const int late = stats["ml"]["frames_late"];
     if (late > 0)
         line << "   |   late frames " << late;

@@ -36,8 +36,8 @@ MAGIC = b"VMNG0001"
 CORRECTIONS = ("retrigger", "bend")
 # (name, melody index in corpus_specs("folk"), soundfont, patch, voice, seconds)
 CLIPS = (
-    ("oohs-fluidr3", 0, "fluidr3", "voice_oohs", "female", 3.0),
-    ("synth-timgm", 1, "timgm6mb", "synth_voice", "male", 3.0),
+    ("oohs-fluidr3", 0, "fluidr3", "voice_oohs", "female", 2.5),
+    ("synth-timgm", 1, "timgm6mb", "synth_voice", "male", 2.5),
 )
 
 
