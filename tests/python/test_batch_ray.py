@@ -259,7 +259,7 @@ def test_an_interrupted_run_resumes_with_only_what_is_missing(
     cached = len(list((fresh_cache / "results").glob("*/*.json")))
     assert cached >= len(done)
     rc, summary, err = _run_cli(*args)
-    assert rc == 0, err
+    assert rc == 0, f"{err[-3000:]}\n{json.dumps(summary)[:3000]}"
     assert summary["from_cache"] == cached
     assert summary["decoded"] == N_FILES - cached
     assert _mids(out) == local_reference
