@@ -69,10 +69,13 @@ std::string ProfileReport::fromStats(const std::string& statsJson) {
                           mlShare, "share", 0.10, "10 % of a core"));
     const double auMean = num(s, {"timers", "audio_block", "mean_us"});
     const double auP99 = num(s, {"timers", "audio_block", "p99_us"});
-    figs.push_back(figure("audio_block_share_mean", "audio thread, mean share of the block time",
-                          blockUs > 0 ? auMean / blockUs : 0.0, "share", 0.02, "2 % of the block time"));
-    figs.push_back(figure("audio_block_share_p99", "audio thread, p99 share of the block time",
-                          blockUs > 0 ? auP99 / blockUs : 0.0, "share", 0.02, "2 % of the block time"));
+    // Offline, process() runs the ML work inline: its time says nothing about an audio thread.
+    if (realtime) {
+        figs.push_back(figure("audio_block_share_mean", "audio thread, mean share of the block time",
+                              blockUs > 0 ? auMean / blockUs : 0.0, "share", 0.02, "2 % of the block time"));
+        figs.push_back(figure("audio_block_share_p99", "audio thread, p99 share of the block time",
+                              blockUs > 0 ? auP99 / blockUs : 0.0, "share", 0.02, "2 % of the block time"));
+    }
     const double cap = num(s, {"queues", "audio_to_ml_capacity"}, 1.0);
     figs.push_back(figure("queue_fill", "audio-to-ML queue fill (now)",
                           cap > 0 ? num(s, {"queues", "audio_to_ml_fill"}) / cap : 0.0, "share", 0.25,
