@@ -6,9 +6,9 @@
   instantiate the built VST3). Numbers in ``extra_info``.
 - ``block-call``: one 64-sample block through x42's onset trigger (an LV2 plugin whose
   DSP costs next to nothing, so the call is what is measured), the same plugin in the same
-  process three ways: :meth:`PluginHost.process` (ctypes C ABI plus its Python checks),
-  ``vmh_process`` called directly through ctypes, and ``HostedPlugin::process`` called
-  through cppyy with numpy arrays as ``float*``.
+  process four ways: :meth:`PluginHost.process` (ctypes C ABI plus its Python checks), the
+  same on cppyy (``CppyyPluginHost``), ``vmh_process`` called directly through ctypes, and
+  ``HostedPlugin::process`` called directly through cppyy with numpy arrays as ``float*``.
 
 Run: ``pytest benchmarks/test_host_call_bench.py --benchmark-only``. Needs the native
 build, cppyy (``dev`` extra) and Debian's x42-plugins.
@@ -116,6 +116,16 @@ def cppyy_plugin() -> Any:
 def test_block_call_plugin_host_ctypes(benchmark: Any, ctypes_host: Any, kick: np.ndarray) -> None:
     benchmark.group = "block-call"
     benchmark(ctypes_host.process, kick[0], BLOCK)
+
+
+def test_block_call_plugin_host_cppyy(benchmark: Any, cppyy_plugin: Any, kick: np.ndarray) -> None:
+    """The same PluginHost API on HostedPlugin through cppyy (VOCALMIDI_HOST_BACKEND=cppyy)."""
+    from vocalmidi.hosts.cppyy_host import CppyyPluginHost
+
+    benchmark.group = "block-call"
+    with CppyyPluginHost(ONSET, plugin=ONSET_MONO) as host:
+        host.prepare(SR, BLOCK, channels=1)
+        benchmark(host.process, kick[0], BLOCK)
 
 
 def test_block_call_vmh_process_ctypes(benchmark: Any, ctypes_host: Any, kick: np.ndarray) -> None:
