@@ -40,6 +40,8 @@ build: setup
 	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
 	# basic-pitch's metadata pulls TensorFlow; we only need its ONNX model and note code.
 	$(PY) -m pip show -q basic-pitch >/dev/null 2>&1 || $(PY) -m pip install -q --no-deps basic-pitch==0.4.0
+	# Cling's precompiled JUCE headers for vocalmidi.hosts.juce, into build/py/cling (once).
+	$(PY) -c "from vocalmidi.hosts import juce; juce.load()"
 
 demo: build
 	$(VENV)/bin/vocalmidi demo --out demo.mid
