@@ -82,6 +82,8 @@ def test_lv2_is_an_instrument_with_its_own_uri() -> None:
     assert plugin.uri == "https://vocalmidi.org/plugins/vocalmidi-instrument" != effect.uri
     ttl = "".join(p.read_text() for p in bundle.glob("*.ttl"))
     assert "lv2:InstrumentPlugin" in ttl
+    # Its audio inputs are a side-chain, not a main input (hosts route a side-chain there).
+    assert ttl.count("lv2:portProperty lv2:isSideChain") == 2 and "pg:mainInput" not in ttl
     audio_in = [p for p in plugin.ports if p.is_audio and "InputPort" in p.types]
     audio_out = [p for p in plugin.ports if p.is_audio and "OutputPort" in p.types]
     assert len(audio_in) == 2 and len(audio_out) == 2  # the stereo side-chain, stereo out

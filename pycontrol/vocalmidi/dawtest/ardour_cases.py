@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from vocalmidi.dawtest import oracles as o
@@ -32,16 +33,40 @@ ARDOUR_LUA = "ardour7-lua"
 ARDOUR_LIB = Path("/usr/lib/ardour7")
 TRACK = "Voice"
 
-# {name} {kind}: the plugin; the script waits for a line on stdin before it closes.
+# The track with the plugin, "{track}": the effect on an audio track that monitors its input.
+_EFFECT_TRACK = """
+local t = s:new_audio_track(1, 1, nil, 1, "{track}", ARDOUR.PresentationInfo.max_order,
+                            ARDOUR.TrackMode.Normal, true):front()
+local p = ARDOUR.LuaAPI.new_plugin(s, "{plugin}", ARDOUR.PluginType.{kind}, "")
+assert(not p:isnil(), "Ardour does not find {plugin} ({kind})")
+assert(t:add_processor_by_index(p, -1, nil, true) == 0, "Ardour refused the plugin")
+"""
+# The instrument on a MIDI track, with a side-chain input added to it (as the Pin
+# Configuration window's "Side Chain" button does); the script prints the side-chain ports.
+_INSTRUMENT_TRACK = """
+local t = s:new_midi_track(ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1),
+                           ARDOUR.ChanCount(ARDOUR.DataType("audio"), 2), true,
+                           ARDOUR.PluginInfo(), nil, nil, 1, "{track}",
+                           ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal,
+                           true):front()
+local p = ARDOUR.LuaAPI.new_plugin(s, "{plugin}", ARDOUR.PluginType.{kind}, "")
+assert(not p:isnil(), "Ardour does not find {plugin} ({kind})")
+assert(t:add_processor_by_index(p, -1, nil, true) == 0, "Ardour refused the plugin")
+assert(t:add_sidechain(p), "Ardour added no side-chain")
+local sc = p:to_insert():sidechain_input()
+for i = 0, 7 do
+  local port = sc:nth(i)
+  if port:isnil() then break end
+  print("INPUT", port:name())
+end
+"""
+# Then: a MIDI track records the plugin track's MIDI output, as a user would route it; the
+# script waits for a line on stdin, stops, prints the recorded notes and closes.
 _SCRIPT = """
 assert(AudioEngine:set_backend("JACK", "ardour", ""), "no JACK backend")
 local s = create_session("{session}", "dawtest", {rate})
 assert(s, "could not create a session")
-local t = s:new_audio_track(1, 1, nil, 1, "{track}", ARDOUR.PresentationInfo.max_order,
-                            ARDOUR.TrackMode.Normal, true):front()
-local p = ARDOUR.LuaAPI.new_plugin(s, "{name}", ARDOUR.PluginType.{kind}, "")
-assert(not p:isnil(), "Ardour does not find {name} ({kind})")
-assert(t:add_processor_by_index(p, -1, nil, true) == 0, "Ardour refused the plugin")
+{track_setup}
 t:monitoring_control():set_value(ARDOUR.MonitorChoice.MonitorInput,
                                  PBD.GroupControlDisposition.NoGroup)
 local pi = p:to_insert()
@@ -97,36 +122,46 @@ class ArdourRig:
         self.paths = native.plugin_paths()
         self.juce = JuceRig(native.vst3_path())
 
-    def live(self, kind: str) -> Outcome:
-        bundle = self.paths.lv2 if kind == "LV2" else self.paths.vst3
-        out = Outcome(info={"format": kind})
+    def live(self, kind: str, instrument: bool = False) -> Outcome:
+        """The effect on an audio track, or the instrument on a MIDI track fed through the
+        side-chain Ardour adds to it."""
+        if instrument:
+            bundle = self.paths.instrument_lv2 if kind == "LV2" else self.paths.instrument_vst3
+        else:
+            bundle = self.paths.lv2 if kind == "LV2" else self.paths.vst3
+        out = Outcome(info={"format": kind, "instrument": instrument})
         if bundle is None:
             out.add(o.Check(f"{kind} bundle built", False, "not in the native folder"))
             return out
         ref = self.juce.reference()
-        events, streams, recorded = render_in_ardour(bundle, kind, "VocalMIDI", 48000)
-        out.add(o.Check("Ardour gives the track the plugin's MIDI output",
-                        streams[1] == 1, f"plugin outputs: {streams[0]} audio, {streams[1]} MIDI"))
+        got = render_in_ardour(bundle, kind, instrument, 48000)
+        out.add(o.Check("Ardour gives the track the plugin's MIDI output", got.streams[1] == 1,
+                        f"plugin outputs: {got.streams[0]} audio, {got.streams[1]} MIDI"))
         ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
-        out.add(o.notes_close(events, ref_notes, 48000, JALV_TOLERANCE_S,
+        out.add(o.notes_close(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
                               f"the {kind} live in Ardour: notes as the offline reference"))
-        out.add(o.no_stuck_notes(events))
+        out.add(o.no_stuck_notes(got.events))
         want = [n.pitch for n in o.notes_of(ref.events)]
         out.add(o.Check("an Ardour MIDI track connected to it records the reference pitches",
-                        recorded == want, f"recorded {recorded}, reference {want}"))
-        out.piano_roll(48000, events, ref.events)
+                        got.recorded == want, f"recorded {got.recorded}, reference {want}"))
+        out.info["inputs"] = got.inputs
+        out.piano_roll(48000, got.events, ref.events)
         return out
 
 
-def render_in_ardour(bundle: Path, kind: str, name: str, sample_rate: int,
-                     timeout: float = 90.0
-                     ) -> tuple[list[o.Event], tuple[int, int], list[int]]:
-    """Play the phrase through ``name`` on an Ardour track; MIDI from the track's port.
+@dataclass
+class ArdourRun:
+    """What one run in Ardour gave."""
 
-    Returns the events (JACK frames counted from the first sample of the phrase), the
-    plugin's output streams as Ardour sees them (audio, MIDI), and the pitches a MIDI track
-    of the session recorded from the track's MIDI output, in order.
-    """
+    events: list[o.Event]  # at the track's MIDI port, JACK frames from the phrase's start
+    streams: tuple[int, int]  # the plugin's outputs as Ardour sees them: audio, MIDI
+    recorded: list[int]  # pitches a MIDI track of the session recorded from that port
+    inputs: list[str]  # the ports the phrase was played into
+
+
+def render_in_ardour(bundle: Path, kind: str, instrument: bool, sample_rate: int,
+                     timeout: float = 90.0) -> ArdourRun:
+    """Play the phrase through the plugin on an Ardour track; MIDI from the track's port."""
     with tempfile.TemporaryDirectory(prefix="vm-ardour-") as tmp, \
             JackServer(sample_rate, 256) as server:
         home, plugins = Path(tmp) / "home", Path(tmp) / kind.lower()
@@ -137,29 +172,45 @@ def render_in_ardour(bundle: Path, kind: str, name: str, sample_rate: int,
         if kind == "VST3":
             _scan_vst3(plugins / bundle.name, env)
         script = Path(tmp) / "run.lua"
+        setup = (_INSTRUMENT_TRACK if instrument else _EFFECT_TRACK).format(
+            track=TRACK, kind=kind, plugin=_plugin_id(kind, instrument))
         script.write_text(_SCRIPT.format(session=Path(tmp) / "session", rate=sample_rate,
-                                         track=TRACK, name=name, kind=kind))
+                                         track_setup=setup))
         proc = subprocess.Popen([ARDOUR_LUA, str(script)], env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdin is not None and proc.stdout is not None
-        streams, log = (0, 0), []
+        streams, inputs, log = (0, 0), [], []
         deadline = time.monotonic() + timeout
         try:
             for line in proc.stdout:
                 log.append(line.rstrip())
                 if line.startswith("STREAMS"):
                     streams = (int(line.split()[1]), int(line.split()[2]))
+                if line.startswith("INPUT"):
+                    inputs.append(line.split(maxsplit=1)[1].strip())
                 if line.startswith("READY") or time.monotonic() > deadline:
                     break
             if not log or log[-1] != "READY":
                 raise RuntimeError("Ardour did not set the session up: " + " | ".join(log[-6:]))
             try:
-                events = _play_and_record(server.name, sample_rate)
+                events = _play_and_record(server.name, sample_rate,
+                                          inputs or [f"{TRACK}/audio_in 1"])
             except RuntimeError as exc:
                 raise RuntimeError(f"{exc}; Ardour said: " + " | ".join(log[-6:])) from None
         finally:
             recorded = _stop(proc)
-    return events, streams, recorded
+    return ArdourRun(events, streams, recorded, inputs or [f"{TRACK}/audio_in 1"])
+
+
+def _plugin_id(kind: str, instrument: bool) -> str:
+    """What Ardour's LuaAPI.new_plugin finds the plugin by."""
+    if not instrument:
+        return "VocalMIDI"
+    # Ardour 7 finds the instrument's VST3 by its class ID only (JUCE's: a fixed prefix,
+    # then the manufacturer and plugin codes, "Vmid" "Vmi1"); the LV2 by its URI.
+    if kind == "VST3":
+        return "ABCDEF019182FAEB" + b"VmidVmi1".hex().upper()
+    return "https://vocalmidi.org/plugins/vocalmidi-instrument"
 
 
 def _stop(proc: subprocess.Popen[str]) -> list[int]:
@@ -183,13 +234,13 @@ def _scan_vst3(bundle: Path, env: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _play_and_record(server: str, sample_rate: int) -> list[o.Event]:
+def _play_and_record(server: str, sample_rate: int, inputs: list[str]) -> list[o.Event]:
     rec = JackMidiRecorder(server)
     player = BufferPlayer(server, phrase(sample_rate))
     try:
-        audio_in = _port(rec, f"{TRACK}/audio_in 1")
         midi_out = _port(rec, f"{TRACK}/midi_out 1")
-        player.client.connect(player.port, audio_in)
+        for name in inputs:
+            player.client.connect(player.port, _port(rec, name))
         rec.client.connect(midi_out, rec.port)
         time.sleep(0.5)  # the plugin loads its model in the background
         start = player.play()

@@ -179,6 +179,14 @@ def _scenarios() -> list[Scenario]:
                                      "the sung notes",
                  {"ardour": lambda r, c: r.live("VST3")},
                  {"juce": "Ardour's own scenario", "pedalboard": "Ardour's own scenario"}),
+        Scenario("ardour-instrument-vst3", "the instrument VST3 on an Ardour MIDI track, the "
+                                           "phrase into the side-chain Ardour adds: its notes",
+                 {"ardour": lambda r, c: r.live("VST3", instrument=True)},
+                 {"juce": "Ardour's own scenario", "pedalboard": "Ardour's own scenario"}),
+        Scenario("ardour-instrument-lv2", "the instrument LV2 on an Ardour MIDI track, the "
+                                          "phrase into the side-chain Ardour adds: its notes",
+                 {"ardour": lambda r, c: r.live("LV2", instrument=True)},
+                 {"juce": "Ardour's own scenario", "pedalboard": "Ardour's own scenario"}),
     ]
     return s
 
