@@ -10,6 +10,10 @@ out.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,23 @@ def test_lv2_is_an_instrument_with_its_own_uri() -> None:
     audio_out = [p for p in plugin.ports if p.is_audio and "OutputPort" in p.types]
     assert len(audio_in) == 2 and len(audio_out) == 2  # the stereo side-chain, stereo out
     assert plugin.latency_port is not None
+
+
+@pytest.mark.skipif(shutil.which("ardour7-lua") is None, reason="Ardour 7 is not installed")
+def test_a_vst3_host_sees_a_side_chain_and_no_main_input(instrument_vst3: Path,
+                                                        tmp_path: Path) -> None:
+    """Ardour's VST3 scanner (another host's VST3 code) reads the buses as Live does: the
+    audio input is an aux (side-chain) bus, there is no main input, and MIDI goes out."""
+    from vocalmidi.dawtest.ardour_cases import ARDOUR_LIB
+
+    bundle = tmp_path / instrument_vst3.name
+    shutil.copytree(instrument_vst3, bundle, symlinks=True)
+    env = {**os.environ, "HOME": str(tmp_path), "LD_LIBRARY_PATH": str(ARDOUR_LIB),
+           "DISPLAY": os.environ.get("DISPLAY") or ":65000"}
+    scan = subprocess.run([str(ARDOUR_LIB / "ardour-vst3-scanner"), "-v", str(bundle)], env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    info = dict(re.findall(r'(\w+)="([^"]*)"', re.search(r"<VST3Info [^>]*>", scan.stdout
+                                                            + scan.stderr).group(0)))
+    assert (info["name"], info["category"]) == ("VocalMIDI Instrument", "Instrument")
+    assert (info["n_inputs"], info["n_aux_inputs"]) == ("0", "2")
+    assert (info["n_outputs"], info["n_midi_outputs"]) == ("2", "1")
