@@ -28,13 +28,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ship(recipe_path: Path, dest: Path) -> dict[str, Any]:
-    """Copy, measure and describe the recipe's best model; returns the written metrics."""
+def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, Any]:
+    """Copy, measure and describe the recipe's best model; returns the written metrics.
+
+    ``name`` names the shipped model (default: the recipe's name), e.g. when a later
+    training stage of a model has a recipe of its own.
+    """
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import measure_hop_cost, quantize_int8
     from vocalmidi.train.trainer import Recipe, _load, evaluate, model_outputs
 
     recipe = Recipe.load(recipe_path)
+    name = name or recipe.name
     run = recipe.out
     summary = json.loads((run / "metrics.json").read_text())
     decoder = DecoderConfig.from_dict(summary["decoder"])
@@ -49,12 +54,13 @@ def ship(recipe_path: Path, dest: Path) -> dict[str, Any]:
         keep = (q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
                 and (q_dev["f1_50"] or 0) >= (summary["dev"]["f1_50"] or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
-        model_file = dest / f"{recipe.name}.onnx"
+        model_file = dest / f"{name}.onnx"
         shutil.copyfile(q if keep else fp32, model_file)
     shutil.copyfile(recipe_path, dest / "recipe.toml")
     shutil.copyfile(run / "curves.png", dest / "curves.png")
     metrics = {
-        "model": recipe.name,
+        "model": name,
+        "recipe": recipe.name,
         "file": model_file.name,
         "sha256": _sha256(model_file),
         "size": model_file.stat().st_size,
@@ -77,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vocalmidi.train.ship",
                                 description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True, type=Path, help="the recipe that was trained")
-    p.add_argument("--dest", type=Path, help="default: models/trained/<recipe name>")
+    p.add_argument("--name", help="model id (default: the recipe's name)")
+    p.add_argument("--dest", type=Path, help="default: models/trained/<model id>")
     args = p.parse_args(argv)
     from vocalmidi.train.trainer import Recipe
 
-    dest = args.dest or Path("models/trained") / Recipe.load(args.config).name
-    m = ship(args.config, dest)
+    name = args.name or Recipe.load(args.config).name
+    m = ship(args.config, args.dest or Path("models/trained") / name, name)
     print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
     print(f"int8: kept={m['int8']['kept']} ms/hop {m['int8']['ms_per_hop']} "
           f"F1@50 {m['int8']['dev']['f1_50']} (fp32 {m['dev']['f1_50']})")
