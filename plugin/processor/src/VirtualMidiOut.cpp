@@ -26,6 +26,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout withVirtualMidiOut(
 
 namespace {
 constexpr size_t kRingEvents = 4096;
+constexpr juce::uint32 kRetryMs = 3000;
 }
 
 #if VOCALMIDI_VIRTUAL_MIDI_JACK
@@ -103,16 +104,27 @@ void VirtualMidiOut::close() {
     while (inSend.load(std::memory_order_seq_cst) != 0)
         std::this_thread::yield();  // send() is short: a few hundred ns
     jack.reset();
-    statusText = {};
 }
 
 void VirtualMidiOut::setEnabled(bool on, double sampleRate, int maxBlock) {
     const bool same = sampleRate == pluginRate && maxBlock == pluginBlock;
-    if (on == (jack != nullptr) && (!on || same))
+    if (!on && jack == nullptr) {
+        statusText = {};  // off: no complaint left from an earlier failed open
         return;
+    }
+    if (on && jack != nullptr && same)
+        return;
+    // A failed open is retried every few seconds (a JACK server may start later), not at
+    // every call: each try costs a connection attempt and libjack's complaints.
+    const auto now = juce::Time::getMillisecondCounter();
+    if (on && jack == nullptr && same && statusText.isNotEmpty() &&
+        now - lastAttemptMs < kRetryMs)
+        return;
+    lastAttemptMs = now;
     close();
     pluginRate = sampleRate;
     pluginBlock = maxBlock;
+    statusText = {};
     if (!on)
         return;
     if (!(sampleRate > 0.0) || maxBlock < 1) {

@@ -71,6 +71,7 @@ private:
     int64_t margin = 0;       // frames between a block being processed and its events leaving
     int64_t anchor = 0;       // JACK frame of plugin sample 0 (audio thread only)
     bool anchored = false;    // audio thread only
+    juce::uint32 lastAttemptMs = 0;
     juce::String statusText;
 };
 
