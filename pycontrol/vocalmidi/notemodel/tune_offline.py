@@ -23,10 +23,10 @@ from vocalmidi.train import contract as C
 from vocalmidi.train.dataset import read_clips
 
 GRID: dict[str, list[Any]] = {
-    "onset_threshold": [0.2, 0.3, 0.45],
-    "sounding_on": [0.4, 0.5, 0.6],
-    "min_change_ms": [30.0, 45.0, 70.0],
-    "min_note_ms": [30.0, 50.0, 80.0],
+    "onset_threshold": [0.3, 0.45, 0.6, 0.75],
+    "sounding_on": [0.5, 0.6, 0.7, 0.8],
+    "min_change_ms": [45.0, 70.0, 100.0],
+    "min_note_ms": [50.0, 80.0, 120.0],
 }
 
 
