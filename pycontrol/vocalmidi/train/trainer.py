@@ -249,29 +249,49 @@ def evaluate_groups(outputs: list[Any], clips: list[Clip],
             for k, idx in sorted(groups.items())}
 
 
+TUNE_GRID: dict[str, list[Any]] = {"onset_on": [0.3, 0.4, 0.5, 0.6],
+                                   "sounding_on": [0.4, 0.5, 0.6], "change_frames": [3, 5, 8]}
+TUNE_REFINE: dict[str, list[Any]] = {
+    "onset_off": [0.15, 0.3, 0.45], "sounding_off": [0.2, 0.35, 0.5], "off_frames": [2, 3, 5, 8],
+    "reattack_frames": [8, 12, 20, 30], "sounding_start_frames": [4, 8, 16, 1000],
+    "correction_frames": [4, 8, 12], "correction_conf": [0.3, 0.5, 0.7],
+    "change_frames": [3, 5, 8, 12], "onset_on": [0.4, 0.5, 0.6, 0.7, 0.8]}
+
+
 def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
-                 grid: dict[str, list[Any]] | None = None) -> tuple[DecoderConfig, dict]:
+                 grid: dict[str, list[Any]] | None = None,
+                 refine: dict[str, list[Any]] | None = None) -> tuple[DecoderConfig, dict]:
     """Pick decoder thresholds on the dev clips: best F1@50, ties to lower median emission.
 
-    Only dev clips may be used here: the validation voices and melodies stay unseen.
+    A grid over the main thresholds, then one coordinate pass over ``refine`` (each key
+    in turn, the others held). Only dev clips may be used here: the validation voices
+    and melodies stay unseen.
     """
     import itertools
 
     from vocalmidi.train.decode import DecoderConfig
 
-    grid = grid or {"onset_on": [0.3, 0.4, 0.5, 0.6], "sounding_on": [0.4, 0.5, 0.6],
-                    "change_frames": [3, 5, 8]}
-    best: tuple[tuple[float, float], DecoderConfig, dict] | None = None
-    for values in itertools.product(*grid.values()):
-        d = {**base.as_dict(), **dict(zip(grid, values, strict=True))}
+    def score(d: dict[str, Any]) -> tuple[tuple[float, float], DecoderConfig, dict] | None:
+        d = dict(d)
         d["onset_off"] = min(d["onset_off"], d["onset_on"])
         d["sounding_off"] = min(d["sounding_off"], d["sounding_on"])
         cfg = DecoderConfig.from_dict(d)
         m = evaluate(outputs, clips, cfg)
-        key = (m["f1_50"] or 0.0, -(m["emission_median_ms"] or 1e9))
-        if best is None or key > best[0]:
-            best = (key, cfg, m)
+        return (m["f1_50"] or 0.0, -(m["emission_median_ms"] or 1e9)), cfg, m
+
+    grid = TUNE_GRID if grid is None else grid
+    refine = {} if refine is None else refine
+    best: tuple[tuple[float, float], DecoderConfig, dict] | None = None
+    for values in itertools.product(*grid.values()):
+        cand = score({**base.as_dict(), **dict(zip(grid, values, strict=True))})
+        if best is None or (cand and cand[0] > best[0]):
+            best = cand
     assert best is not None
+    for key, values in refine.items():
+        for v in values:
+            cand = score({**best[1].as_dict(), key: v})
+            if cand and cand[0] > best[0]:
+                best = cand
     return best[1], best[2]
 
 
@@ -498,7 +518,8 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                                "history": history}
     if best_pt.exists():
         outputs = model_outputs(out / "best.onnx", dev_clips)
-        tuned, tuned_metrics = tune_decoder(outputs, dev_clips, base_decoder)
+        tuned, tuned_metrics = tune_decoder(outputs, dev_clips, base_decoder,
+                                            refine=TUNE_REFINE)
         ck = torch.load(best_pt, map_location="cpu", weights_only=False)
         ck["decoder"] = tuned.as_dict()
         ck["dev_metrics"] = tuned_metrics
