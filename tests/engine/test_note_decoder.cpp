@@ -113,7 +113,8 @@ TEST_CASE("note decoder: MIDI follows the decisions; range, channel, scale and f
     for (const auto& e : expected)
         if (e.kind == DecodedEvent::Kind::On) expectedOns.push_back(e);
 
-    Params p;  // defaults: chromatic, full range, bend off, retrigger
+    Params p;  // defaults: chromatic, full range, bend off
+    p.earlyCorrection = EarlyCorrection::Retrigger;
     const auto plain = midi(p);
     const auto on = ons(plain);
     REQUIRE(on.size() == expectedOns.size());

@@ -273,6 +273,9 @@ TEST_CASE("note model realtime: a backlog is analysed late, not dropped", "[note
     auto live = [&](bool bursts, int hogs) {
         Engine engine;
         REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
+        Params p;
+        p.earlyCorrection = EarlyCorrection::Retrigger;  // as the offline run
+        engine.setParams(p);
         engine.prepare(rate, 128, true);
         std::atomic<bool> stop{false};
         std::vector<std::thread> hogThreads;
