@@ -83,7 +83,7 @@ TEST_CASE("note decoder: scripted frames take every rule", "[notemodel][decoder]
     CHECK(count(r, [](const DecodedEvent& e) { return e.kind == K::On && e.decided > e.frame; }) >= 2);
 }
 
-TEST_CASE("note decoder: MIDI follows the decisions; range, channel, scale and fixed velocity apply",
+TEST_CASE("note decoder: MIDI follows the decisions with the range and channel and scale and fixed velocity",
           "[notemodel][decoder]") {
     GoldenClip clip;
     std::string error;
