@@ -25,6 +25,7 @@ from vocalmidi.eval.sweep import Take, join_takes, takes_from_set
 REPO = Path(__file__).resolve().parents[1]
 RATE = 48000
 BLOCK = 128
+BEND_RANGE = 2.0  # the engine's default bend range, in semitones
 TARGETS = {"emission_median_ms": 25.0, "emission_p95_ms": 60.0, "recall": 0.90,
            "ml_cpu_share": 0.10, "audio_block_share": 0.02}
 
@@ -54,10 +55,16 @@ def _live(model: Path, audio: np.ndarray) -> tuple[list[tuple[float, int]], dict
         ons: list[tuple[float, int]] = []
         tail = np.zeros(int(0.3 * RATE), np.float32)
         stream = np.concatenate([audio, tail]).astype(np.float32)
+        held = -1
         for i in range(0, stream.size - BLOCK + 1, BLOCK):
             pacer.wait(BLOCK)
-            ons += [(e.position / RATE, e.note) for e in eng.process(stream[i:i + BLOCK])
-                    if e.type == EventType.NOTE_ON]
+            for e in eng.process(stream[i:i + BLOCK]):
+                if e.type == EventType.NOTE_ON:
+                    held = e.note
+                    ons.append((e.position / RATE, e.note))
+                elif e.type == EventType.PITCH_BEND and e.bend and held >= 0:
+                    # An early correction by bend (the default): the right pitch sounds now.
+                    ons.append((e.position / RATE, held + round(e.bend / 8192 * BEND_RANGE)))
             pacer.done(BLOCK)
         report = eng.profile_report()
         eng.release()
