@@ -1,0 +1,91 @@
+"""`vocalmidi transcribe` with our note model: the whole-take route by default, the
+plugin's frame-by-frame decisions with ``live=True``, bends on request, cached apart."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_transcribe import MELODY, onsets, sing
+
+MODEL = "vocalnote-s"
+
+
+@pytest.fixture
+def note_cache(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache root with the default model and vocalnote-s (pulled from the repository
+    file the manifest points at, SHA-256 checked), no cached results."""
+    from vocalmidi.models import pull
+
+    pull([MODEL], cache=model_cache)
+    root = tmp_path / "cache"
+    root.mkdir()
+    shutil.copy2(model_cache / "manifest.json", root / "manifest.json")
+    shutil.copytree(model_cache / "models", root / "models")
+    monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
+    return root
+
+
+@pytest.mark.parametrize("sr", [16000, 48000])
+def test_whole_take_notes_start_on_their_onsets(note_cache: Path, sr: int) -> None:
+    import vocalmidi
+
+    notes = vocalmidi.transcribe(sing(sr), sr=sr, model=MODEL, use_cache=False)
+    assert [n.pitch for n in notes] == [p for p, _ in MELODY], notes
+    for note, onset in zip(notes, onsets(), strict=True):
+        assert abs(note.start - onset) < 0.03, (note, onset)  # on the attack, not late
+
+
+def test_live_is_what_the_plugin_sends_later(note_cache: Path) -> None:
+    import vocalmidi
+
+    audio = sing(48000)
+    offline = vocalmidi.transcribe(audio, sr=48000, model=MODEL, use_cache=False)
+    live = vocalmidi.transcribe(audio, sr=48000, model=MODEL, use_cache=False, live=True)
+    assert live, "the engine route sent no notes"
+    # A live note-on leaves when the engine has decided it; the whole take knows better.
+    first_live = [min((n.start for n in live if abs(n.start - t) < 0.3), default=None)
+                  for t in onsets()]
+    found = [(f, t) for f, t in zip(first_live, onsets(), strict=True) if f is not None]
+    assert len(found) >= 3
+    assert np.mean([f - t for f, t in found]) > np.mean(
+        [n.start - t for n, t in zip(offline, onsets(), strict=True)])
+
+
+def test_bends_carry_the_sung_pitch_into_the_midi_file(note_cache: Path,
+                                                       tmp_path: Path) -> None:
+    import vocalmidi
+    from vocalmidi.midi_io import read_midi, write_midi
+
+    plain = vocalmidi.transcribe(sing(48000), sr=48000, model=MODEL, use_cache=False)
+    bent = vocalmidi.transcribe(sing(48000), sr=48000, model=MODEL, use_cache=False,
+                                bends=True)
+    assert all(not n.bend for n in plain)
+    assert all(n.bend for n in bent)
+    # The tone is sung in tune: past the attack its bends stay near the note.
+    for n in bent:
+        assert np.percentile([abs(s) for _, s in n.bend], 90) < 0.25, n.bend
+    back = read_midi(write_midi(tmp_path / "bent.mid", bent))
+    assert [n.pitch for n in back] == [n.pitch for n in bent]
+
+
+def test_routes_are_cached_apart(note_cache: Path) -> None:
+    import vocalmidi
+
+    audio = sing(16000)
+    first = vocalmidi.transcribe(audio, sr=16000, model=MODEL)
+    live = vocalmidi.transcribe(audio, sr=16000, model=MODEL, live=True)
+    again = vocalmidi.transcribe(audio, sr=16000, model=MODEL)
+    assert again == first and live != first
+
+
+def test_nan_audio_is_refused_before_any_work(note_cache: Path) -> None:
+    import vocalmidi
+    from vocalmidi.errors import AudioInputError
+
+    audio = sing(16000)
+    audio[100] = np.nan
+    with pytest.raises(AudioInputError):
+        vocalmidi.transcribe(audio, sr=16000, model=MODEL, use_cache=False)
