@@ -7,6 +7,9 @@
     ``build/test-cache`` (or ``$VOCALMIDI_TEST_CACHE``) so runs after the first need no
     network; the pull still re-verifies the SHA-256 of what is there.
 
+``fresh_cache`` (function)
+    A copy of that cache without cached results; ``VOCALMIDI_CACHE`` points at it.
+
 ``fault_server`` (function)
     A real HTTP server on 127.0.0.1 with fault injection (see test_models_server.py).
 """
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +38,17 @@ def model_cache() -> Iterator[Path]:
         mp.delenv("VOCALMIDI_OFFLINE", raising=False)
         pull(cache=root)
         yield root
+
+
+@pytest.fixture
+def fresh_cache(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache root with the verified models of ``model_cache`` but no cached results."""
+    root = tmp_path / "cache"
+    root.mkdir()
+    shutil.copy2(model_cache / "manifest.json", root / "manifest.json")
+    shutil.copytree(model_cache / "models", root / "models")
+    monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
+    return root
 
 
 @pytest.fixture

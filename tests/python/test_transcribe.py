@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -34,17 +33,6 @@ def onsets(lead: float = 0.2) -> list[float]:
         out.append(t)
         t += dur + GAP
     return out
-
-
-@pytest.fixture
-def fresh_cache(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cache root with the verified models but no cached results."""
-    root = tmp_path / "cache"
-    root.mkdir()
-    shutil.copy2(model_cache / "manifest.json", root / "manifest.json")
-    shutil.copytree(model_cache / "models", root / "models")
-    monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
-    return root
 
 
 def assert_melody(notes: list, lead: float = 0.2) -> None:

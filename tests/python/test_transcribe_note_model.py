@@ -3,7 +3,6 @@ plugin's frame-by-frame decisions with ``live=True``, bends on request, cached a
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +13,13 @@ MODEL = "vocalnote-s"
 
 
 @pytest.fixture
-def note_cache(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cache root with the default model and vocalnote-s (pulled from the repository
-    file the manifest points at, SHA-256 checked), no cached results."""
+def note_cache(fresh_cache: Path) -> Path:
+    """A result-free cache root with the default model and vocalnote-s (pulled from the
+    repository file the manifest points at, SHA-256 checked)."""
     from vocalmidi.models import pull
 
-    pull([MODEL], cache=model_cache)
-    root = tmp_path / "cache"
-    root.mkdir()
-    shutil.copy2(model_cache / "manifest.json", root / "manifest.json")
-    shutil.copytree(model_cache / "models", root / "models")
-    monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
-    return root
+    pull([MODEL], cache=fresh_cache)
+    return fresh_cache
 
 
 @pytest.mark.parametrize("sr", [16000, 48000])
