@@ -231,12 +231,14 @@ TEST_CASE("note model through the engine: the reference's notes, each sent when 
                 }
             } else {
                 // Resampled twice (16 -> 48 -> 16 kHz) the model hears slightly other audio:
-                // nearly all of the reference's note-ons, each decided within a frame of the
-                // reference's decision (two hops from its due time: the frame plus rounding).
+                // nearly all of the reference's note-ons, each within 30 ms of its due time.
+                // Attacks land within a hop; a legato change waits for the new note to hold
+                // for change_frames, and a flicker of the note head in the slightly other
+                // audio restarts that count (measured: up to 5 frames on synth-timgm).
                 size_t matched = 0;
                 for (const auto& w : want)
                     for (const auto& g : got)
-                        if (g.event.note == w.note && std::abs(g.pos / rate - due(w)) <= 0.010 + 1.0 / rate) {
+                        if (g.event.note == w.note && std::abs(g.pos / rate - due(w)) <= 0.030 + 1.0 / rate) {
                             ++matched;
                             break;
                         }
