@@ -31,8 +31,10 @@ setup: .stamps/apt .stamps/venv
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# Build tools for --no-build-isolation: ours (scikit-build-core) and those of the
-	# sdist-only dependencies (aubio needs setuptools, wheel and numpy at build time).
-	$(PY) -m pip install -q "scikit-build-core>=0.10" ninja wheel "setuptools<81" "numpy>=1.24"
+	# sdist-only dependencies (aubio needs setuptools, wheel and numpy at build time;
+	# cppyy's CPyCppyy asks cppyy-backend for its compiler flags while it builds).
+	$(PY) -m pip install -q "scikit-build-core>=0.10" ninja wheel "setuptools<81" "numpy>=1.24" \
+	  "cppyy-backend==1.15.3"
 	@touch $@
 
 # Incremental: CMake's tree lives in build/py and is reused.
