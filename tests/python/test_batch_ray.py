@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from test_transcribe import fresh_cache, sing  # noqa: F401  (fresh_cache is a fixture)
+from test_transcribe import sing
 
 from vocalmidi.cli.main import main
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from test_transcribe import MELODY, fresh_cache, sing  # noqa: F401  (fresh_cache: fixture)
+from test_transcribe import MELODY, sing
 
 from vocalmidi.cli.main import main
 from vocalmidi.device import ENV_VAR, gpu_names, resolve_device
