@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +12,6 @@ from test_transcribe import MELODY, sing
 
 from vocalmidi.cli.main import main
 from vocalmidi.midi_io import read_notes
-
-
-@pytest.fixture
-def fresh_cache(model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "cache"
-    root.mkdir()
-    shutil.copy2(model_cache / "manifest.json", root / "manifest.json")
-    shutil.copytree(model_cache / "models", root / "models")
-    monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
-    return root
 
 
 @pytest.fixture
