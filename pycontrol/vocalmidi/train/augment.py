@@ -22,7 +22,10 @@ import numba
 import numpy as np
 
 from vocalmidi.eval.conditions import active_power, pink_noise
-from vocalmidi.train import contract
+
+# One resampler for training data and for takes at inference (soxr's one-shot call
+# removes the filter delay, so labels stay where they were).
+from vocalmidi.notemodel.run import resample_to_model as to_model_rate
 
 __all__ = [
     "CLEAN_SHARE",
@@ -264,17 +267,6 @@ def _noise(kind: str, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     if kind == "fan":
         return fan_noise(n, sr, rng)
     return babble(n, sr, rng)
-
-
-def to_model_rate(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Resample to 16 kHz with soxr (its one-shot call removes the filter delay)."""
-    import soxr
-
-    if sr == contract.SAMPLE_RATE:
-        return np.ascontiguousarray(audio, dtype=np.float32)
-    out = soxr.resample(np.ascontiguousarray(audio, dtype=np.float32), sr,
-                        contract.SAMPLE_RATE, quality="HQ")
-    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def augment(audio: np.ndarray, sr: int, rng: np.random.Generator, *,
