@@ -25,6 +25,7 @@ from vocalmidi.train.trainer import Recipe, load_checkpoint, train  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "models" / "recipes" / "vocalnote-tiny.toml"
+SHIPPED = REPO / "models" / "trained" / "vocalnote-s" / "vocalnote-s.onnx"
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,32 @@ def test_a_recipe_without_data_is_a_clear_error(tmp_path) -> None:
     recipe.write_text("[model]\nhidden = 8\n")
     with pytest.raises(UsageError, match="needs \\[data\\]"):
         Recipe.load(recipe)
+
+
+def test_the_shipped_model_can_be_fine_tuned_from_its_onnx(tmp_path) -> None:
+    """A fresh clone has the shipped model as ONNX only: its weights read back into a
+    network give the same outputs as the shipped file on a sung clip."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+
+    again = OnnxNoteModel(export_onnx(net_from_onnx(SHIPPED), tmp_path / "again.onnx"))
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    want, got = OnnxNoteModel(SHIPPED).run(audio), again.run(audio)
+    assert np.mean(want.sounding > 0.5) > 0.3  # the clip is sung, the model hears it
+    for name in ("onset", "sounding", "note_conf", "pitch"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
+                                   err_msg=name)
+
+
+def test_a_foreign_onnx_file_cannot_seed_a_fine_tune(tmp_path) -> None:
+    import onnx
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+
+    proto = onnx.load(str(SHIPPED))
+    del proto.metadata_props[:]  # the same graph without our metadata: not ours to read
+    foreign = tmp_path / "x.onnx"
+    onnx.save(proto, str(foreign))
+    with pytest.raises(UsageError, match="not an exported note model"):
+        net_from_onnx(foreign)

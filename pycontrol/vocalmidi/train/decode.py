@@ -44,7 +44,7 @@ from vocalmidi.notes import Note
 from vocalmidi.train.contract import HOP, LOOKAHEAD_HOPS, SAMPLE_RATE
 
 __all__ = ["DecoderConfig", "NoteDecoder", "NoteEvent", "decode", "emission_time",
-           "events_to_notes", "frame_levels_db"]
+           "events_to_notes", "events_to_stream", "frame_levels_db"]
 
 EventKind = Literal["on", "off", "bend"]
 
@@ -294,3 +294,27 @@ def events_to_notes(events: Sequence[NoteEvent]) -> tuple[list[Note], list[float
             emitted.append(sent)
             open_on = None
     return notes, emitted
+
+
+def events_to_stream(events: Sequence[NoteEvent]) -> list[Note]:
+    """The notes a DAW records from the live MIDI stream of ``events``.
+
+    Unlike :func:`events_to_notes`, nothing is stamped back to its onset frame: each
+    note starts when its note-on can leave (:func:`emission_time`) minus the latency the
+    plugin reports (the model's lookahead, which the host compensates), and ends likewise
+    at its note-off. A retriggered correction stays two notes (the short wrong one and
+    the corrected one), and a bend leaves the note number as it was sent. This is what
+    the plugin's users get, so the live decoder is tuned on it.
+    """
+    compensated = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE
+    notes: list[Note] = []
+    open_on: NoteEvent | None = None
+    for ev in events:
+        if ev.kind == "on":
+            open_on = ev
+        elif ev.kind == "off" and open_on is not None:
+            start = emission_time(open_on.decided) - compensated
+            end = max(start, emission_time(ev.decided) - compensated)
+            notes.append(Note(start, end, open_on.note, max(1, open_on.velocity)))
+            open_on = None
+    return notes

@@ -21,7 +21,7 @@ from typing import Any
 __all__ = ["INT8_MAX_TIME_RATIO", "INT8_MAX_F1_DROP", "main", "ship"]
 
 INT8_MAX_TIME_RATIO = 0.9  # int8 must take under 90 % of the fp32 time per hop
-INT8_MAX_F1_DROP = 0.005  # and lose at most half a point of dev F1@50
+INT8_MAX_F1_DROP = 0.005  # and lose at most half a point of the dev selection metric
 
 
 def _sha256(path: Path) -> str:
@@ -36,7 +36,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, An
     """
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import measure_hop_cost, quantize_int8
-    from vocalmidi.train.trainer import Recipe, _load, evaluate, model_outputs
+    from vocalmidi.train.trainer import SELECT_METRIC, Recipe, _load, evaluate, model_outputs
 
     recipe = Recipe.load(recipe_path)
     name = name or recipe.name
@@ -52,7 +52,8 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, An
         q_dev = evaluate(model_outputs(q, dev_clips), dev_clips, decoder)
         q_size = q.stat().st_size
         keep = (q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
-                and (q_dev["f1_50"] or 0) >= (summary["dev"]["f1_50"] or 0) - INT8_MAX_F1_DROP)
+                and (q_dev[SELECT_METRIC] or 0)
+                >= (summary["dev"].get(SELECT_METRIC) or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
         model_file = dest / f"{name}.onnx"
         shutil.copyfile(q if keep else fp32, model_file)
@@ -69,7 +70,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, An
                  "200 hops/s (python -m vocalmidi.train.ship)"},
         "int8": {"kept": keep, "size": q_size, **q_cost, "dev": q_dev,
                  "rule": f"kept only if < {INT8_MAX_TIME_RATIO:.0%} of the fp32 time per hop "
-                         f"and dev F1@50 within {INT8_MAX_F1_DROP}"},
+                         f"and dev {SELECT_METRIC} within {INT8_MAX_F1_DROP}"},
         **{k: summary[k] for k in ("dev", "dev_groups", "decoder", "best_epoch", "epochs_run",
                                    "train_hours", "train_clips", "dev_clips", "train_seconds",
                                    "feature_prep_seconds", "device", "threads", "history")
