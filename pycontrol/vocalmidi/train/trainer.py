@@ -7,7 +7,8 @@ crops of 2-4 s from a zero state. Losses, per frame:
   tolerance: the frame after a labelled onset is masked out of the loss, so firing one
   frame late costs nothing, while every other frame must say "no onset";
 - sounding: binary cross-entropy;
-- note: cross-entropy over the note classes, on sounding frames only;
+- note: cross-entropy over the note classes, on sounding frames only, the first
+  ``early_note_frames`` of each note weighted ``early_note_weight`` times;
 - cents: Huber loss (delta 0.5 semitone) on sounding frames, target clipped to +-2
   semitones.
 
@@ -57,6 +58,9 @@ class TrainConfig:
     weight_decay: float = 1e-4
     patience: int = 5  # epochs without a better dev F1@50 before stopping
     onset_pos_weight: float = 8.0
+    # The note loss weighs the first frames of each note this much more (see _early_weights).
+    early_note_weight: float = 1.0
+    early_note_frames: int = 10
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"onset": 1.0, "sounding": 1.0, "note": 1.0, "cents": 0.5})
     # Intra-op threads; 0: all cores. On a shared machine keep 1: with the cores busy, a
@@ -155,6 +159,22 @@ class CropSampler:
                 "cents": np.stack(cents).astype(np.float32)}
 
 
+def _early_weights(onset: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """Per-frame weights ``[B, T]``: ``early_note_weight`` on the first
+    ``early_note_frames`` frames from each labelled onset, 1 elsewhere.
+
+    Why: a live note-on leaves as soon as the note head names the pitch, so the frames
+    right after an attack are the ones users hear; the plain mean over sounding frames
+    lets a long held note outweigh them.
+    """
+    import torch
+
+    t = torch.arange(onset.shape[1], device=onset.device).expand_as(onset)
+    last = torch.cummax(torch.where(onset > 0.5, t, torch.full_like(t, -1)), dim=1).values
+    early = (last >= 0) & (t - last < cfg.early_note_frames)
+    return torch.where(early, float(cfg.early_note_weight), 1.0)
+
+
 def losses(raw: torch.Tensor, batch: dict[str, torch.Tensor],
            cfg: TrainConfig) -> dict[str, torch.Tensor]:
     """Per-head losses of a batch (see the module docstring)."""
@@ -176,7 +196,9 @@ def losses(raw: torch.Tensor, batch: dict[str, torch.Tensor],
     on = batch["note"] >= 0
     target = (batch["note"] - NOTE_MIN).clamp(0, NUM_NOTES - 1)
     if bool(on.any()):
-        l_note = F.cross_entropy(raw[..., HEAD_NOTES][on], target[on])
+        per_frame = F.cross_entropy(raw[..., HEAD_NOTES][on], target[on], reduction="none")
+        w_note = _early_weights(onset, cfg)[on]
+        l_note = (per_frame * w_note).sum() / w_note.sum()
         cents = (batch["cents"][on] / 100.0).clamp(-2.0, 2.0)
         l_cents = F.huber_loss(raw[..., HEAD_CENTS][on], cents, delta=0.5)
     else:
