@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <thread>
 
@@ -81,15 +82,15 @@ int HostedPlugin::fail (int code, const juce::String& message)
 
 int HostedPlugin::requireLoaded()
 {
-    return instance != nullptr ? VMH_OK : fail (VMH_ERR_STATE, "no plugin is loaded");
+    return instance != nullptr ? Status::ok : fail (Status::wrongState, "no plugin is loaded");
 }
 
 int HostedPlugin::requirePrepared()
 {
     if (instance == nullptr)
-        return fail (VMH_ERR_STATE, "no plugin is loaded");
+        return fail (Status::wrongState, "no plugin is loaded");
 
-    return prepared ? VMH_OK : fail (VMH_ERR_STATE, "the plugin is not prepared (call prepare first)");
+    return prepared ? Status::ok : fail (Status::wrongState, "the plugin is not prepared (call prepare first)");
 }
 
 void HostedPlugin::unload()
@@ -118,7 +119,7 @@ int HostedPlugin::load (const juce::String& path, const juce::String& which)
     auto found = context.findPlugins (path, why);
 
     if (found.isEmpty())
-        return fail (VMH_ERR_LOAD, why);
+        return fail (Status::loadFailed, why);
 
     const juce::PluginDescription* chosen = nullptr;
 
@@ -145,7 +146,7 @@ int HostedPlugin::load (const juce::String& path, const juce::String& which)
         for (auto* d : found)
             names.add (d->name + " <" + d->fileOrIdentifier + ">");
 
-        return fail (VMH_ERR_LOAD, (which.isNotEmpty() ? "no plugin named '" + which + "' in " + path
+        return fail (Status::loadFailed, (which.isNotEmpty() ? "no plugin named '" + which + "' in " + path
                                                        : path + " holds " + juce::String (found.size())
                                                              + " plugins, pick one")
                                        + ": " + names.joinIntoString (", "));
@@ -155,7 +156,7 @@ int HostedPlugin::load (const juce::String& path, const juce::String& which)
     instance = context.createInstance (*chosen, 48000.0, 512, why);
 
     if (instance == nullptr)
-        return fail (VMH_ERR_LOAD, "could not instantiate " + chosen->name + ": "
+        return fail (Status::loadFailed, "could not instantiate " + chosen->name + ": "
                                        + (why.isNotEmpty() ? why : juce::String ("no reason given")));
 
     instance->setPlayHead (&playHead);
@@ -169,7 +170,7 @@ int HostedPlugin::load (const juce::String& path, const juce::String& which)
     nonRealtime = false;
     isBypassed = false;
     context.pumpMessages (0);
-    return VMH_OK;
+    return Status::ok;
 }
 
 int HostedPlugin::parameterCount() const
@@ -209,10 +210,10 @@ int HostedPlugin::setParameter (int index, float normalised)
     auto* p = parameter (index);
 
     if (p == nullptr)
-        return fail (VMH_ERR_ARGUMENT, "no parameter with index " + juce::String (index));
+        return fail (Status::badArgument, "no parameter with index " + juce::String (index));
 
     if (! (normalised >= 0.0f && normalised <= 1.0f))
-        return fail (VMH_ERR_ARGUMENT, "parameter '" + p->getName (1024) + "': normalised value "
+        return fail (Status::badArgument, "parameter '" + p->getName (1024) + "': normalised value "
                                            + juce::String (normalised) + " is outside 0..1");
 
     // setValue on a hosted parameter forwards it to the plugin (its controller now, its
@@ -220,7 +221,7 @@ int HostedPlugin::setParameter (int index, float normalised)
     p->setValue (normalised);
     p->sendValueChangedMessageToListeners (normalised);
     pending[index] = normalised;
-    return VMH_OK;
+    return Status::ok;
 }
 
 int HostedPlugin::setParameterText (int index, const juce::String& text)
@@ -228,12 +229,12 @@ int HostedPlugin::setParameterText (int index, const juce::String& text)
     auto* p = parameter (index);
 
     if (p == nullptr)
-        return fail (VMH_ERR_ARGUMENT, "no parameter with index " + juce::String (index));
+        return fail (Status::badArgument, "no parameter with index " + juce::String (index));
 
     const auto value = p->getValueForText (text);
 
     if (! (value >= 0.0f && value <= 1.0f))
-        return fail (VMH_ERR_PLUGIN, "parameter '" + p->getName (1024) + "' does not accept '" + text + "'");
+        return fail (Status::pluginRefused, "parameter '" + p->getName (1024) + "' does not accept '" + text + "'");
 
     return setParameter (index, value);
 }
@@ -253,10 +254,10 @@ int HostedPlugin::applyLayout (int inputChannels, int outputChannels)
         layout.outputBuses.getReference (0) = channelSetFor (outputChannels);
 
     if (layout == before)
-        return VMH_OK;
+        return Status::ok;
 
     if (instance->setBusesLayout (layout))
-        return VMH_OK;
+        return Status::ok;
 
     // An analyser (audio in, MIDI out) or a MIDI effect has a main bus without channels in
     // one direction: leave that side at 0 rather than refuse the caller's channel count.
@@ -269,20 +270,20 @@ int HostedPlugin::applyLayout (int inputChannels, int outputChannels)
         fallback.outputBuses.getReference (0) = before.outputBuses.getReference (0);
 
     if (fallback == before || (! (fallback == layout) && instance->setBusesLayout (fallback)))
-        return VMH_OK;
+        return Status::ok;
 
-    return fail (VMH_ERR_LAYOUT, instance->getName() + " does not accept " + juce::String (inputChannels)
+    return fail (Status::layoutRefused, instance->getName() + " does not accept " + juce::String (inputChannels)
                                          + " in / " + juce::String (outputChannels)
                                          + " out channels (its default is " + describeLayout (before) + ")");
 }
 
 int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannels, int outputChannels)
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (! (sampleRate > 0.0) || maxBlockSize < 1 || inputChannels < 0 || outputChannels < 0)
-        return fail (VMH_ERR_ARGUMENT, "prepare needs a sample rate > 0, a block size >= 1 and channel counts >= 0");
+        return fail (Status::badArgument, "prepare needs a sample rate > 0, a block size >= 1 and channel counts >= 0");
 
     if (prepared)
     {
@@ -290,7 +291,7 @@ int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannel
         prepared = false;
     }
 
-    if (auto rc = applyLayout (inputChannels, outputChannels); rc != VMH_OK)
+    if (auto rc = applyLayout (inputChannels, outputChannels); rc != Status::ok)
         return rc;
 
     rate = sampleRate;
@@ -305,7 +306,7 @@ int HostedPlugin::prepare (double sampleRate, int maxBlockSize, int inputChannel
     outBytes.reserve (4 * 4096);
     prepared = true;
     HostContext::get().pumpMessages (0);
-    return VMH_OK;
+    return Status::ok;
 }
 
 void HostedPlugin::prepareInstance()
@@ -338,40 +339,59 @@ void HostedPlugin::flushPendingParameters()
 
 int HostedPlugin::setNonRealtime (bool shouldBeNonRealtime)
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (shouldBeNonRealtime == nonRealtime)
-        return VMH_OK;
+        return Status::ok;
 
     nonRealtime = shouldBeNonRealtime;
 
     if (! prepared)
-        return VMH_OK;
+        return Status::ok;
 
     // A VST3 plugin learns the process mode in setupProcessing, i.e. when it is prepared.
     flushPendingParameters();
     instance->releaseResources();
     prepareInstance();
     HostContext::get().pumpMessages (0);
-    return VMH_OK;
+    return Status::ok;
 }
 
 int HostedPlugin::process (const float* input, float* output, int64_t numSamples,
                            const int32_t* blockSizes, int numBlockSizes,
-                           const VmhMidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes)
+                           const MidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes)
 {
-    if (auto rc = requirePrepared(); rc != VMH_OK)
+    // No exception may unwind into the caller's block loop (or interpreter) from a plugin.
+    try
+    {
+        return processBlocks (input, output, numSamples, blockSizes, numBlockSizes, midiIn, numMidiIn, midiInBytes);
+    }
+    catch (const std::exception& e)
+    {
+        return fail (Status::pluginRefused, juce::String ("the plugin threw while processing: ") + e.what());
+    }
+    catch (...)
+    {
+        return fail (Status::pluginRefused, "the plugin threw while processing");
+    }
+}
+
+int HostedPlugin::processBlocks (const float* input, float* output, int64_t numSamples,
+                                 const int32_t* blockSizes, int numBlockSizes,
+                                 const MidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes)
+{
+    if (auto rc = requirePrepared(); rc != Status::ok)
         return rc;
 
     outEvents.clear();
     outBytes.clear();
 
     if (numSamples < 0)
-        return fail (VMH_ERR_ARGUMENT, "negative sample count");
+        return fail (Status::badArgument, "negative sample count");
 
     if (numSamples > 0 && ((numIn > 0 && input == nullptr) || (numOut > 0 && output == nullptr)))
-        return fail (VMH_ERR_ARGUMENT, "missing input or output buffer");
+        return fail (Status::badArgument, "missing input or output buffer");
 
     if (blockSizes == nullptr || numBlockSizes <= 0)
     {
@@ -383,11 +403,11 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
 
     for (int i = 0; i < numBlockSizes; ++i)
         if (blockSizes[i] < 1 || blockSizes[i] > largest)
-            return fail (VMH_ERR_ARGUMENT, "block size " + juce::String (blockSizes[i]) + " is outside 1.."
+            return fail (Status::badArgument, "block size " + juce::String (blockSizes[i]) + " is outside 1.."
                                                + juce::String (largest) + " (the prepared maximum)");
 
     if (numMidiIn > 0 && (midiIn == nullptr || midiInBytes == nullptr))
-        return fail (VMH_ERR_ARGUMENT, "MIDI input events without their bytes");
+        return fail (Status::badArgument, "MIDI input events without their bytes");
 
     for (int i = 0; i < numMidiIn; ++i)
     {
@@ -395,7 +415,7 @@ int HostedPlugin::process (const float* input, float* output, int64_t numSamples
 
         if (e.sample < 0 || e.sample >= juce::jmax<int64_t> (1, numSamples) || e.size <= 0 || e.offset < 0
             || (i > 0 && e.sample < midiIn[i - 1].sample))
-            return fail (VMH_ERR_ARGUMENT, "MIDI input event " + juce::String (i)
+            return fail (Status::badArgument, "MIDI input event " + juce::String (i)
                                                + " is out of order, outside the audio, or empty");
     }
 
@@ -516,14 +536,14 @@ void HostedPlugin::refreshLatency()
 int HostedPlugin::setBlockLimit (int samples)
 {
     if (samples < 0)
-        return fail (VMH_ERR_ARGUMENT, "negative block limit");
+        return fail (Status::badArgument, "negative block limit");
 
     blockLimit = samples;
 
     if (prepared)
         buffer.setSize (buffer.getNumChannels(), juce::jmax (maxBlock, blockLimit));
 
-    return VMH_OK;
+    return Status::ok;
 }
 
 bool HostedPlugin::allocationCounts (int64_t& calls, int64_t& blocks, int64_t& hostCalls) const noexcept
@@ -542,28 +562,28 @@ int HostedPlugin::latencySamples()
 
 int HostedPlugin::reset()
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     instance->reset();
-    return VMH_OK;
+    return Status::ok;
 }
 
 int HostedPlugin::release()
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (prepared)
         instance->releaseResources();
 
     prepared = false;
-    return VMH_OK;
+    return Status::ok;
 }
 
 int64_t HostedPlugin::saveState()
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (! pending.empty() && formatName() == "LV2")
@@ -592,29 +612,29 @@ int64_t HostedPlugin::saveState()
 
 int HostedPlugin::loadState (const void* data, int64_t size)
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (data == nullptr || size <= 0 || size > std::numeric_limits<int>::max())
-        return fail (VMH_ERR_ARGUMENT, "empty or oversized state");
+        return fail (Status::badArgument, "empty or oversized state");
 
     // JUCE's hosts silently ignore a state they cannot read; check the wrapping first so a
     // wrong file is an error rather than a no-op.
     const auto format = formatName();
 
     if (format == "VST3" && juce::AudioProcessor::getXmlFromBinary (data, (int) size) == nullptr)
-        return fail (VMH_ERR_PLUGIN, "not a VST3 state saved by this host (" + juce::String (size) + " bytes)");
+        return fail (Status::pluginRefused, "not a VST3 state saved by this host (" + juce::String (size) + " bytes)");
 
     if (format == "LV2"
         && ! juce::String::fromUTF8 (static_cast<const char*> (data), (int) size)
                  .contains ("<" + instance->getPluginDescription().fileOrIdentifier + ">"))
-        return fail (VMH_ERR_PLUGIN, "not an LV2 state of " + instance->getName() + " saved by this host ("
+        return fail (Status::pluginRefused, "not an LV2 state of " + instance->getName() + " saved by this host ("
                                          + juce::String (size) + " bytes)");
 
     instance->setStateInformation (data, (int) size);
     pending.clear();
     HostContext::get().pumpMessages (0);
-    return VMH_OK;
+    return Status::ok;
 }
 
 int HostedPlugin::probeEditor (int& width, int& height)
@@ -624,16 +644,16 @@ int HostedPlugin::probeEditor (int& width, int& height)
 
 int HostedPlugin::showEditor (int milliseconds, int& width, int& height)
 {
-    if (auto rc = requireLoaded(); rc != VMH_OK)
+    if (auto rc = requireLoaded(); rc != Status::ok)
         return rc;
 
     if (! instance->hasEditor())
-        return fail (VMH_ERR_PLUGIN, instance->getName() + " has no editor");
+        return fail (Status::pluginRefused, instance->getName() + " has no editor");
 
     std::unique_ptr<juce::AudioProcessorEditor> editor (instance->createEditorIfNeeded());
 
     if (editor == nullptr)
-        return fail (VMH_ERR_PLUGIN, instance->getName() + " did not create its editor");
+        return fail (Status::pluginRefused, instance->getName() + " did not create its editor");
 
     if (milliseconds >= 0)
     {
@@ -647,7 +667,7 @@ int HostedPlugin::showEditor (int milliseconds, int& width, int& height)
     height = editor->getHeight();
     editor.reset();
     HostContext::get().pumpMessages (0);
-    return VMH_OK;
+    return Status::ok;
 }
 
 juce::StringArray HostedPlugin::programNames() const

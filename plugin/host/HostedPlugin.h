@@ -1,7 +1,7 @@
 #pragma once
 
 #include "TransportPlayHead.h"
-#include "vocalmidi_host.h"
+#include "HostTypes.h"
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
@@ -18,7 +18,7 @@ namespace vocalmidi::host
     the plugin emitted during the last process() call.
 
     Thread: process() on any one thread; everything else from control calls (message
-    thread). Errors are returned as VMH_ERR_* codes with the reason in lastError(). */
+    thread). Errors are returned as negative Status codes with the reason in lastError(). */
 class HostedPlugin
 {
 public:
@@ -48,9 +48,16 @@ public:
     int inputChannels() const noexcept { return numIn; }
     int outputChannels() const noexcept { return numOut; }
 
+    /** Runs `numSamples` samples through the plugin in consecutive blocks whose sizes cycle
+        through `blockSizes` (each in 1..the prepared maximum; null or 0 sizes: that maximum),
+        the whole loop in C++ so the caller pays its call once, not per block. `input` and
+        `output` are planar (channels rows of numSamples floats; null when there are none).
+        `midiIn` events (sorted, positions in 0..numSamples-1, bytes in `midiInBytes`) are
+        delivered in their block. Returns how many MIDI events the plugin emitted (see
+        midiOutEvents()) or a negative Status; a plugin that throws gives pluginRefused. */
     int process (const float* input, float* output, int64_t numSamples,
                  const int32_t* blockSizes, int numBlockSizes,
-                 const VmhMidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes);
+                 const MidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes);
 
     /** Process as a real-time host would: `speed` 1 = the block clock runs in real time,
         2 = twice as fast, 0 = as fast as possible (default). */
@@ -66,7 +73,7 @@ public:
         not preloaded. */
     bool allocationCounts (int64_t& calls, int64_t& blocks, int64_t& hostCalls) const noexcept;
 
-    const std::vector<VmhMidiEvent>& midiOutEvents() const noexcept { return outEvents; }
+    const std::vector<MidiEvent>& midiOutEvents() const noexcept { return outEvents; }
     const std::vector<uint8_t>& midiOutBytes() const noexcept { return outBytes; }
 
     int latencySamples();
@@ -86,6 +93,9 @@ public:
     int fail (int code, const juce::String& message);
 
 private:
+    int processBlocks (const float* input, float* output, int64_t numSamples,
+                       const int32_t* blockSizes, int numBlockSizes,
+                       const MidiEvent* midiIn, int numMidiIn, const uint8_t* midiInBytes);
     int requireLoaded();
     int requirePrepared();
     int applyLayout (int inputChannels, int outputChannels);
@@ -109,7 +119,7 @@ private:
 
     juce::AudioBuffer<float> buffer;
     juce::MidiBuffer midi;
-    std::vector<VmhMidiEvent> outEvents;
+    std::vector<MidiEvent> outEvents;
     std::vector<uint8_t> outBytes;
     // Parameter values set since the last processed block. JUCE's LV2 host only writes them
     // to the plugin's ports while processing, and rebuilds the instance from the ports in

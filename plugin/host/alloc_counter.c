@@ -1,5 +1,5 @@
 /* libvocalmidi_alloccount: counts the heap calls a thread makes while it has "armed" the
- * counter. Preload it (LD_PRELOAD) into a process that runs libvocalmidi_host: the host arms
+ * counter. Preload it (LD_PRELOAD) into a process that runs libvocalmidi_juce: the host arms
  * it around each processBlock call. The real-time rule is "the audio thread never
  * allocates"; this is how `vocalmidi dawtest` checks it from outside the plugin.
  *

@@ -40,3 +40,9 @@ class BackendUnavailableError(VocalMidiError):
     """No JACK server, no MIDI backend, no sound device."""
 
     exit_code = 7
+
+
+class PluginHostError(VocalMidiError):
+    """The plugin could not be loaded, prepared or run, or was used in the wrong order."""
+
+    exit_code = 8

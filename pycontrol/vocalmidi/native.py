@@ -57,8 +57,9 @@ def engine_library() -> Path:
 
 
 def host_library() -> Path:
-    """Path of the headless JUCE host library (``libvocalmidi_host.so``)."""
-    return _existing(native_dir() / _lib_name("vocalmidi_host"), "headless host library")
+    """Path of the headless JUCE host library (``libvocalmidi_juce.so``: our host classes and
+    JUCE, which :class:`vocalmidi.hosts.PluginHost` drives through cppyy)."""
+    return _existing(native_dir() / _lib_name("vocalmidi_juce"), "headless host library")
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ class HostBlockResult:
     emission : EmissionStats
         Note-on time as it leaves the plugin minus the true onset.
     call_us : list of float
-        Wall time of each ``process`` call as the host sees it (JUCE wrapper, ctypes and
+        Wall time of each ``process`` call as the host sees it (JUCE wrapper, cppyy and
         Python included: an upper bound on the audio-thread cost).
     worker_cpu_seconds, wall_seconds : float
         CPU used by every thread but the one calling ``process`` (the plugin's ML thread,

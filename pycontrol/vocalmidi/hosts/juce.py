@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from vocalmidi import native
-from vocalmidi.errors import BackendUnavailableError, NotBuiltError
+from vocalmidi.errors import BackendUnavailableError, NotBuiltError, PluginHostError
 from vocalmidi.hosts.midi import MidiMessage
 
 __all__ = [
@@ -198,6 +198,11 @@ def _make_pch(info: _BuildInfo, header: Path, pch: Path) -> None:
         tmp_pch = pch.with_suffix(f".{os.getpid()}.tmp")
         shutil.move(str(made), tmp_pch)
         os.replace(tmp_pch, pch)  # atomic: a concurrent import sees all of it or none
+    # One PCH per cache: those of earlier headers (~80 MB each) are of no use any more. A
+    # process that still maps one keeps its pages; the name goes.
+    for stale in pch.parent.glob("vocalmidi_juce.*.pch"):
+        if stale != pch:
+            stale.unlink(missing_ok=True)
 
 
 def load() -> JuceBindings:
@@ -276,11 +281,9 @@ def scan(path: str | Path) -> list[Any]:
 
     Raises
     ------
-    vocalmidi.errors.VocalMidiError
-        :class:`~vocalmidi.hosts.PluginHostError` when the path holds no plugin.
+    vocalmidi.errors.PluginHostError
+        When the path holds no plugin.
     """
-    from vocalmidi.hosts.plugin_host import PluginHostError
-
     cpp = load()
     error = cpp.juce.String()
     found = list(cpp.host.py.scan(jstring(str(path)), error))

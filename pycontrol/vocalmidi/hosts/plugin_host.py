@@ -1,10 +1,16 @@
 """Host a VST3 or LV2 plugin headless and see the MIDI it emits.
 
-pedalboard runs plugins well but throws their MIDI output away. :class:`PluginHost` wraps
-our own JUCE host library (``libvocalmidi_host.so``, located by
-:func:`vocalmidi.native.host_library`) through ctypes: audio goes in and out as float32
-numpy arrays without copies, and every MIDI event the plugin emits comes back with the
-sample it was emitted at.
+pedalboard runs plugins well but throws their MIDI output away. :class:`PluginHost` drives
+our own JUCE host classes (``vocalmidi::host::HostedPlugin`` in ``libvocalmidi_juce``)
+through cppyy (:mod:`vocalmidi.hosts.juce`): audio goes in and out as float32 numpy arrays
+without copies, and every MIDI event the plugin emits comes back with the sample it was
+emitted at. The block loop, real-time pacing and the heap-call counter run in C++
+(``HostedPlugin::process``), one call per :meth:`PluginHost.process`, so Python's cost is
+per call, never per block.
+
+Start-up: the first :class:`PluginHost` of a process starts cppyy and maps the
+precompiled JUCE headers that ``make build`` leaves in the build tree (about 1-2 s);
+importing this module does not.
 
 Examples
 --------
@@ -19,16 +25,38 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from vocalmidi import native
-from vocalmidi.errors import VocalMidiError
+from vocalmidi.errors import PluginHostError
+from vocalmidi.hosts import juce
 from vocalmidi.hosts.midi import MidiMessage
+
+__all__ = [
+    "MidiMessage",
+    "Parameter",
+    "Parameters",
+    "PluginHost",
+    "PluginHostError",
+    "Processed",
+    "list_plugins",
+]
+
+#: ``vocalmidi::host::MidiEvent`` as numpy lays it out (MIDI input to HostedPlugin::process).
+_MIDI_EVENT = np.dtype([("sample", "<i8"), ("offset", "<i4"), ("size", "<i4")])
+# Control calls (load, parameters, prepare, state, editor) of all hosts hold this, as
+# HostContext's control lock does in C++: JUCE has one message thread per process, and a
+# thread that made itself that thread while another is inside a plugin call would leave
+# the other waiting for a message. Processing does not take it (hosts on threads of their
+# own run at once).
+_CONTROL = threading.RLock()
+_GIL_FREE = False
 
 
 def _absolute_cache_variable() -> None:
@@ -42,26 +70,18 @@ def _absolute_cache_variable() -> None:
     if value and not os.path.isabs(value):
         os.environ["VOCALMIDI_CACHE"] = os.path.abspath(value)
 
-__all__ = [
-    "MidiMessage",
-    "Parameter",
-    "Parameters",
-    "PluginHost",
-    "PluginHostError",
-    "Processed",
-]
 
-_STRING_CAPACITY = 4096
-
-
-class PluginHostError(VocalMidiError):
-    """The plugin could not be loaded, prepared or run, or was used in the wrong order."""
-
-    exit_code = 8
-
-
-class _MidiEvent(ctypes.Structure):
-    _fields_ = [("sample", ctypes.c_int64), ("offset", ctypes.c_int32), ("size", ctypes.c_int32)]
+def _bindings() -> juce.JuceBindings:
+    global _GIL_FREE
+    cpp = juce.load()
+    if not _GIL_FREE:
+        # Processing lets other Python threads run (hosts on threads of their own), and so
+        # does showing an editor (a thread may read the screen meanwhile). Other control
+        # calls keep the GIL besides _CONTROL.
+        for name in ("process", "showEditor"):
+            getattr(cpp.host.HostedPlugin, name).__release_gil__ = True
+        _GIL_FREE = True
+    return cpp
 
 
 class Processed(NamedTuple):
@@ -104,79 +124,6 @@ class Parameter:
         return 1 < self.num_steps < 0x7FFFFFFF
 
 
-def _load_library(path: Path) -> ctypes.CDLL:
-    try:
-        lib = ctypes.CDLL(str(path))
-    except OSError as exc:
-        raise PluginHostError(f"cannot load the host library {path}: {exc}") from None
-    c_int, c_char_p, c_float, c_double, c_int64 = (
-        ctypes.c_int, ctypes.c_char_p, ctypes.c_float, ctypes.c_double, ctypes.c_int64)
-    vp = ctypes.c_void_p
-    sigs: dict[str, tuple[type | None, list[type]]] = {
-        "vmh_api_version": (c_int, []),
-        "vmh_last_error": (c_char_p, [vp]),
-        "vmh_create": (vp, []),
-        "vmh_destroy": (None, [vp]),
-        "vmh_list_plugins": (c_int, [c_char_p, c_char_p, c_int]),
-        "vmh_load": (c_int, [vp, c_char_p, c_char_p]),
-        "vmh_plugin_name": (c_int, [vp, c_char_p, c_int]),
-        "vmh_plugin_format": (c_int, [vp, c_char_p, c_int]),
-        "vmh_accepts_midi": (c_int, [vp]),
-        "vmh_produces_midi": (c_int, [vp]),
-        "vmh_parameter_count": (c_int, [vp]),
-        "vmh_parameter_index": (c_int, [vp, c_char_p]),
-        "vmh_parameter_name": (c_int, [vp, c_int, c_char_p, c_int]),
-        "vmh_parameter_label": (c_int, [vp, c_int, c_char_p, c_int]),
-        "vmh_parameter_get": (c_int, [vp, c_int, ctypes.POINTER(c_float)]),
-        "vmh_parameter_default": (c_int, [vp, c_int, ctypes.POINTER(c_float)]),
-        "vmh_parameter_num_steps": (c_int, [vp, c_int]),
-        "vmh_parameter_text": (c_int, [vp, c_int, c_float, c_char_p, c_int]),
-        "vmh_parameter_set": (c_int, [vp, c_int, c_float]),
-        "vmh_parameter_set_text": (c_int, [vp, c_int, c_char_p]),
-        "vmh_prepare": (c_int, [vp, c_double, c_int, c_int, c_int]),
-        "vmh_input_channels": (c_int, [vp]),
-        "vmh_output_channels": (c_int, [vp]),
-        "vmh_set_non_realtime": (c_int, [vp, c_int]),
-        "vmh_set_bypassed": (c_int, [vp, c_int]),
-        "vmh_set_transport": (c_int, [vp, c_int, c_int64, c_double]),
-        "vmh_transport_position": (c_int64, [vp]),
-        "vmh_process": (c_int, [vp, vp, vp, c_int64, vp, c_int, vp, c_int, vp]),
-        "vmh_set_pacing": (c_int, [vp, c_double]),
-        "vmh_set_block_limit": (c_int, [vp, c_int]),
-        "vmh_process_allocations": (c_int, [vp, ctypes.POINTER(c_int64), ctypes.POINTER(c_int64),
-                                            ctypes.POINTER(c_int64)]),
-        "vmh_midi_out_events": (ctypes.POINTER(_MidiEvent), [vp]),
-        "vmh_midi_out_bytes": (ctypes.POINTER(ctypes.c_uint8), [vp]),
-        "vmh_midi_out_count": (c_int, [vp]),
-        "vmh_latency_samples": (c_int, [vp]),
-        "vmh_tail_seconds": (c_int, [vp, ctypes.POINTER(c_double)]),
-        "vmh_reset": (c_int, [vp]),
-        "vmh_release": (c_int, [vp]),
-        "vmh_state_save": (c_int64, [vp]),
-        "vmh_state_copy": (c_int, [vp, c_char_p, c_int64]),
-        "vmh_state_load": (c_int, [vp, c_char_p, c_int64]),
-        "vmh_pump_messages": (c_int, [c_int]),
-        "vmh_editor_probe": (c_int, [vp, ctypes.POINTER(c_int), ctypes.POINTER(c_int)]),
-    }
-    for name, (restype, argtypes) in sigs.items():
-        fn = getattr(lib, name)
-        fn.restype = restype
-        fn.argtypes = argtypes
-    if lib.vmh_api_version() != 1:
-        raise PluginHostError(f"{path} speaks host API {lib.vmh_api_version()}, expected 1")
-    return lib
-
-
-_LIBRARY: ctypes.CDLL | None = None
-
-
-def _library() -> ctypes.CDLL:
-    global _LIBRARY
-    if _LIBRARY is None:
-        _LIBRARY = _load_library(native.host_library())
-    return _LIBRARY
-
-
 def list_plugins(path: str | Path) -> list[tuple[str, str, str]]:
     """List the plugins a bundle (or LV2 URI) holds.
 
@@ -185,13 +132,10 @@ def list_plugins(path: str | Path) -> list[tuple[str, str, str]]:
     list of (format, identifier, name)
         ``identifier`` or ``name`` can be passed to :meth:`PluginHost.load` as ``plugin``.
     """
-    lib = _library()
-    buf = ctypes.create_string_buffer(64 * 1024)
-    rc = lib.vmh_list_plugins(str(path).encode(), buf, len(buf))
-    if rc < 0:
-        raise PluginHostError(lib.vmh_last_error(None).decode(errors="replace"))
-    rows = buf.value.decode(errors="replace").splitlines()
-    return [tuple(row.split("\t", 2)) for row in rows]  # type: ignore[misc]
+    text = juce.pystring
+    with _CONTROL:
+        found = juce.scan(path)
+    return [(text(d.pluginFormatName), text(d.fileOrIdentifier), text(d.name)) for d in found]
 
 
 class Parameters(Mapping[str, Parameter]):
@@ -247,11 +191,12 @@ class PluginHost:
     """
 
     def __init__(self, path: str | Path | None = None, *, plugin: str | None = None) -> None:
-        self._lib = _library()
-        handle = self._lib.vmh_create()
-        if not handle:
-            raise PluginHostError(self._lib.vmh_last_error(None).decode(errors="replace"))
-        self._h: int | None = handle
+        self._p: Any = None  # the C++ HostedPlugin; None once closed
+        self._cpp = _bindings()
+        self._lock = threading.Lock()  # one call at a time on this host, process included
+        with _CONTROL:
+            self._cpp.host.py.control()
+            self._p = self._cpp.host.HostedPlugin()
         self._prepared = False
         self._max_block = 0
         self._block_limit = 0
@@ -263,36 +208,55 @@ class PluginHost:
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _handle(self) -> int:
-        if self._h is None:
+    def _plugin(self) -> Any:
+        if self._p is None:
             raise PluginHostError("the plugin host is closed")
-        return self._h
+        return self._p
+
+    @contextmanager
+    def _call(self) -> Iterator[Any]:
+        """A control call: all hosts' control lock, this host's lock, the calling thread as
+        JUCE's message thread; yields the ``HostedPlugin``."""
+        p = self._plugin()
+        with _CONTROL, self._lock:
+            self._cpp.host.py.control()
+            yield p
 
     def _error(self) -> str:
-        msg = self._lib.vmh_last_error(self._h)
-        return msg.decode(errors="replace") if msg else "unknown error"
+        return str(self._plugin().lastError()) or "unknown error"
 
     def _check(self, rc: int) -> int:
         if rc < 0:
             raise PluginHostError(self._error())
         return rc
 
-    def _string(self, fn_name: str, *args: object) -> str:
-        buf = ctypes.create_string_buffer(_STRING_CAPACITY)
-        self._check(getattr(self._lib, fn_name)(self._handle(), *args, buf, len(buf)))
-        return buf.value.decode(errors="replace")
+    def _instance(self) -> Any:
+        """The loaded ``juce::AudioPluginInstance``."""
+        p = self._plugin()
+        if not p.isLoaded():
+            raise PluginHostError("no plugin is loaded")
+        return p.plugin()
 
-    def _require_loaded(self) -> None:
-        if self._path is None:
-            raise PluginHostError("no plugin is loaded: call load(path) first")
+    def _param(self, index: int) -> Any:
+        params = self._instance().getParameters()
+        if not 0 <= index < params.size():
+            raise PluginHostError(f"no parameter with index {index}")
+        return params[index]
+
+    def _pump(self) -> None:
+        """Dispatch the JUCE messages that are pending (plugins announce changes so)."""
+        with _CONTROL:
+            self._cpp.host.py.control().pumpMessages(0)
 
     # -- lifetime -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Unload the plugin and free the host (idempotent)."""
-        if self._h is not None:
-            self._lib.vmh_destroy(self._h)
-            self._h = None
+        if self._p is not None:
+            with self._call() as p:
+                self._p = None
+                p.__destruct__()
+            self._pump()
 
     def __enter__(self) -> PluginHost:
         return self
@@ -325,71 +289,61 @@ class PluginHost:
         """
         target = str(path)
         _absolute_cache_variable()
-        self._check(self._lib.vmh_load(self._handle(), target.encode(),
-                                       plugin.encode() if plugin else None))
+        with self._call() as p:
+            self._check(p.load(juce.jstring(target), juce.jstring(plugin or "")))
         self._path = path if "://" in target else Path(path)
         self._prepared = False
 
     @property
     def name(self) -> str:
-        return self._string("vmh_plugin_name")
+        return juce.pystring(self._instance().getName())
 
     @property
     def format(self) -> str:
         """``"VST3"`` or ``"LV2"``."""
-        return self._string("vmh_plugin_format")
+        self._instance()
+        return juce.pystring(self._p.formatName())
 
     @property
     def programs(self) -> list[str]:
         """Names of the programs (presets) the plugin offers, as a host lists them."""
-        lib, h = self._lib, self._handle()
-        try:
-            count_fn, name_fn = lib.vmh_program_count, lib.vmh_program_name
-        except AttributeError:
-            raise PluginHostError("this host library predates program names; rebuild it") from None
-        count_fn.restype, count_fn.argtypes = ctypes.c_int, [ctypes.c_void_p]
-        name_fn.restype = ctypes.c_int
-        name_fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        return [self._string("vmh_program_name", i) for i in range(self._check(count_fn(h)))]
+        self._instance()
+        with self._call() as p:
+            names = p.programNames()
+        return [juce.pystring(names[i]) for i in range(names.size())]
 
     @property
     def accepts_midi(self) -> bool:
-        return bool(self._check(self._lib.vmh_accepts_midi(self._handle())))
+        return bool(self._instance().acceptsMidi())
 
     @property
     def produces_midi(self) -> bool:
-        return bool(self._check(self._lib.vmh_produces_midi(self._handle())))
+        return bool(self._instance().producesMidi())
 
     # -- parameters -----------------------------------------------------------------------
 
     def _parameter_count(self) -> int:
-        return self._check(self._lib.vmh_parameter_count(self._handle()))
+        self._instance()
+        return int(self._p.parameterCount())
 
     def _parameter_name(self, index: int) -> str:
-        return self._string("vmh_parameter_name", index)
+        return juce.pystring(self._param(index).getName(1024))
 
     def _parameter_index(self, name: str) -> int:
-        rc = self._lib.vmh_parameter_index(self._handle(), name.encode())
-        if rc < 0:
-            self._require_loaded()
+        self._instance()
+        index = int(self._p.parameterIndex(juce.jstring(name)))
+        if index < 0:
             names = ", ".join(self._parameter_name(i) for i in range(self._parameter_count()))
             raise PluginHostError(f"{self.name} has no parameter {name!r} (it has: {names})")
-        return rc
+        return index
 
     def _parameter(self, index: int) -> Parameter:
-        h = self._handle()
-        value, default = ctypes.c_float(), ctypes.c_float()
-        self._check(self._lib.vmh_parameter_get(h, index, ctypes.byref(value)))
-        self._check(self._lib.vmh_parameter_default(h, index, ctypes.byref(default)))
-        return Parameter(
-            index=index,
-            name=self._parameter_name(index),
-            label=self._string("vmh_parameter_label", index),
-            value=float(value.value),
-            text=self._string("vmh_parameter_text", index, ctypes.c_float(-1.0)),
-            default=float(default.value),
-            num_steps=self._check(self._lib.vmh_parameter_num_steps(h, index)),
-        )
+        param = self._param(index)
+        return Parameter(index=index, name=juce.pystring(param.getName(1024)),
+                         label=juce.pystring(param.getLabel()), value=float(param.getValue()),
+                         text=juce.pystring(param.getCurrentValueAsText()),
+                         default=float(param.getDefaultValue()),
+                         num_steps=int(param.getNumSteps()))
 
     @property
     def parameters(self) -> Parameters:
@@ -409,13 +363,15 @@ class PluginHost:
         """
         index = self._parameter_index(name)
         if isinstance(value, str):
-            self._check(self._lib.vmh_parameter_set_text(self._handle(), index, value.encode()))
+            with self._call() as p:
+                self._check(p.setParameterText(index, juce.jstring(value)))
             return
         v = float(value)
         if not 0.0 <= v <= 1.0:
             raise PluginHostError(f"parameter {name!r}: normalised value {v} is outside 0..1 "
                                   "(pass a string to give a value in the parameter's own units)")
-        self._check(self._lib.vmh_parameter_set(self._handle(), index, v))
+        with self._call() as p:
+            self._check(p.setParameter(index, v))
 
     def get_parameter(self, name: str) -> float:
         """Normalised value (0..1) of the parameter called ``name``."""
@@ -423,9 +379,12 @@ class PluginHost:
 
     def parameter_text(self, name: str, value: float | None = None) -> str:
         """The plugin's text for the parameter's current value, or for a normalised ``value``."""
-        index = self._parameter_index(name)
-        v = -1.0 if value is None else float(value)
-        return self._string("vmh_parameter_text", index, ctypes.c_float(v))
+        param = self._param(self._parameter_index(name))
+        if value is None or value < 0:
+            return juce.pystring(param.getCurrentValueAsText())
+        if value > 1.0:
+            raise PluginHostError(f"normalised value {value} is above 1")
+        return juce.pystring(param.getText(float(value), 1024))
 
     # -- setup ----------------------------------------------------------------------------
 
@@ -445,37 +404,36 @@ class PluginHost:
             :attr:`input_channels` and :attr:`output_channels` for what was set up.
         """
         out = channels if output_channels is None else output_channels
-        # Prepared as for an offline render first: a plugin that loads its model in the
-        # background (VocalMIDI) loads it before an offline prepare returns, so the first
-        # block, live or offline, finds it ready. A live process() re-prepares live.
-        self._check(self._lib.vmh_set_non_realtime(self._handle(), 1))
-        self._check(self._lib.vmh_prepare(self._handle(), float(sample_rate), int(block_size),
-                                          int(channels), int(out)))
+        with self._call() as p:
+            # Prepared as for an offline render first: a plugin that loads its model in the
+            # background (VocalMIDI) loads it before an offline prepare returns, so the
+            # first block, live or offline, finds it ready. A live process() re-prepares.
+            self._check(p.setNonRealtime(True))
+            self._check(p.prepare(float(sample_rate), int(block_size), int(channels), int(out)))
         self.sample_rate = float(sample_rate)
         self._max_block = int(block_size)
         self._prepared = True
 
     @property
     def input_channels(self) -> int:
-        return self._check(self._lib.vmh_input_channels(self._handle()))
+        return int(self._plugin().inputChannels())
 
     @property
     def output_channels(self) -> int:
-        return self._check(self._lib.vmh_output_channels(self._handle()))
+        return int(self._plugin().outputChannels())
 
     def set_transport(self, playing: bool, position: int = 0, bpm: float = 120.0) -> None:
         """Set what the plugin's play head reports; while playing, the position advances."""
-        self._check(self._lib.vmh_set_transport(self._handle(), int(bool(playing)),
-                                                int(position), float(bpm)))
+        self._plugin().transport().set(bool(playing), int(position), float(bpm))
 
     @property
     def transport_position(self) -> int:
         """The play head's sample position now."""
-        return int(self._lib.vmh_transport_position(self._handle()))
+        return int(self._plugin().transport().position())
 
     def set_bypassed(self, bypassed: bool) -> None:
         """Run the plugin's bypassed processing (its bypass parameter, if it has one)."""
-        self._check(self._lib.vmh_set_bypassed(self._handle(), int(bool(bypassed))))
+        self._plugin().setBypassed(bool(bypassed))
 
     def set_pacing(self, speed: float) -> None:
         """Deliver live blocks at ``speed`` times real time (1.0, the default: like audio
@@ -488,7 +446,7 @@ class PluginHost:
         speed = float(speed)
         if not speed >= 0.0:
             raise PluginHostError(f"pacing speed {speed} is negative")
-        self._handle()
+        self._plugin()
         self._pacing = speed
 
     def set_block_limit(self, max_block: int) -> None:
@@ -497,7 +455,8 @@ class PluginHost:
         Some hosts pass larger blocks than they announced; this lets a test do the same.
         0 restores the prepared maximum.
         """
-        self._check(self._lib.vmh_set_block_limit(self._handle(), int(max_block)))
+        with self._call() as p:
+            self._check(p.setBlockLimit(int(max_block)))
         self._block_limit = int(max_block)
 
     @property
@@ -511,54 +470,65 @@ class PluginHost:
         :func:`vocalmidi.native.native_dir`).
         """
         calls, blocks, host_calls = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
-        rc = self._lib.vmh_process_allocations(self._handle(), ctypes.byref(calls),
-                                               ctypes.byref(blocks), ctypes.byref(host_calls))
-        return (int(calls.value), int(blocks.value), int(host_calls.value)) if rc == 0 else None
+        if not self._plugin().allocationCounts(calls, blocks, host_calls):
+            return None
+        return int(calls.value), int(blocks.value), int(host_calls.value)
 
     @property
     def latency_samples(self) -> int:
         """The latency the plugin reports, in samples."""
-        return self._check(self._lib.vmh_latency_samples(self._handle()))
+        self._instance()
+        with self._call() as p:
+            # A plugin may announce a new latency from its own thread: it arrives as a message.
+            self._cpp.host.HostContext.get().pumpMessages(0)
+            return int(p.latencySamples())
 
     @property
     def tail_seconds(self) -> float:
-        out = ctypes.c_double()
-        self._check(self._lib.vmh_tail_seconds(self._handle(), ctypes.byref(out)))
-        return float(out.value)
+        return float(self._instance().getTailLengthSeconds())
 
     def reset(self) -> None:
         """Clear the plugin's internal state (delay lines, held notes), as on a transport jump."""
-        self._check(self._lib.vmh_reset(self._handle()))
+        with self._call() as p:
+            self._check(p.reset())
 
     def release(self) -> None:
         """Release the plugin's processing resources; :meth:`prepare` again to process."""
-        self._check(self._lib.vmh_release(self._handle()))
+        with self._call() as p:
+            self._check(p.release())
         self._prepared = False
 
     # -- state ----------------------------------------------------------------------------
 
     def get_state(self) -> bytes:
         """The plugin's full state as the host saves it (a DAW project would store this)."""
-        size = self._check(self._lib.vmh_state_save(self._handle()))
-        buf = ctypes.create_string_buffer(max(1, size))
-        self._check(self._lib.vmh_state_copy(self._handle(), buf, size))
-        return buf.raw[:size]
+        import cppyy.ll
+
+        with self._call() as p:
+            size = int(self._check(p.saveState()))
+            if size == 0:
+                return b""
+            address = cppyy.ll.cast["uintptr_t"](p.savedState().getData())
+            return ctypes.string_at(int(address), size)
 
     def set_state(self, state: bytes) -> None:
         """Restore a state from :meth:`get_state`; a foreign blob raises PluginHostError."""
-        data = bytes(state)
-        self._check(self._lib.vmh_state_load(self._handle(), data, len(data)))
+        data = np.frombuffer(bytes(state), dtype=np.uint8)
+        with self._call() as p:
+            self._check(p.loadState(data, int(data.size)))
 
     state = property(get_state, set_state)
 
     def pump_messages(self, milliseconds: int = 0) -> int:
         """Dispatch pending JUCE messages (plugins' async notifications) for a while."""
-        return self._check(self._lib.vmh_pump_messages(int(milliseconds)))
+        with _CONTROL:
+            return int(self._cpp.host.py.control().pumpMessages(int(milliseconds)))
 
     def editor_size(self) -> tuple[int, int]:
         """Create the plugin's editor, return its (width, height) and close it (needs X)."""
         w, h = ctypes.c_int(), ctypes.c_int()
-        self._check(self._lib.vmh_editor_probe(self._handle(), ctypes.byref(w), ctypes.byref(h)))
+        with self._call() as p:
+            self._check(p.probeEditor(w, h))
         return int(w.value), int(h.value)
 
     def show_editor(self, milliseconds: int) -> tuple[int, int]:
@@ -568,14 +538,9 @@ class PluginHost:
         thread may look at the screen then (the call releases the GIL). Needs an X display.
         Returns the editor's (width, height).
         """
-        fn = getattr(self._lib, "vmh_editor_show", None)
-        if fn is None:
-            raise PluginHostError("this host library cannot show editors; rebuild it")
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
-                       ctypes.POINTER(ctypes.c_int)]
         w, h = ctypes.c_int(), ctypes.c_int()
-        self._check(fn(self._handle(), int(milliseconds), ctypes.byref(w), ctypes.byref(h)))
+        with self._call() as p:
+            self._check(p.showEditor(max(0, int(milliseconds)), w, h))
         return int(w.value), int(h.value)
 
     # -- processing -----------------------------------------------------------------------
@@ -644,7 +609,7 @@ class PluginHost:
             ``(output_channels, n)`` otherwise, and the MIDI messages the plugin emitted,
             in order, with sample positions counted from the first sample of ``audio``.
         """
-        self._handle()
+        self._plugin()
         if not self._prepared:
             raise PluginHostError("the plugin is not prepared: call prepare(sample_rate, "
                                   "block_size) first")
@@ -676,34 +641,27 @@ class PluginHost:
 
     def _render(self, src: np.ndarray | None, out: np.ndarray | None, n: int,
                 sizes: np.ndarray, events: list[MidiMessage], realtime: bool) -> list[MidiMessage]:
-        """Run the checked buffers through the plugin; the MIDI it emitted."""
-        h = self._handle()
-        ev_arr = (_MidiEvent * max(1, len(events)))()
-        pool = bytearray()
-        for i, m in enumerate(events):
-            ev_arr[i] = _MidiEvent(m.sample, len(pool), len(m.data))
-            pool += m.data
-        pool_buf = (ctypes.c_uint8 * max(1, len(pool))).from_buffer_copy(bytes(pool) or b"\0")
+        """Run the checked buffers through the plugin (one C++ call for all the blocks);
+        the MIDI it emitted."""
+        import cppyy
 
-        self._check(self._lib.vmh_set_non_realtime(h, int(not realtime)))
-        self._check(self._lib.vmh_set_pacing(h, self._pacing if realtime else 0.0))
-        count = self._check(self._lib.vmh_process(
-            h,
-            src.ctypes.data if src is not None else None,
-            out.ctypes.data if out is not None else None,
-            n,
-            sizes.ctypes.data, int(sizes.size),
-            ctypes.addressof(ev_arr) if events else None, len(events),
-            ctypes.addressof(pool_buf) if events else None,
-        ))
-        midi: list[MidiMessage] = []
-        if count:
-            evs = self._lib.vmh_midi_out_events(h)
-            raw = self._lib.vmh_midi_out_bytes(h)
-            total = max(evs[i].offset + evs[i].size for i in range(count))
-            data = ctypes.string_at(raw, total)
-            midi = [MidiMessage(int(evs[i].sample), data[evs[i].offset:evs[i].offset + evs[i].size])
-                    for i in range(count)]
-        # Plugins announce some changes (latency, parameters) through messages.
-        self._lib.vmh_pump_messages(0)
+        null = cppyy.nullptr
+        ev: Any = null
+        pool: Any = null
+        if events:  # laid out as vocalmidi::host::MidiEvent; the arrays outlive the call
+            table = np.zeros(len(events), _MIDI_EVENT)
+            table["sample"] = [m.sample for m in events]
+            table["size"] = [len(m.data) for m in events]
+            table["offset"][1:] = np.cumsum(table["size"][:-1])
+            pool = np.frombuffer(b"".join(m.data for m in events), np.uint8)
+            ev = cppyy.ll.cast["vocalmidi::host::MidiEvent*"](table.ctypes.data)
+        with self._call() as p:
+            self._check(p.setNonRealtime(not realtime))
+            p.setPacing(self._pacing if realtime else 0.0)
+        with self._lock:  # not a control call: hosts on other threads process meanwhile
+            count = self._check(p.process(src if src is not None else null,
+                                          out if out is not None else null, n, sizes,
+                                          int(sizes.size), ev, len(events), pool))
+        midi = juce.midi_out(p) if count else []
+        self._pump()  # plugins announce some changes (latency, parameters) through messages
         return midi
