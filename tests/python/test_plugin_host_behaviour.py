@@ -42,6 +42,7 @@ DOCUMENTED = {
     "Latency Mode": ("", "Fast", "Instant", "Fast"),
     "Early Correction": ("", "Retrigger", "Bend", "Bend"),
     "Monitor Mix": ("%", "0 %", "100 %", "0 %"),
+    "Device": ("", "Auto", "CUDA", "Auto"),
     "Bypass": ("", "Off", "On", "Off"),
     "Virtual MIDI Out": ("", "Off", "On", "Off"),
 }
@@ -129,7 +130,7 @@ def test_lv2_offline_in_a_host_without_a_message_loop(vst3: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["lv2", "vst3"])
-def test_blocks_larger_than_announced_give_the_same_midi(fmt: str) -> None:
+def test_blocks_larger_than_announced_give_the_same_midi(fmt: str, use_cache: Path) -> None:  # noqa: F811
     """VST3 only with the build's JUCE patch (docs/plugin.md)."""
     audio, _ = phrase()
     stereo = np.stack([audio, audio])
