@@ -43,13 +43,14 @@ from typing import Any
 from vocalmidi.errors import NotBuiltError, UsageError
 
 __all__ = ["DEVICES", "DeviceChoice", "gpu_names", "gpu_runtime_dir", "gpu_wheel",
-           "load_gpu_runtime", "resolve_device", "use_device"]
+           "load_gpu_runtime", "onnx_providers", "resolve_device", "use_device"]
 
 #: What ``--device`` accepts.
 DEVICES = ("auto", "cpu", "cuda")
 #: The environment variable the engine reads (engine/src/ml/OrtRuntime.cpp).
 ENV_VAR = "VOCALMIDI_DEVICE"
 CUDA_PROVIDER = "CUDAExecutionProvider"
+CPU_PROVIDER = "CPUExecutionProvider"
 #: A folder with a CUDA build of ONNX Runtime's libraries (default: onnxruntime-gpu's).
 GPU_DIR_VAR = "VOCALMIDI_ORT_GPU_DIR"
 #: The SONAME the engine links ONNX Runtime by (cmake/VocalmidiOnnxRuntime.cmake).
@@ -265,6 +266,30 @@ def resolve_device(requested: str = "auto") -> DeviceChoice:
         return DeviceChoice(requested, "cuda", f"{gpus[0]} with ONNX Runtime's CUDA provider",
                             gpus, providers, wheel)
     return DeviceChoice(requested, "cpu", why, gpus, providers, wheel)
+
+
+def onnx_providers(device: str) -> tuple[list[str], str]:
+    """Execution providers for a session of the Python ``onnxruntime`` module (the
+    whole-take route) on a resolved ``device`` (``cpu`` or ``cuda``).
+
+    Returns
+    -------
+    providers : list of str
+        CUDA first with the CPU behind it (ONNX Runtime puts what CUDA cannot run there),
+        or the CPU alone.
+    why : str
+        Empty, or why ``cuda`` cannot be had from this module (one line).
+    """
+    if device != "cuda":
+        return [CPU_PROVIDER], ""
+    try:
+        import onnxruntime
+    except ImportError:
+        return [CPU_PROVIDER], "ONNX Runtime's Python module is not installed"
+    if CUDA_PROVIDER not in onnxruntime.get_available_providers():
+        return [CPU_PROVIDER], ("the Python onnxruntime module has no CUDA provider "
+                                "(pip install 'vocalmidi[gpu]')")
+    return [CUDA_PROVIDER, CPU_PROVIDER], ""
 
 
 _resolve_once = lru_cache(maxsize=None)(resolve_device)

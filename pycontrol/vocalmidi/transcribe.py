@@ -397,14 +397,16 @@ def _transcribe_samples(samples: np.ndarray, rate: float, digest: str, settings:
 
 
 def _run_offline(samples: np.ndarray, rate: float, model: ResolvedModel,
-                 params: Mapping[str, ParamValue], bends: bool) -> list[Note]:
-    """The whole-take route: the note model over the take, then the whole-take decoder;
-    the note range and key/scale settings apply as in the engine."""
+                 params: Mapping[str, ParamValue], bends: bool, device: str) -> list[Note]:
+    """The whole-take route: the note model over the take (on the resolved ``device``),
+    then the whole-take decoder; the note range and key/scale settings apply as in the
+    engine."""
     from vocalmidi.notemodel.offline import decode_offline
     from vocalmidi.notemodel.run import NoteModelRunner
     from vocalmidi.notemodel.settings import apply_note_settings
 
-    notes = decode_offline(NoteModelRunner(model.path).analyse(samples, rate), bends=bends)
+    runner = NoteModelRunner(model.path, device=device)
+    notes = decode_offline(runner.analyse(samples, rate), bends=bends)
     return apply_note_settings(notes, params)
 
 
@@ -412,7 +414,8 @@ def _render(samples: np.ndarray, rate: float, model: ResolvedModel,
             params: Mapping[str, ParamValue], settings: Settings) -> list[Note]:
     route = settings.route(model)
     if route == "offline":
-        notes = _run_offline(samples, rate, model, params, settings.bends)
+        notes = _run_offline(samples, rate, model, params, settings.bends,
+                             _device(settings))
     else:
         notes = (_run_plugin if route == "plugin" else _run_engine)(samples, rate, model,
                                                                     params)

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 from test_transcribe import MELODY, sing
@@ -129,3 +130,59 @@ def test_the_engine_binds_to_onnxruntime_gpu_and_gives_the_same_notes(
     assert "CUDAExecutionProvider" not in runs["cpu build"]["ort"]["providers"]
     assert runs["gpu build"]["notes"] == runs["cpu build"]["notes"]
     assert [n["pitch"] for n in runs["gpu build"]["notes"]] == [p for p, _ in MELODY]
+
+
+def _cuda_in_python_onnxruntime() -> bool:
+    import onnxruntime
+
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+
+
+@pytest.fixture
+def note_model(fresh_cache: Path) -> Path:  # noqa: F811
+    """vocalnote-s pulled (SHA-256 checked) into a result-free cache; its ONNX file."""
+    from vocalmidi.models import pull
+    from vocalmidi.transcribe import resolve_model
+
+    pull(["vocalnote-s"], cache=fresh_cache)
+    return Path(resolve_model("vocalnote-s")[0].path)
+
+
+@pytest.mark.skipif(_cuda_in_python_onnxruntime(), reason="onnxruntime-gpu is installed")
+def test_note_model_session_on_cuda_without_the_provider_runs_on_the_cpu(
+        note_model: Path) -> None:
+    from vocalmidi.train.export import OnnxNoteModel
+
+    audio = sing(16000)
+    cpu = OnnxNoteModel(note_model, device="cpu")
+    with pytest.warns(RuntimeWarning, match="no CUDA provider.*runs on the CPU"):
+        cuda = OnnxNoteModel(note_model, device="cuda")
+    assert cpu.device == cuda.device == "cpu"
+    assert cuda.session.get_providers() == ["CPUExecutionProvider"]
+    a, b = cpu.run(audio), cuda.run(audio)
+    for name in ("onset", "sounding", "note", "note_conf", "pitch"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@no_gpu
+def test_whole_take_route_device_cuda_falls_back_with_the_same_notes(
+        note_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    sf.write(tmp_path / "take.wav", sing(48000), 48000)
+    mids = {}
+    for device in ("cpu", "cuda"):
+        out = tmp_path / device
+        rc = main(["transcribe", str(tmp_path / "take.wav"), "-o", str(out), "-q",
+                   "--no-cache", "--model", "vocalnote-s", "--device", device,
+                   "--json-summary"])
+        captured = capsys.readouterr()
+        assert rc == 0, captured.err
+        assert json.loads(captured.out)["device"]["device"] == "cpu"
+        mids[device] = (out / "take.mid").read_bytes()
+        if device == "cuda":
+            assert "--device cuda: no NVIDIA GPU found, running on the CPU" in captured.err
+    assert mids["cuda"] == mids["cpu"]
+    # The shipped model may split a held note in two: every sung pitch, nothing else.
+    assert {n.pitch for n in read_notes(tmp_path / "cuda" / "take.mid")} == {
+        p for p, _ in MELODY}

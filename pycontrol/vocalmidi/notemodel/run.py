@@ -57,6 +57,9 @@ class NoteModelRunner:
         The streaming ONNX file (contract ``note-model/1``, docs/note-model.md).
     threads : int
         Intra-op threads (1 keeps parallel jobs fair).
+    device : {"cpu", "cuda"}
+        Resolved device (:func:`vocalmidi.device.use_device`); ``cuda`` falls back to the
+        CPU with a warning where this ONNX Runtime cannot run it.
 
     Raises
     ------
@@ -64,11 +67,17 @@ class NoteModelRunner:
         When the file is missing, corrupt or not a note model.
     """
 
-    def __init__(self, path: str | os.PathLike[str], threads: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], threads: int = 1,
+                 device: str = "cpu") -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"note model not found: {self.path}")
-        self.model = OnnxNoteModel(self.path, threads=threads)
+        self.model = OnnxNoteModel(self.path, threads=threads, device=device)
+
+    @property
+    def device(self) -> str:
+        """Where the model runs: ``cpu`` or ``cuda``."""
+        return self.model.device
 
     def analyse(self, audio: np.ndarray, sr: float) -> FrameOutputs:
         """The model's per-frame outputs for a whole take (mono float32 at ``sr``)."""

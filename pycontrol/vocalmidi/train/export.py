@@ -140,19 +140,38 @@ class OnnxNoteModel:
         The ``.onnx`` file.
     threads : int
         Intra-op threads (the engine uses 1).
+    device : {"cpu", "cuda"}
+        A device resolved by :func:`vocalmidi.device.use_device`. ``cuda`` runs on ONNX
+        Runtime's CUDA provider when this ``onnxruntime`` module has one and it starts;
+        otherwise the CPU, with a ``RuntimeWarning`` that says why.
+
+    Attributes
+    ----------
+    device : str
+        Where the session runs: ``cpu`` or ``cuda``.
     """
 
-    def __init__(self, path: str | Path, threads: int = 1) -> None:
+    def __init__(self, path: str | Path, threads: int = 1, device: str = "cpu") -> None:
         import onnxruntime as ort
 
+        from vocalmidi.device import CUDA_PROVIDER, onnx_providers
+
+        providers, why = onnx_providers(device)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         try:
             self.session: onnxruntime.InferenceSession = ort.InferenceSession(
-                str(path), opts, providers=["CPUExecutionProvider"])
+                str(path), opts, providers=providers)
         except Exception as exc:  # ORT raises its own untyped errors
             raise ModelError(f"cannot load note model {path}: {exc}") from exc
+        # ONNX Runtime drops a CUDA provider that fails to start (a missing CUDA library)
+        # with only a log line: what the session kept is what runs.
+        self.device = "cuda" if CUDA_PROVIDER in self.session.get_providers() else "cpu"
+        if device == "cuda" and self.device == "cpu":
+            why = why or "ONNX Runtime could not start its CUDA provider (see its log)"
+            warnings.warn(f"--device cuda: {why}; the note model runs on the CPU",
+                          RuntimeWarning, stacklevel=2)
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("vocalmidi.contract") != CONTRACT_ID:
             raise ModelError(f"{path} is not a {CONTRACT_ID} note model "
