@@ -358,6 +358,27 @@ class VocalNoteSystem:
         return notes
 
 
+class VocalNoteLiveSystem(VocalNoteSystem):
+    """:class:`VocalNoteSystem` scored as a DAW records its MIDI stream
+    (:func:`~vocalmidi.train.decode.events_to_stream`): each note starts when its note-on
+    leaves (less the reported lookahead), a retriggered correction stays two notes, a
+    bend leaves the sent note number. Its F1@50 is the live decoder's selection metric,
+    the Python twin of the engine's ``vocalmidi@vocalnote-s`` row."""
+
+    name = "vocalnote-live"
+
+    def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
+        from vocalmidi.train.contract import HOP, LOOKAHEAD_HOPS, SAMPLE_RATE
+        from vocalmidi.train.decode import decode, events_to_stream
+
+        out = self._runner.analyse(_mono(audio), sr)
+        notes = events_to_stream(decode(out.onset, out.sounding, out.note, out.note_conf,
+                                        out.level_db, self._cfg))
+        lookahead = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE
+        self.emissions = [(n.start + lookahead, n.pitch) for n in notes]
+        return notes
+
+
 class VocalNoteOfflineSystem:
     """Our note model over the whole take, decoded with the whole-take decoder
     (:mod:`vocalmidi.notemodel.offline`): what ``vocalmidi transcribe`` gives by default."""
@@ -387,6 +408,7 @@ SYSTEMS: dict[str, Callable[..., System]] = {
     "aubio": AubioNotesSystem,
     "crepe-tiny": CrepeTinySystem,
     "vocalnote": VocalNoteSystem,
+    "vocalnote-live": VocalNoteLiveSystem,
     "vocalnote-offline": VocalNoteOfflineSystem,
 }
 PEERS = ("basic-pitch", "swift-f0", "aubio", "crepe-tiny")

@@ -46,7 +46,8 @@ _OFFLINE = (
     Target("F1@50 noisy", ("conditions", "noisy", "f1_50"), 0.85, True),
     Target("false notes/min", ("conditions", "negative", "false_per_min"), 2.0, False),
 )
-TARGETS: dict[str, tuple[Target, ...]] = {"vocalnote": _LIVE, "vocalnote-offline": _OFFLINE}
+TARGETS: dict[str, tuple[Target, ...]] = {"vocalnote": _LIVE, "vocalnote-live": _LIVE,
+                                          "vocalnote-offline": _OFFLINE}
 
 
 def _get(doc: Mapping[str, Any], path: tuple[str, ...]) -> float | None:
