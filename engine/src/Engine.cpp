@@ -228,7 +228,7 @@ Engine::~Engine() {
     delete impl->shared.pendingModel.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
+bool Engine::loadModel(ModelKind kind, const std::string& onnxPath, Device device) {
     {
         std::lock_guard<std::mutex> lock(impl->statusMutex);
         impl->status.state = ModelState::Loading;
@@ -236,7 +236,8 @@ bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
         impl->status.message.clear();
     }
     std::string error;
-    std::unique_ptr<PitchModel> model = ModelFactory::load(kind, onnxPath, error);
+    DeviceUse used;
+    std::unique_ptr<PitchModel> model = ModelFactory::load(kind, onnxPath, device, used, error);
     if (model && model->polyphonic() && impl->preparedRealtime.load(std::memory_order_acquire)) {
         error = kPolyRealtime + std::string("; the previous model keeps running");
         model.reset();
@@ -257,6 +258,8 @@ bool Engine::loadModel(ModelKind kind, const std::string& onnxPath) {
     delete impl->shared.pendingModel.exchange(model.release(), std::memory_order_acq_rel);
     impl->status.state = ModelState::Ready;
     impl->status.message.clear();
+    impl->status.device = used.device;
+    impl->status.deviceNote = used.note;
     return true;
 }
 
@@ -424,6 +427,8 @@ std::string Engine::statsJson() const {
                             : st.state == ModelState::Loading ? "loading"
                                                               : "none"},
                   {"message", st.message},
+                  {"device", deviceId(st.device)},
+                  {"device_note", st.deviceNote},
                   {"rate", m.info.rate.load(std::memory_order_relaxed)},
                   {"hop", m.info.hop.load(std::memory_order_relaxed)}};
     j["timers"] = {{"audio_block", timing(m.audioBlockTime)},
@@ -486,6 +491,15 @@ const char* modelKindId(ModelKind kind) {
         case ModelKind::Pesto: return "pesto";
         case ModelKind::BasicPitch: return "basic-pitch";
         case ModelKind::VocalNote: return "vocalnote";
+    }
+    return "unknown";
+}
+
+const char* deviceId(Device device) {
+    switch (device) {
+        case Device::Auto: return "auto";
+        case Device::Cpu: return "cpu";
+        case Device::Cuda: return "cuda";
     }
     return "unknown";
 }

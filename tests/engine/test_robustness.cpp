@@ -1,11 +1,13 @@
 // Bad and unusual input: NaN/Inf/denormals, silence, clipping, sample rates, block sizes,
-// prepare/release cycles, reset with held notes, broken model files.
+// prepare/release cycles, reset with held notes, broken model files, a device that is not there.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <string>
 
 #include "TestSignals.h"
 
@@ -156,4 +158,44 @@ TEST_CASE("missing, corrupt or mismatched model: clean failure, no notes, no cra
         CHECK(evs.empty());
         engine.release();
     }
+}
+
+TEST_CASE("a device asked for: the CPU where CUDA cannot run, with the reason, and the same notes",
+          "[robustness][device]") {
+    const auto sig = sungSignal(48000, {{57, 0.2, 1.0}, {64, 1.3, 2.1}}, 2.6);
+    const auto run = [&](Device device, ModelStatus& st) {
+        Engine engine;
+        REQUIRE(engine.loadModel(ModelKind::SwiftF0, VOCALMIDI_SWIFTF0_ONNX, device));
+        st = engine.modelStatus();
+        CHECK(engine.statsJson().find(std::string("\"device\":\"") + deviceId(st.device) + "\"") !=
+              std::string::npos);
+        engine.prepare(48000, 256, false);
+        return notesOf(runEngine(engine, sig, 256));
+    };
+    ModelStatus cpu, cuda;
+    const auto cpuNotes = run(Device::Cpu, cpu);
+    CHECK(cpu.device == Device::Cpu);
+    CHECK(cpu.deviceNote.empty());
+    REQUIRE(cpuNotes.size() == 2);
+    const auto cudaNotes = run(Device::Cuda, cuda);
+    if (cuda.device == Device::Cpu) {  // every machine without a GPU and the CUDA build
+        CHECK(cuda.deviceNote.rfind("CUDA unavailable (", 0) == 0);
+        CHECK(cuda.deviceNote.find("), running on the CPU") != std::string::npos);
+        REQUIRE(cudaNotes.size() == cpuNotes.size());
+        for (size_t i = 0; i < cpuNotes.size(); ++i) {
+            CHECK(cudaNotes[i].midi == cpuNotes[i].midi);
+            CHECK(cudaNotes[i].on == cpuNotes[i].on);
+            CHECK(cudaNotes[i].off == cpuNotes[i].off);
+        }
+    } else {
+        CHECK(cuda.deviceNote.empty());
+    }
+
+    // The Python side's switch: VOCALMIDI_DEVICE=cpu keeps even a CUDA request on the CPU.
+    setenv("VOCALMIDI_DEVICE", "cpu", 1);
+    ModelStatus forced;
+    run(Device::Cuda, forced);
+    unsetenv("VOCALMIDI_DEVICE");
+    CHECK(forced.device == Device::Cpu);
+    CHECK(forced.deviceNote == "CUDA unavailable (VOCALMIDI_DEVICE=cpu asks for the CPU), running on the CPU");
 }

@@ -22,6 +22,8 @@ struct ModelStatus {
     ModelState state = ModelState::None;
     ModelKind kind = ModelKind::SwiftF0;
     std::string message;  // human-readable: what is wrong and how to fix it, when Failed
+    Device device = Device::Cpu;  // where the running model's session runs (Cpu or Cuda)
+    std::string deviceNote;       // why the CPU although CUDA was asked for; else empty
 };
 
 class Engine {
@@ -31,9 +33,10 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
-    // Loads and warms up an ONNX model off the audio thread, then swaps it in.
+    // Loads and warms up an ONNX model off the audio thread, then swaps it in; its session
+    // runs on `device` where it can (the status says where, and why not).
     // On failure the previous model (or none) stays and the status says why.
-    bool loadModel(ModelKind kind, const std::string& onnxPath);
+    bool loadModel(ModelKind kind, const std::string& onnxPath, Device device = Device::Auto);
     ModelStatus modelStatus() const;
 
     // realtime=false: offline (host bounce, batch): process() waits for the ML thread so
@@ -64,6 +67,7 @@ private:
 };
 
 const char* modelKindId(ModelKind kind);               // "swiftf0", "crepe-tiny", ...
+const char* deviceId(Device device);                   // "auto", "cpu", "cuda"
 bool modelKindFromId(const std::string& id, ModelKind& out);
 
 }  // namespace vocalmidi

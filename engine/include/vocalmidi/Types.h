@@ -44,6 +44,12 @@ enum class EarlyCorrection : uint8_t { Retrigger = 0, Bend = 1 };
 // model (docs/note-model.md): it says per 5 ms frame whether a note starts/sounds and which.
 enum class ModelKind : uint8_t { SwiftF0 = 0, CrepeTiny = 1, Pesto = 2, BasicPitch = 3, VocalNote = 4 };
 
+// Where a model's ONNX session runs. Auto: ONNX Runtime's CUDA provider where the library
+// offers it and an NVIDIA GPU is there, else the CPU. Cuda: the same, but running on the
+// CPU is a fallback that ModelStatus reports. Cpu: the CPU. VOCALMIDI_DEVICE=cpu in the
+// environment keeps every session on the CPU whatever is asked (the Python side's switch).
+enum class Device : uint8_t { Auto = 0, Cpu = 1, Cuda = 2 };
+
 // Every user-facing setting of the tracker. Set from any thread with Engine::setParams.
 struct Params {
     float inputGainDb = 0.0f;        // -24..+24 dB, applied before analysis only

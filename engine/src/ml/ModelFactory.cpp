@@ -49,7 +49,8 @@ std::unique_ptr<PitchModel> adapterFor(ModelKind kind, std::unique_ptr<Ort::Sess
 
 }  // namespace
 
-std::unique_ptr<PitchModel> ModelFactory::load(ModelKind kind, const std::string& path, std::string& error) {
+std::unique_ptr<PitchModel> ModelFactory::load(ModelKind kind, const std::string& path, Device device,
+                                               DeviceUse& used, std::string& error) {
     const std::string id = modelKindId(kind);
     {
         std::ifstream f(path, std::ios::binary);
@@ -65,7 +66,7 @@ std::unique_ptr<PitchModel> ModelFactory::load(ModelKind kind, const std::string
     }
     std::unique_ptr<Ort::Session> session;
     try {
-        session = OrtRuntime::openSession(path);
+        session = OrtRuntime::openSession(path, device, used);
     } catch (const Ort::Exception& e) {
         error = "model file is not a loadable ONNX model: " + path + " (" + e.what() +
                 "); delete it and " + kFix;

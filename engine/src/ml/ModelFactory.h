@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "ml/OrtRuntime.h"
 #include "ml/PitchModel.h"
 
 namespace vocalmidi {
@@ -12,7 +13,14 @@ namespace vocalmidi {
 class ModelFactory {
 public:
     // Returns nullptr and a one-line `error` (what is wrong, how to fix it) on failure.
-    static std::unique_ptr<PitchModel> load(ModelKind kind, const std::string& path, std::string& error);
+    // `used` says where the session runs (OrtRuntime::openSession).
+    static std::unique_ptr<PitchModel> load(ModelKind kind, const std::string& path, Device device,
+                                            DeviceUse& used, std::string& error);
+    // Device::Auto, for callers that need not know where it runs.
+    static std::unique_ptr<PitchModel> load(ModelKind kind, const std::string& path, std::string& error) {
+        DeviceUse used;
+        return load(kind, path, Device::Auto, used, error);
+    }
 };
 
 }  // namespace vocalmidi

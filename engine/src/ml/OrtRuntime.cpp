@@ -48,8 +48,20 @@ bool OrtRuntime::gpuPresent() {
 #endif
 }
 
-std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path) {
-    Ort::Env& e = env();
+std::string OrtRuntime::cudaUnavailable() {
+    if (!cudaAllowed())
+        return "VOCALMIDI_DEVICE=cpu asks for the CPU";
+    if (!gpuPresent())
+        return "no NVIDIA GPU found";
+    for (const auto& p : availableProviders())
+        if (p == "CUDAExecutionProvider")
+            return {};
+    return "this ONNX Runtime has no CUDA provider (that needs the onnxruntime-gpu build)";
+}
+
+namespace {
+
+Ort::SessionOptions sessionOptions() {
     Ort::SessionOptions opts;
     opts.SetIntraOpNumThreads(1);
     opts.SetInterOpNumThreads(1);
@@ -57,17 +69,33 @@ std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path) {
     opts.AddConfigEntry("session.intra_op.allow_spinning", "0");
     opts.AddConfigEntry("session.inter_op.allow_spinning", "0");
     opts.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    bool cuda = false;
-    for (const auto& p : availableProviders())
-        if (p == "CUDAExecutionProvider") cuda = true;
-    if (cuda && cudaAllowed() && gpuPresent()) {
+    return opts;
+}
+
+}  // namespace
+
+std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, Device requested,
+                                                      DeviceUse& used) {
+    Ort::Env& e = env();
+    used = DeviceUse{};
+    std::string why = requested == Device::Cpu ? std::string() : cudaUnavailable();
+    if (requested != Device::Cpu && why.empty()) {
         try {
+            Ort::SessionOptions opts = sessionOptions();
             OrtCUDAProviderOptions cudaOpts{};
             opts.AppendExecutionProvider_CUDA(cudaOpts);
-        } catch (const Ort::Exception&) {
-            // The CPU provider stays; CUDA is an optimisation, never a requirement.
+            auto session = std::make_unique<Ort::Session>(e, path.c_str(), opts);
+            used.device = Device::Cuda;
+            return session;
+        } catch (const Ort::Exception& ex) {
+            // CUDA is an optimisation, never a requirement: the CPU session below runs
+            // (and reports a bad model file in its own words).
+            why = std::string("ONNX Runtime's CUDA provider did not start: ") + ex.what();
         }
     }
+    if (requested == Device::Cuda)
+        used.note = "CUDA unavailable (" + why + "), running on the CPU";
+    Ort::SessionOptions opts = sessionOptions();
     return std::make_unique<Ort::Session>(e, path.c_str(), opts);
 }
 

@@ -8,16 +8,28 @@
 
 #include <onnxruntime_cxx_api.h>
 
+#include "vocalmidi/Types.h"
+
 namespace vocalmidi {
+
+// Where a session was opened, and why on the CPU when CUDA was asked for.
+struct DeviceUse {
+    Device device = Device::Cpu;  // Cpu or Cuda
+    std::string note;             // set when Device::Cuda was asked for and the CPU is used
+};
 
 class OrtRuntime {
 public:
     // The shared environment; telemetry is switched off before it is first created.
     static Ort::Env& env();
-    // Opens a session for one model: CPU, one intra-op thread, no spinning (a spinning pool
-    // would burn a core between hops); CUDA only when ONNX Runtime offers it, a GPU exists
-    // and VOCALMIDI_DEVICE is not "cpu".
-    static std::unique_ptr<Ort::Session> openSession(const std::string& path);
+    // Opens a session for one model: one intra-op thread, no spinning (a spinning pool
+    // would burn a core between hops); on ONNX Runtime's CUDA provider when `requested` is
+    // not Cpu and cudaUnavailable() says nothing, else (or when that provider fails to
+    // start) on the CPU. `used` says which. Throws Ort::Exception for a bad model file.
+    static std::unique_ptr<Ort::Session> openSession(const std::string& path, Device requested,
+                                                     DeviceUse& used);
+    // Why a session cannot run on CUDA here, one line; empty when it can.
+    static std::string cudaUnavailable();
     static std::vector<std::string> availableProviders();
     static std::string versionString();
     static bool gpuPresent();

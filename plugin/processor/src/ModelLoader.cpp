@@ -1,6 +1,7 @@
 #include "ModelLoader.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "ParameterLayout.h"
 #include "vocalmidi/ModelCache.h"
@@ -20,7 +21,8 @@ ModelLoader::~ModelLoader() {
     worker.join();
 }
 
-void ModelLoader::request(int modelIndex, bool realtime) {
+void ModelLoader::request(int modelIndex, Device device, bool realtime) {
+    wantedDevice.store(int(device), std::memory_order_release);
     wantedIndex.store(modelIndex, std::memory_order_release);
     wantedRealtime.store(realtime, std::memory_order_release);
 }
@@ -38,6 +40,7 @@ bool ModelLoader::isSettled() const {
     // The realtime flag only changes the outcome for models that need offline rendering.
     const bool rtMatters = kModelChoices[size_t(idx)] == ModelKind::BasicPitch;
     return handledIndex.load(std::memory_order_acquire) == idx &&
+           handledDevice.load(std::memory_order_acquire) == wantedDevice.load(std::memory_order_acquire) &&
            (!rtMatters || handledRealtime.load(std::memory_order_acquire) ==
                               wantedRealtime.load(std::memory_order_acquire));
 }
@@ -68,9 +71,11 @@ void ModelLoader::run() {
             continue;
         const int idx = wantedIndex.load(std::memory_order_acquire);
         const bool rt = wantedRealtime.load(std::memory_order_acquire);
-        loadWanted(idx, rt);
+        const int device = wantedDevice.load(std::memory_order_acquire);
+        loadWanted(idx, Device(device), rt);
         {
             std::lock_guard<std::mutex> lock(mutex);
+            handledDevice.store(device, std::memory_order_release);
             handledRealtime.store(rt, std::memory_order_release);
             handledIndex.store(idx, std::memory_order_release);
         }
@@ -80,7 +85,7 @@ void ModelLoader::run() {
     }
 }
 
-void ModelLoader::loadWanted(int index, bool realtime) {
+void ModelLoader::loadWanted(int index, Device device, bool realtime) {
     const ModelKind kind = kModelChoices[size_t(index)];
     const std::string id = modelIdFor(kind);
     const std::string activeId = activeIndex >= 0 ? modelIdFor(kModelChoices[size_t(activeIndex)]) : "";
@@ -103,7 +108,7 @@ void ModelLoader::loadWanted(int index, bool realtime) {
                                           (refusedLive ? std::string(" (no notes live)") : keeping));
         return;
     }
-    if (index == activeIndex) {
+    if (index == activeIndex && device == activeDevice) {
         setStatus(ModelState::Ready, {});
         return;
     }
@@ -117,13 +122,23 @@ void ModelLoader::loadWanted(int index, bool realtime) {
         return;
     }
     setStatus(ModelState::Loading, "loading " + id);
-    if (!engine.loadModel(model.kind, model.onnxPath)) {
+    if (!engine.loadModel(model.kind, model.onnxPath, device)) {
         const auto es = engine.modelStatus();
         setStatus(ModelState::Failed, (es.message.empty() ? "cannot load " + model.onnxPath : es.message) + keeping);
         return;
     }
     activeIndex = index;
+    activeDevice = device;
+    const auto es = engine.modelStatus();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        current.device = es.device;
+        current.deviceNote = es.deviceNote;
+    }
     setStatus(ModelState::Ready, {});
+    // Also for the host's log (this is the loader thread, never the audio thread).
+    if (!es.deviceNote.empty())
+        std::fprintf(stderr, "VocalMIDI: %s: %s\n", id.c_str(), es.deviceNote.c_str());
 }
 
 }  // namespace vocalmidi::plugin

@@ -115,6 +115,13 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
         // 0 % = dry input only, 100 % = guide tone only.
         pctAttr));
 
+    // Where the model runs. Not automatable: a change reloads the model (on the loader
+    // thread), which an automation lane must not trigger mid-song. CUDA where it cannot run
+    // falls back to the CPU, and the status line says so.
+    layout.add(std::make_unique<AudioParameterChoice>(
+        ParameterID{ids::device, kVersion}, "Device", StringArray{"Auto", "CPU", "CUDA"}, 0,
+        juce::AudioParameterChoiceAttributes().withAutomatable(false)));
+
     layout.add(std::make_unique<AudioParameterBool>(ParameterID{ids::bypass, kVersion}, "Bypass", false));
     return layout;
 }
@@ -127,7 +134,7 @@ ParamReader::ParamReader(juce::AudioProcessorValueTreeState& s)
       fixedVelocity(get(s, ids::fixedVelocity)), midiChannel(get(s, ids::midiChannel)),
       noteLow(get(s, ids::noteLow)), noteHigh(get(s, ids::noteHigh)), model(get(s, ids::model)),
       latencyMode(get(s, ids::latencyMode)), earlyCorrection(get(s, ids::earlyCorrection)),
-      mix(get(s, ids::monitorMix)) {}
+      mix(get(s, ids::monitorMix)), deviceChoice(get(s, ids::device)) {}
 
 std::atomic<float>* ParamReader::get(juce::AudioProcessorValueTreeState& s, const char* id) {
     auto* p = s.getRawParameterValue(id);
@@ -163,6 +170,11 @@ Params ParamReader::read() const {
 int ParamReader::modelIndex() const {
     return juce::jlimit(0, int(kModelChoices.size()) - 1,
                         int(std::lround(model->load(std::memory_order_relaxed))));
+}
+
+Device ParamReader::device() const {
+    return kDeviceChoices[size_t(juce::jlimit(0, int(kDeviceChoices.size()) - 1,
+                                              int(std::lround(deviceChoice->load(std::memory_order_relaxed)))))];
 }
 
 float ParamReader::monitorMix() const { return mix->load(std::memory_order_relaxed); }

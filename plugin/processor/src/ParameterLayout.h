@@ -31,6 +31,7 @@ inline constexpr const char* model = "model";
 inline constexpr const char* latencyMode = "latencyMode";
 inline constexpr const char* earlyCorrection = "earlyCorrection";
 inline constexpr const char* monitorMix = "monitorMix";
+inline constexpr const char* device = "device";
 inline constexpr const char* bypass = "bypass";
 }  // namespace ids
 
@@ -46,6 +47,9 @@ inline const char* modelIdFor(ModelKind kind) {
     return kind == ModelKind::VocalNote ? "vocalnote-s" : modelKindId(kind);
 }
 
+// Device choices, in the order of the "device" parameter (Auto / CPU / CUDA).
+inline constexpr std::array<Device, 3> kDeviceChoices = {Device::Auto, Device::Cpu, Device::Cuda};
+
 juce::AudioProcessorValueTreeState::ParameterLayout createLayout();
 
 // Reads the parameters' atomics into an engine Params without locks or allocation.
@@ -54,6 +58,7 @@ public:
     explicit ParamReader(juce::AudioProcessorValueTreeState& state);
     Params read() const;
     int modelIndex() const;
+    Device device() const;
     float monitorMix() const;
 
 private:
@@ -76,6 +81,7 @@ private:
     std::atomic<float>* latencyMode;
     std::atomic<float>* earlyCorrection;
     std::atomic<float>* mix;
+    std::atomic<float>* deviceChoice;
 };
 
 bool operator==(const Params& a, const Params& b);

@@ -153,6 +153,13 @@ void VocalMidiEditor::updateStatus() {
         case ModelState::Ready:
             text = juce::String(st.active) + " - ready";
             statusColour = juce::Colour(0xff3ddc97);
+            if (!st.deviceNote.empty()) {
+                // Runs, but not where the Device parameter asked: amber, and why.
+                text << " - " << juce::String(st.deviceNote);
+                statusColour = juce::Colour(0xffff9f43);
+            } else if (st.device == Device::Cuda) {
+                text << " on CUDA";
+            }
             break;
         case ModelState::Loading:
             text = juce::String(st.requested) + " - " + juce::String(st.message);

@@ -32,7 +32,7 @@ VocalMidiProcessor::VocalMidiProcessor(const BusesProperties& buses, AudioOut ou
     bypassParam = dynamic_cast<juce::AudioParameterBool*>(state.getParameter(ids::bypass));
     virtualOutOn = state.getRawParameterValue(ids::virtualMidiOut);
     events.resize(kMaxEvents);
-    loader.request(reader.modelIndex(), true);
+    loader.request(reader.modelIndex(), reader.device(), true);
     loader.wake();
     startTimerHz(20);
 }
@@ -91,7 +91,7 @@ void VocalMidiProcessor::prepareToPlay(double sampleRate, int maximumExpectedSam
     const bool offline = isNonRealtime();
     engine.setParams(reader.read());
     prepareEngine(sampleRate, std::max(1, maximumExpectedSamplesPerBlock), offline);
-    loader.request(reader.modelIndex(), !offline);
+    loader.request(reader.modelIndex(), reader.device(), !offline);
     // An offline render must be the same every time: start it with the model in place and
     // the host told the latency that model has.
     if (offline)
@@ -137,7 +137,7 @@ void VocalMidiProcessor::handleAsyncUpdate() {
         // The host switched between realtime and offline rendering mid-stream.
         const bool offline = isNonRealtime();
         prepareEngine(preparedRate.load(), preparedBlock, offline);
-        loader.request(reader.modelIndex(), !offline);
+        loader.request(reader.modelIndex(), reader.device(), !offline);
         loader.wake();
     }
     updateLatency();
@@ -207,7 +207,7 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
     if (isNonRealtime() && !preparedOffline.load(std::memory_order_relaxed) &&
         prepared.load(std::memory_order_acquire)) {
         prepareEngine(preparedRate.load(std::memory_order_relaxed), preparedBlock, true);
-        loader.request(reader.modelIndex(), false);
+        loader.request(reader.modelIndex(), reader.device(), false);
         loader.waitUntilSettled(kOfflineLoadTimeoutMs);
         dryDelay.setDelay(std::max(0, engine.latencySamples()));
         updateWanted.store(true, std::memory_order_release);  // tell the host the latency
@@ -225,7 +225,7 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
         !reprepareWanted.exchange(true))
         updateWanted.store(true, std::memory_order_release);
 
-    loader.request(reader.modelIndex(), !offline);
+    loader.request(reader.modelIndex(), reader.device(), !offline);
     if (offline && !loader.isSettled()) {
         // Offline may wait; realtime never. The dry path takes the new model's latency at
         // this block, as the notes do, also in a host that runs no message loop.
@@ -317,7 +317,7 @@ void VocalMidiProcessor::getStateInformation(juce::MemoryBlock& destData) {
 
 void VocalMidiProcessor::setStateInformation(const void* data, int sizeInBytes) {
     if (PluginState::restore(state, data, sizeInBytes)) {
-        loader.request(reader.modelIndex(), !isNonRealtime());
+        loader.request(reader.modelIndex(), reader.device(), !isNonRealtime());
         loader.wake();
     }
 }
