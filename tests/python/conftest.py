@@ -12,11 +12,16 @@
 
 ``fault_server`` (function)
     A real HTTP server on 127.0.0.1 with fault injection (see test_models_server.py).
+
+``ray_cluster`` (module)
+    ``host:port`` of a real Ray cluster on the loopback: a head and two 1-CPU worker
+    nodes (ray_cluster.py), with token authentication; skipped without Ray.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +61,19 @@ def fault_server() -> Iterator[FaultServer]:
     """A fresh fault-injecting HTTP server on an ephemeral port."""
     with FaultServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """``127.0.0.2:<port>`` of a head (no CPUs: it only schedules) and two 1-CPU workers.
+
+    The cluster uses Ray's token authentication, as a real one does: every node and every
+    driver (CLI runs in subprocesses inherit this process's environment) carries the token.
+    """
+    pytest.importorskip("ray", reason="needs vocalmidi[ray]")
+    from ray_cluster import cluster
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_AUTH_MODE", "token")
+        mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+        yield from cluster()

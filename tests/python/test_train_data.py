@@ -86,6 +86,37 @@ def test_jobs_do_not_change_the_output(data: tuple[Path, dict], tmp_path: Path) 
         assert (root / c["file"]).read_bytes() == (tmp_path / "d2" / c["file"]).read_bytes()
 
 
+@pytest.mark.slow
+def test_ray_makes_the_same_files_and_resumes(data: tuple[Path, dict], ray_cluster: str,
+                                              tmp_path: Path) -> None:
+    """On a real cluster (a head, two 1-CPU workers): the files of the local run, bit for
+    bit, written by this process; a rerun makes only the clip that is missing."""
+    import subprocess
+    import sys
+
+    root, index = data
+    out = tmp_path / "on-ray"
+    argv = [sys.executable, "-m", "vocalmidi", "train", "data", f"--ray={ray_cluster}",
+            str(out), "--hours", HOURS, "--seed", SEED, "--quiet"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"with Ray at {ray_cluster}" in run.stdout
+    assert (out / "index.json").read_bytes() == (root / "index.json").read_bytes()
+    for c in index["clips"]:
+        assert (out / c["file"]).read_bytes() == (root / c["file"]).read_bytes()
+    assert sorted(p.name for p in (out / "clips").iterdir()) == sorted(
+        p.name for p in (root / "clips").iterdir())
+
+    kept, lost = (out / c["file"] for c in index["clips"][:2])
+    inode = kept.stat().st_ino
+    lost.unlink()
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert kept.stat().st_ino == inode  # not made again (a write replaces the file)
+    assert lost.read_bytes() == (root / index["clips"][1]["file"]).read_bytes()
+    assert f"made {index['clips'][1]['seconds']:.0f} s of audio" in run.stdout
+
+
 def test_resume_keeps_finished_clips(data: tuple[Path, dict], tmp_path: Path) -> None:
     root, index = data
     out = tmp_path / "resumed"

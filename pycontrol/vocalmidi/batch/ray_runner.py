@@ -29,10 +29,10 @@ from vocalmidi.errors import UsageError, VocalMidiError
 if TYPE_CHECKING:
     from vocalmidi.transcribe import Settings
 
-__all__ = ["RayOptions", "run_ray"]
+__all__ = ["FORWARDED_ENV", "RayOptions", "connect_ray", "import_ray", "run_ray"]
 
 #: Environment variables an actor needs to see what the driver sees.
-_FORWARDED_ENV = ("VOCALMIDI_CACHE", "VOCALMIDI_NATIVE_DIR", "VOCALMIDI_OFFLINE",
+FORWARDED_ENV = ("VOCALMIDI_CACHE", "VOCALMIDI_NATIVE_DIR", "VOCALMIDI_OFFLINE",
                   "ORT_DISABLE_TELEMETRY")
 #: Ray's switch for single-machine use (named for laptops): "0" keeps every process of a
 #: Ray instance on 127.0.0.1 instead of the machine's outbound address.
@@ -64,7 +64,9 @@ class RayOptions:
     max_attempts: int = 3
 
 
-def _import_ray(local: bool) -> Any:
+def import_ray(local: bool) -> Any:
+    """The ``ray`` module (``local``: for a local instance, kept on the loopback), or a
+    UsageError that says how to install it."""
     if local:
         # A local instance serves this process only: nothing of it needs to be reachable
         # from another machine. Read when Ray is imported.
@@ -76,7 +78,7 @@ def _import_ray(local: bool) -> Any:
     return ray
 
 
-def _connect(ray: Any, options: RayOptions) -> bool:
+def connect_ray(ray: Any, options: RayOptions) -> bool:
     """Join the cluster or start a local instance; returns whether we connected (and so
     disconnect at the end: a local instance stops then, a cluster stays)."""
     if ray.is_initialized():
@@ -127,11 +129,11 @@ def run_ray(jobs: Sequence[Job], settings: Settings, use_cache: bool, device: st
         No actor could start (e.g. the model is missing on the workers).
     """
     t0 = time.perf_counter()
-    ray = _import_ray(local=not options.address)
+    ray = import_ray(local=not options.address)
     # Ray prints its own messages (a worker died, ...) on stdout, where --json-summary
     # must stay parseable: they go to stderr, beside the progress bar.
     with contextlib.redirect_stdout(sys.stderr):
-        connected = _connect(ray, options)
+        connected = connect_ray(ray, options)
         try:
             driver = _Driver(ray, jobs, settings, use_cache, device, options, done, say)
             report = driver.run()
@@ -166,7 +168,7 @@ class _Driver:
             self.num_gpus = options.gpus_per_actor
         elif device == "cuda":
             say("vocalmidi: --device cuda: the Ray cluster has no GPU, running on the CPU")
-        env = {k: os.environ[k] for k in _FORWARDED_ENV if k in os.environ}
+        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
         if "VOCALMIDI_CACHE" not in env:
             from vocalmidi.models.cache import cache_root
 

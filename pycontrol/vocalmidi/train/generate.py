@@ -16,9 +16,10 @@ hold no note (:mod:`vocalmidi.train.negatives`). Both go through
 :func:`vocalmidi.train.augment.augment` to 16 kHz.
 
 Everything a clip holds follows from ``(seed, split, i)``: the clips can be made in any
-order, by any number of processes (``--jobs``), and a run that was stopped resumes where
-it was (finished clips are kept, each file is written whole or not at all). ``--split dev``
-draws other seeds and other melodies than ``train``.
+order, by any number of processes (``--jobs``) or Ray workers (``--ray [ADDRESS]``,
+:mod:`vocalmidi.train.generate_ray`) with the same files bit for bit, and a run that was
+stopped resumes where it was (finished clips are kept, each file is written whole or not
+at all). ``--split dev`` draws other seeds and other melodies than ``train``.
 
 Heavy modules (numba, scipy, music21, the voices) are imported when a clip is made, so
 ``vocalmidi --help`` stays fast.
@@ -42,8 +43,8 @@ import numpy as np
 from vocalmidi.errors import BackendUnavailableError, UsageError, VocalMidiError
 from vocalmidi.train import contract
 
-__all__ = ["FORMAT", "VERSION", "ClipPlan", "add_arguments", "composition", "generate", "main",
-           "plan_clips"]
+__all__ = ["FORMAT", "VERSION", "ClipPlan", "add_arguments", "composition", "finished_entry",
+           "generate", "main", "make_clip", "plan_clips", "store_clip"]
 
 FORMAT = "vocalmidi-notedata"
 VERSION = 1
@@ -276,19 +277,33 @@ def _read_entry(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _work(job: tuple[ClipPlan, str]) -> tuple[dict[str, Any], bool]:
-    """Make (or find) one clip in ``out``; returns its entry and whether it was made now."""
-    plan, out = job
+def finished_entry(plan: ClipPlan, out: str | Path) -> dict[str, Any] | None:
+    """The entry of the clip ``plan`` when ``out`` already holds it whole, else None."""
     path = Path(out) / "clips" / f"{plan.id}.npz"
     if path.is_file():
         entry = _read_entry(path)
         same = (plan.seconds, plan.seed, plan.split)
         if entry is not None and (entry.get("seconds"), entry.get("seed"),
                                   entry.get("split")) == same:
-            return entry, False
+            return entry
+    return None
+
+
+def store_clip(plan: ClipPlan, out: str | Path, arrays: dict[str, np.ndarray],
+               entry: dict[str, Any]) -> None:
+    """Write a clip made by :func:`make_clip` into ``out`` (whole or not at all)."""
+    arrays = {**arrays, "meta": np.array(json.dumps(entry, sort_keys=True))}
+    _write_npz(Path(out) / "clips" / f"{plan.id}.npz", arrays)
+
+
+def _work(job: tuple[ClipPlan, str]) -> tuple[dict[str, Any], bool]:
+    """Make (or find) one clip in ``out``; returns its entry and whether it was made now."""
+    plan, out = job
+    entry = finished_entry(plan, out)
+    if entry is not None:
+        return entry, False
     arrays, entry = make_clip(plan)
-    arrays["meta"] = np.array(json.dumps(entry, sort_keys=True))
-    _write_npz(path, arrays)
+    store_clip(plan, out, arrays, entry)
     return entry, True
 
 
@@ -320,7 +335,14 @@ def _check_out(out: Path, seed: int, split: str) -> None:
                              "another folder or the same --seed/--split to resume")
 
 
-def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int) -> Iterator[tuple[dict[str, Any], bool]]:
+def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int | None,
+         ray: bool | str = False) -> Iterator[tuple[dict[str, Any], bool]]:
+    if ray:
+        from vocalmidi.train.generate_ray import run_ray
+
+        yield from run_ray(jobs, None if ray is True else ray, n_jobs)
+        return
+    n_jobs = n_jobs or 1
     if n_jobs <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield _work(job)
@@ -337,7 +359,8 @@ def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int) -> Iterator[tuple[dict[s
 
 
 def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "train",
-             jobs: int = 1, progress: bool = True) -> dict[str, Any]:
+             jobs: int | None = 1, progress: bool = True,
+             ray: bool | str = False) -> dict[str, Any]:
     """Generate (or complete) a training-data folder.
 
     Parameters
@@ -351,10 +374,16 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
         Master seed; clip ``i`` derives its own from ``(seed, split, i)``.
     split : {"train", "dev"}
         ``dev`` uses other seeds and other melodies (early stopping).
-    jobs : int
-        Worker processes.
+    jobs : int or None
+        Worker processes; with ``ray``, clips made at once (None: one per CPU of the
+        Ray cluster).
     progress : bool
         Show a progress bar.
+    ray : bool or str
+        Make the clips on Ray (``vocalmidi[ray]``): True starts a local Ray instance, a
+        string is the address (``host:port``) of a cluster. The files are the same as
+        without Ray, bit for bit; this process writes them, so the workers need no access
+        to ``out``.
 
     Returns
     -------
@@ -367,7 +396,7 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
                          f"got {hours}")
     if split not in _SPLIT_CODE:
         raise UsageError(f"unknown split {split!r}: use train or dev")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     if seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {seed}")
@@ -379,7 +408,7 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
     made_s, made_n = 0.0, 0
     t0 = time.perf_counter()
     with _progress(progress, len(plans), total_s) as bar:
-        for entry, made in _run([(p, str(out)) for p in plans], jobs):
+        for entry, made in _run([(p, str(out)) for p in plans], jobs, ray):
             i = int(entry["id"].rsplit("-", 1)[1])
             entries[i] = entry
             if made:
@@ -457,8 +486,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=float, default=1.0,
                         help="hours of audio to generate (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="worker processes (default 1); the output does not depend on it")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes (default 1), or with --ray clips made at once "
+                        "(default one per CPU of the cluster); the output does not depend on it")
+    parser.add_argument("--ray", nargs="?", const=True, default=False, metavar="ADDRESS",
+                        help="make the clips on Ray (pip install 'vocalmidi[ray]'): a local "
+                        "instance, or the cluster at ADDRESS (host:port); write --ray=ADDRESS "
+                        "before OUT")
     parser.add_argument("--split", choices=tuple(_SPLIT_CODE), default="train",
                         help="train, or dev for early stopping (other seeds and melodies)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -466,8 +500,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``vocalmidi train data``."""
+    jobs = 1 if args.jobs is None and not args.ray else args.jobs  # Ray: None = its CPUs
     result = generate(args.out, hours=args.hours, seed=args.seed, split=args.split,
-                      jobs=args.jobs, progress=not args.quiet)
+                      jobs=jobs, progress=not args.quiet, ray=args.ray)
     stats = result["stats"]
     clips = result["clips"]
     neg = sum(1 for c in clips if c["kind"] == "negative")
@@ -479,7 +514,15 @@ def main(args: argparse.Namespace) -> int:
     if stats["made_seconds"] > 0:
         rate = stats["made_seconds"] / max(stats["wall_seconds"], 1e-9)
         print(f"made {stats['made_seconds']:.0f} s of audio in {stats['wall_seconds']:.1f} s "
-              f"with {args.jobs} job(s): {rate:.2f} audio-seconds per second")
+              f"with {_workers(args)}: {rate:.2f} audio-seconds per second")
     else:
         print("nothing to do: every clip was already there")
     return 0
+
+
+def _workers(args: argparse.Namespace) -> str:
+    """What made the clips, for the summary line."""
+    if not args.ray:
+        return f"{args.jobs if args.jobs is not None else 1} job(s)"
+    where = "a local Ray instance" if args.ray is True else f"Ray at {args.ray}"
+    return f"{args.jobs} at once on {where}" if args.jobs else where
