@@ -43,16 +43,18 @@ def vst3(request: pytest.FixtureRequest) -> Path:
 
 
 def test_device_is_a_choice_that_hosts_cannot_automate(vst3: Path) -> None:
+    # What a DAW reads: VST3's kCanAutomate flag, per parameter, through JUCE's hosting.
     with PluginHost(vst3) as host:
         device = host.parameters["Device"]
         assert (device.text, device.num_steps) == ("Auto", 3)
         assert [host.parameter_text("Device", v) for v in (0.0, 0.5, 1.0)] == [
             "Auto", "CPU", "CUDA"]
-    # What a DAW reads: the VST3 flag kCanAutomate, per parameter, through JUCE's VST3
-    # hosting (pedalboard's parameter list shows it as is_automatable).
+        assert not device.automatable
+        assert host.parameters["Sensitivity"].automatable  # the musical ones stay so
+        assert host.parameters["Model"].automatable
+    # pedalboard, another JUCE-based host, sees the same.
     automatable = {p.name: p.is_automatable for p in pedalboard.load_plugin(str(vst3))._parameters}
-    assert automatable["Device"] is False
-    assert automatable["Sensitivity"] and automatable["Model"]  # the musical ones stay so
+    assert automatable["Device"] is False and automatable["Sensitivity"]
 
 
 def test_device_survives_a_state_round_trip_and_old_states_load(vst3: Path) -> None:

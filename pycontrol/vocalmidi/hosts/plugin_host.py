@@ -109,6 +109,9 @@ class Parameter:
         Normalised default value.
     num_steps
         Number of discrete steps; large (2**31 - 1) for continuous parameters.
+    automatable
+        Whether the plugin lets hosts automate it (VST3: ``kCanAutomate``); settings
+        such as the plugin's Device are not.
     """
 
     index: int
@@ -118,6 +121,7 @@ class Parameter:
     text: str
     default: float
     num_steps: int
+    automatable: bool = True
 
     @property
     def is_discrete(self) -> bool:
@@ -343,7 +347,8 @@ class PluginHost:
                          label=juce.pystring(param.getLabel()), value=float(param.getValue()),
                          text=juce.pystring(param.getCurrentValueAsText()),
                          default=float(param.getDefaultValue()),
-                         num_steps=int(param.getNumSteps()))
+                         num_steps=int(param.getNumSteps()),
+                         automatable=bool(param.isAutomatable()))
 
     @property
     def parameters(self) -> Parameters:
