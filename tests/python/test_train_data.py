@@ -117,6 +117,27 @@ def test_ray_makes_the_same_files_and_resumes(data: tuple[Path, dict], ray_clust
     assert f"made {index['clips'][1]['seconds']:.0f} s of audio" in run.stdout
 
 
+@pytest.mark.slow
+def test_bare_ray_starts_a_local_instance_with_the_same_files(data: tuple[Path, dict],
+                                                              tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray", reason="needs vocalmidi[ray]")
+    root, index = data
+    out = tmp_path / "local-ray"
+    # Not the test cluster's credentials: this run starts (and stops) its own instance.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    run = subprocess.run([sys.executable, "-m", "vocalmidi", "train", "data", str(out), "--ray",
+                          "--jobs", "2", "--hours", HOURS, "--seed", SEED, "--quiet"],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "with 2 at once on a local Ray instance" in run.stdout
+    for name in ("index.json", *(c["file"] for c in index["clips"])):
+        assert (out / name).read_bytes() == (root / name).read_bytes(), name
+
+
 def test_resume_keeps_finished_clips(data: tuple[Path, dict], tmp_path: Path) -> None:
     root, index = data
     out = tmp_path / "resumed"
