@@ -19,7 +19,12 @@ from vocalmidi.train import contract as C
 from vocalmidi.train.decode import frame_levels_db
 from vocalmidi.train.export import OnnxNoteModel
 
-__all__ = ["FrameOutputs", "NoteModelRunner", "resample_to_model"]
+__all__ = ["CHUNK_HOPS", "FrameOutputs", "NoteModelRunner", "resample_to_model"]
+
+#: Hops per model call over a take. One call over a whole take makes every front-end
+#: tensor (a 1,024-sample window per 80-sample hop) far larger than the caches; 250-hop
+#: calls are ~1.2x faster and give the same outputs (stream contract; differences ~1e-6).
+CHUNK_HOPS = 250
 
 
 @dataclass
@@ -84,7 +89,7 @@ class NoteModelRunner:
         audio16 = resample_to_model(audio, sr)
         if audio16.size and not np.all(np.isfinite(audio16)):
             raise ModelError("the audio holds NaN or infinite samples")
-        out = self.model.run(audio16)
+        out = self.model.run(audio16, hops_per_call=CHUNK_HOPS)
         levels = frame_levels_db(audio16).astype(np.float32)
         return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, out.pitch,
                             levels[:len(out.onset)])

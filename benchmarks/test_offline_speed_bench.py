@@ -1,0 +1,132 @@
+"""Speed of the whole-take route (`vocalmidi transcribe take.wav --model vocalnote-s`),
+issue 15's target: real-time factor <= 0.005 per core. Three ways through the same
+~60 s take, side by side in one run, each from 48 kHz audio to notes (resampling, model,
+frame levels, whole-take decoder; the model load left out), 1 ONNX Runtime thread:
+
+- ``sequential``: the take in one model call (the route before 2026-12-04);
+- ``chunked``: 250-hop calls (:data:`vocalmidi.notemodel.run.CHUNK_HOPS`), the route now;
+  the same outputs (stream contract);
+- ``segmented``: 10 s segments side by side as one batch with 1 s of warm-up
+  (:mod:`vocalmidi.notemodel.segmented`); not exact for vocalnote-s (see there).
+
+Run: pytest benchmarks/test_offline_speed_bench.py --benchmark-only -s \
+        --benchmark-json=build/offline-speed.json
+RTF is thread CPU time / audio time (``rtf_cpu``, what "per core" means; the calls run
+on the calling thread with 1 intra-op thread) and wall time / audio time (``rtf_wall``,
+loose on a shared machine). The take: the clips of the quick evaluation set (validation
+voices: a GM voice patch, sung syllables, in clean, room and noise), one after another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from vocalmidi.eval.dataset import load_set, make_set
+from vocalmidi.eval.metrics import score_clip
+from vocalmidi.notemodel.offline import decode_offline
+from vocalmidi.notemodel.run import FrameOutputs, NoteModelRunner, resample_to_model
+from vocalmidi.notemodel.segmented import SegmentedNoteModel
+from vocalmidi.notes import Note
+from vocalmidi.train.decode import frame_levels_db
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
+TARGET_RTF = 0.005
+ROUNDS = 5
+RESULTS: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="module")
+def take(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, int]:
+    """~60 s at 48 kHz: the quick evaluation set's sung clips, twice over."""
+    if not MODEL.is_file():
+        pytest.skip(f"no trained note model at {MODEL}")
+    root = tmp_path_factory.mktemp("offline-speed-set")
+    make_set(root, quick=True)
+    parts, sr = [], 0
+    for clip in load_set(root, ["clean", "room", "noisy"]):
+        audio, sr = clip.load_audio()
+        parts.append(audio.astype(np.float32))
+    return np.concatenate(parts * 2), sr
+
+
+@pytest.fixture(scope="module")
+def runner() -> NoteModelRunner:
+    return NoteModelRunner(MODEL, threads=1)
+
+
+def _routes(runner: NoteModelRunner) -> dict[str, Callable[[np.ndarray, int], list[Note]]]:
+    segmented = SegmentedNoteModel(runner.model, MODEL)
+    assert segmented.batched, "the batch-dynamic graph was refused"
+
+    def through(model_run: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray, int],
+                                                                      list[Note]]:
+        def route(audio: np.ndarray, sr: int) -> list[Note]:
+            audio16 = resample_to_model(audio, sr)
+            out = model_run(audio16)
+            levels = frame_levels_db(audio16).astype(np.float32)
+            return decode_offline(FrameOutputs(out.onset, out.sounding, out.note,
+                                               out.note_conf, out.pitch,
+                                               levels[:len(out.onset)]))
+        return route
+
+    return {"sequential": through(runner.model.run),
+            "chunked": lambda audio, sr: decode_offline(runner.analyse(audio, sr)),
+            "segmented": through(segmented.run)}
+
+
+def _timed(fn: Callable[[], list[Note]]) -> tuple[float, float, list[Note]]:
+    c0, w0 = time.thread_time(), time.perf_counter()
+    notes = fn()
+    return time.thread_time() - c0, time.perf_counter() - w0, notes
+
+
+@pytest.mark.parametrize("route", ["sequential", "chunked", "segmented"])
+def test_whole_take_rtf(benchmark: Any, route: str, take: tuple[np.ndarray, int],
+                        runner: NoteModelRunner) -> None:
+    audio, sr = take
+    seconds = audio.size / sr
+    fn = _routes(runner)[route]
+    fn(audio[:sr], sr)  # warm the session
+    cpu: list[float] = []
+    notes: list[Note] = []
+
+    def run() -> None:
+        nonlocal notes
+        c, _, notes = _timed(lambda: fn(audio, sr))
+        cpu.append(c)
+
+    benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
+    rtf_cpu = float(np.median(cpu)) / seconds
+    rtf_wall = float(benchmark.stats.stats.median) / seconds
+    RESULTS[route] = {"rtf_cpu": round(rtf_cpu, 5), "rtf_wall": round(rtf_wall, 5),
+                      "notes": len(notes), "take_s": round(seconds, 1), "_notes": notes}
+    benchmark.extra_info.update({k: v for k, v in RESULTS[route].items()
+                                 if not k.startswith("_")})
+    print(f"{route:<10} RTF cpu {rtf_cpu:.5f}  wall {rtf_wall:.5f}  "
+          f"(target <= {TARGET_RTF}), {len(notes)} notes over {seconds:.0f} s")
+    assert notes
+
+
+def test_routes_side_by_side(benchmark: Any, take: tuple[np.ndarray, int]) -> None:
+    """After the three above: the chunked route gives the sequential route's notes and
+    meets the target; the segmented one, how close it comes (note F1@50 between them)."""
+    if set(RESULTS) != {"sequential", "chunked", "segmented"}:
+        pytest.skip("run with the three test_whole_take_rtf cases")
+    seq, chunked, seg = (RESULTS[r]["_notes"] for r in ("sequential", "chunked", "segmented"))
+    agree = score_clip(seq, seg, take[0].size / take[1])
+    f1 = 2 * agree.hits_50 / (agree.n_ref + agree.n_est) if seq or seg else 1.0
+    summary = {r: {k: v for k, v in d.items() if not k.startswith("_")}
+               for r, d in RESULTS.items()}
+    summary["segmented_vs_sequential_f1_50"] = round(f1, 4)  # type: ignore[assignment]
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    benchmark.extra_info.update(summary)
+    print(summary)
+    assert [n.to_dict() for n in chunked] == [n.to_dict() for n in seq]
+    assert RESULTS["chunked"]["rtf_cpu"] <= TARGET_RTF
