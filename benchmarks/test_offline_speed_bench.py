@@ -1,7 +1,8 @@
 """Speed of the whole-take route (`vocalmidi transcribe take.wav --model vocalnote-s`),
 issue 15's target: real-time factor <= 0.005 per core. Three ways through the same
-~60 s take, side by side in one run, each from 48 kHz audio to notes (resampling, model,
-frame levels, whole-take decoder; the model load left out), 1 ONNX Runtime thread:
+~2 min take, each alone and then interleaved round by round in one run, each from
+48 kHz audio to notes (resampling, model, frame levels, whole-take decoder; the model
+load left out), 1 ONNX Runtime thread:
 
 - ``sequential``: the take in one model call (the route before 2026-12-04);
 - ``chunked``: 250-hop calls (:data:`vocalmidi.notemodel.run.CHUNK_HOPS`), the route now;
@@ -14,7 +15,8 @@ Run: pytest benchmarks/test_offline_speed_bench.py --benchmark-only -s \
 RTF is thread CPU time / audio time (``rtf_cpu``, what "per core" means; the calls run
 on the calling thread with 1 intra-op thread) and wall time / audio time (``rtf_wall``,
 loose on a shared machine). The take: the clips of the quick evaluation set (validation
-voices: a GM voice patch, sung syllables, in clean, room and noise), one after another.
+voices: a GM voice patch, sung syllables, in clean, room and noise), one after another,
+twice.
 """
 
 from __future__ import annotations
@@ -39,12 +41,11 @@ REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
 TARGET_RTF = 0.005
 ROUNDS = 5
-RESULTS: dict[str, dict[str, Any]] = {}
 
 
 @pytest.fixture(scope="module")
 def take(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, int]:
-    """~60 s at 48 kHz: the quick evaluation set's sung clips, twice over."""
+    """~2 min at 48 kHz: the quick evaluation set's sung clips, twice over."""
     if not MODEL.is_file():
         pytest.skip(f"no trained note model at {MODEL}")
     root = tmp_path_factory.mktemp("offline-speed-set")
@@ -105,28 +106,37 @@ def test_whole_take_rtf(benchmark: Any, route: str, take: tuple[np.ndarray, int]
     benchmark.pedantic(run, rounds=ROUNDS, iterations=1)
     rtf_cpu = float(np.median(cpu)) / seconds
     rtf_wall = float(benchmark.stats.stats.median) / seconds
-    RESULTS[route] = {"rtf_cpu": round(rtf_cpu, 5), "rtf_wall": round(rtf_wall, 5),
-                      "notes": len(notes), "take_s": round(seconds, 1), "_notes": notes}
-    benchmark.extra_info.update({k: v for k, v in RESULTS[route].items()
-                                 if not k.startswith("_")})
+    benchmark.extra_info.update({"rtf_cpu": round(rtf_cpu, 5), "rtf_wall": round(rtf_wall, 5),
+                                 "notes": len(notes), "take_s": round(seconds, 1)})
     print(f"{route:<10} RTF cpu {rtf_cpu:.5f}  wall {rtf_wall:.5f}  "
           f"(target <= {TARGET_RTF}), {len(notes)} notes over {seconds:.0f} s")
     assert notes
 
 
-def test_routes_side_by_side(benchmark: Any, take: tuple[np.ndarray, int]) -> None:
-    """After the three above: the chunked route gives the sequential route's notes and
-    meets the target; the segmented one, how close it comes (note F1@50 between them)."""
-    if set(RESULTS) != {"sequential", "chunked", "segmented"}:
-        pytest.skip("run with the three test_whole_take_rtf cases")
-    seq, chunked, seg = (RESULTS[r]["_notes"] for r in ("sequential", "chunked", "segmented"))
-    agree = score_clip(seq, seg, take[0].size / take[1])
-    f1 = 2 * agree.hits_50 / (agree.n_ref + agree.n_est) if seq or seg else 1.0
-    summary = {r: {k: v for k, v in d.items() if not k.startswith("_")}
-               for r, d in RESULTS.items()}
-    summary["segmented_vs_sequential_f1_50"] = round(f1, 4)  # type: ignore[assignment]
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+def test_routes_side_by_side(benchmark: Any, take: tuple[np.ndarray, int],
+                              runner: NoteModelRunner) -> None:
+    """The three routes interleaved round by round (so load from other jobs falls on all
+    alike): CPU RTF of each, the chunked route's notes equal the sequential route's and
+    meet the target; how close the segmented one comes (note F1@50 between them)."""
+    audio, sr = take
+    seconds = audio.size / sr
+    routes = _routes(runner)
+    cpu: dict[str, list[float]] = {r: [] for r in routes}
+    notes: dict[str, list[Note]] = {}
+
+    def one_round() -> None:
+        for name, fn in routes.items():
+            c, _, notes[name] = _timed(lambda fn=fn: fn(audio, sr))
+            cpu[name].append(c)
+
+    benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    summary: dict[str, Any] = {f"{r}_rtf_cpu": round(float(np.median(c)) / seconds, 5)
+                               for r, c in cpu.items()}
+    agree = score_clip(notes["sequential"], notes["segmented"], seconds)
+    summary["segmented_vs_sequential_f1_50"] = round(
+        2 * agree.hits_50 / max(1, agree.n_ref + agree.n_est), 4)
+    summary["notes"] = {r: len(n) for r, n in notes.items()}
     benchmark.extra_info.update(summary)
     print(summary)
-    assert [n.to_dict() for n in chunked] == [n.to_dict() for n in seq]
-    assert RESULTS["chunked"]["rtf_cpu"] <= TARGET_RTF
+    assert [n.to_dict() for n in notes["chunked"]] == [n.to_dict() for n in notes["sequential"]]
+    assert summary["chunked_rtf_cpu"] <= TARGET_RTF

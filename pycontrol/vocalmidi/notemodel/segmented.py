@@ -21,7 +21,7 @@ not use it (measured 2026-12-04 on the evaluation set v2 with vocalnote-s, 1 thr
   to 2 s made them equal;
 - once the take is fed in chunks of ``CHUNK_HOPS`` (exact), the GRU is a third of the
   time and the front end most of the rest, so batching gains 0-8 %: the model alone on a
-  60 s take, CPU RTF 0.0035 vs 0.0038; the whole route on a 2 min take 0.0045 vs 0.0044
+  60 s take, CPU RTF 0.0035 vs 0.0038; the whole route on a 2 min take 0.0042 vs 0.0041
   (``benchmarks/test_offline_speed_bench.py``).
 
 A model trained to forget its start (e.g. with state resets in training) would change
