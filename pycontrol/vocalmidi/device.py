@@ -304,7 +304,10 @@ def use_device(requested: str = "auto", *, warn: bool = True) -> DeviceChoice:
     caller tells the user itself) and uses the CPU.
     """
     choice = _resolve_once((requested or "auto").lower())
-    os.environ[ENV_VAR] = choice.device
+    if choice.requested != "auto":
+        # Only an explicit choice binds the engine: "auto" resolved to the CPU here must
+        # not force a plugin this process loads later (its Device parameter) off CUDA.
+        os.environ[ENV_VAR] = choice.device
     if choice.fell_back and choice.requested not in _warned:
         _warned.add(choice.requested)
         if warn:

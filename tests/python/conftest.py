@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,13 @@ import pytest
 from test_models_server import FaultServer
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The Ctrl-C tests send SIGINT to the CLI processes they start. A shell starts a background
+# job (`make test &`, nohup, some CI runners) with SIGINT ignored, and an ignored signal
+# stays ignored across exec, so those CLIs would never see Ctrl-C. A handled one is reset
+# to the default on exec: handle it here and every child starts as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

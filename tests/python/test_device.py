@@ -39,7 +39,8 @@ def test_cuda_without_a_gpu_falls_back_with_the_reason() -> None:
 def test_transcribe_cli_device_cuda_runs_on_the_cpu_and_says_why(
         fresh_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ENV_VAR, raising=False)
+    # setenv, not delenv: the run sets the variable, and only a recorded value is restored.
+    monkeypatch.setenv(ENV_VAR, "auto")
     sf.write(tmp_path / "take.wav", sing(16000), 16000)
     out = tmp_path / "out"
     rc = main(["transcribe", str(tmp_path / "take.wav"), "-o", str(out), "-q", "--device",
@@ -55,9 +56,12 @@ def test_transcribe_cli_device_cuda_runs_on_the_cpu_and_says_why(
 
 
 @no_gpu
-def test_python_api_device_cuda_warns_and_falls_back(fresh_cache: Path) -> None:  # noqa: F811
+def test_python_api_device_cuda_warns_and_falls_back(
+        fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     import vocalmidi
     from vocalmidi import device
+
+    monkeypatch.setenv(ENV_VAR, "auto")  # restored after: the fallback sets it to cpu
 
     device._warned.discard("cuda")
     with pytest.warns(RuntimeWarning, match="no NVIDIA GPU"):
@@ -168,7 +172,7 @@ def test_note_model_session_on_cuda_without_the_provider_runs_on_the_cpu(
 def test_whole_take_route_device_cuda_falls_back_with_the_same_notes(
         note_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv(ENV_VAR, "auto")  # restored after the runs set it
     sf.write(tmp_path / "take.wav", sing(48000), 48000)
     mids = {}
     for device in ("cpu", "cuda"):
