@@ -1,7 +1,9 @@
 """`vocalmidi bench`: accuracy, live latency and cost of every system, as tables and plots.
 
     vocalmidi bench [--set DIR] [--quick] [--system NAME ...] [--out DIR]
-                    [--no-live] [--block-sizes 64,128,256,512] [--live-takes 3]
+                    [--no-live | --live-only] [--block-sizes 64,128,256,512]
+                    [--rates 48000] [--live-model ID] [--live-hosts juce[,jalv]]
+                    [--live-takes 3] [--live-negatives 0]
                     [--write-choice models/manifest.json]
 
 Without ``--set`` it renders a set into ``OUT/evalset`` first (or reuses one there).
@@ -14,6 +16,16 @@ any tracker on SwiftF0's pitch could emit each note), the engine's audio/ML-thre
 per block size, and the offline real-time factor and memory of each cached model. It
 writes ``results.json``, ``summary.md`` (with the clean takes per voice patch) and PNG
 plots into OUT.
+
+The live matrix of issue 14 (our note model at every block size and sample rate, in our
+JUCE host and in jalv on JACK's dummy driver, each figure beside its target)::
+
+    vocalmidi bench --live-only --live-model vocalnote-s --live-hosts juce,jalv \
+        --block-sizes 32,64,128,256,512,1024 --rates 44100,48000,96000 --live-negatives 1
+
+``--live-only`` skips the offline accuracy run of the systems; ``--live-model`` is the
+model the plugin runs (a note model runs in the Instant latency mode); ``--rates``
+resamples the takes to each host rate (the truth stays in seconds).
 """
 
 from __future__ import annotations
@@ -47,8 +59,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skip the live latency sweep and the cost measurements")
     p.add_argument("--block-sizes", default="64,128,256,512",
                    help="host block sizes of the latency sweep (default: 64,128,256,512)")
+    p.add_argument("--rates", default="48000",
+                   help="host sample rates of the latency sweep (default: 48000)")
+    p.add_argument("--live-model", metavar="ID",
+                   help="model the plugin runs in the sweep (default: the manifest's default; "
+                        "a note model runs in the Instant latency mode)")
+    p.add_argument("--live-hosts", default="juce",
+                   help="hosts of the sweep: juce (the VST3 in our host), jalv (the LV2 on "
+                        "JACK's dummy driver); default: juce")
+    p.add_argument("--live-only", action="store_true",
+                   help="only the live measurements (no offline accuracy run of the systems)")
     p.add_argument("--live-takes", type=int, default=3,
                    help="clean takes streamed through the plugin per block size (default 3)")
+    p.add_argument("--live-negatives", type=int, default=0,
+                   help="negative clips (no notes) streamed after them: false notes/min "
+                        "(default 0)")
     p.add_argument("--write-choice", type=Path, metavar="MANIFEST",
                    help="record the chosen default (best vocalmidi variant) and its numbers "
                         "as default_choice in this manifest file")
@@ -65,6 +90,23 @@ def _block_sizes(text: str) -> list[int]:
     return sizes
 
 
+def _rates(text: str) -> list[int]:
+    try:
+        rates = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        rates = []
+    if not rates or any(not 8000 <= r <= 192000 for r in rates):
+        raise UsageError(f"--rates {text!r}: give sample rates 8000..192000 separated by commas")
+    return rates
+
+
+def _hosts(text: str) -> list[str]:
+    hosts = [h.strip() for h in text.split(",") if h.strip()]
+    if not hosts or any(h not in ("juce", "jalv") for h in hosts):
+        raise UsageError(f"--live-hosts {text!r}: give juce and/or jalv separated by commas")
+    return hosts
+
+
 def _plugin_parameters(name: str) -> dict[str, str] | None:
     """Plugin parameters that make the VST3 run our variant ``name``; None if some setting
     has no plugin parameter here."""
@@ -79,10 +121,12 @@ def _plugin_parameters(name: str) -> dict[str, str] | None:
     return params
 
 
-def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
-          variants: list[str]) -> dict[str, Any]:
-    """The latency sweep through the VST3 (every block size for the default, one for each
-    variant of ours), the engine's cost, and offline cost per model."""
+def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list[str],
+          rates: list[int] | None = None, model: str | None = None,
+          hosts: list[str] | None = None, negatives: int = 0) -> dict[str, Any]:
+    """The latency sweep through the plugin (the swept model at every sample rate and
+    block size, in each host; one block at 48 kHz for each variant of ours), the
+    engine's cost, and offline cost per model."""
     from vocalmidi import native
     from vocalmidi.errors import BackendUnavailableError
     from vocalmidi.eval.sweep import (
@@ -98,22 +142,37 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
     from vocalmidi.models import get_model_path
     from vocalmidi.transcribe import resolve_model
 
-    get_model_path()  # the plugin loads the default model from the cache: make sure it is there
-    resolved, _ = resolve_model(None)
+    rates = rates or [48000]
+    hosts = hosts or ["juce"]
+    # The plugin loads the swept model from the cache: make sure it is there.
+    get_model_path(model)
+    resolved, _ = resolve_model(model)
+    swept = _swept_parameters(model, resolved.adapter)
     chosen = takes_from_set(eval_set, takes)
     if not chosen:
         raise UsageError("the evaluation set has no clean takes for the latency sweep")
-    live: dict[str, Any] = {"model": resolved.id, "takes": [t.id for t in chosen],
-                            "sample_rate": 48000, "mode": "realtime, real-time pace"}
+    negs = takes_from_set(eval_set, negatives, "negative") if negatives > 0 else []
+    # The rate the single-rate tables (and the variants) use: 48 kHz when swept.
+    main_rate = 48000 if 48000 in rates else rates[0]
+    live: dict[str, Any] = {"model": resolved.id, "parameters": swept,
+                            "takes": [t.id for t in chosen + negs], "sample_rate": main_rate,
+                            "rates": rates, "hosts": hosts, "mode": "realtime, real-time pace",
+                            "host": [], "matrix": []}
     try:
         plugin = native.vst3_path()
     except NotBuiltError as exc:
         say(f"skipping the host latency sweep: {exc}")
-        live["host"] = []
     else:
-        live["host"] = [r.as_dict() for r in host_latency_sweep(chosen, blocks, plugin=plugin,
-                                                                 progress=say)]
-        # Each variant of ours in the run, live at one block size, for the default choice.
+        if "juce" in hosts:
+            live["matrix"] = [r.as_dict() for r in host_latency_sweep(
+                chosen + negs, blocks, plugin=plugin, parameters=swept, progress=say,
+                rates=rates)]
+            live["host"] = [r for r in live["matrix"] if r["sample_rate"] == main_rate]
+    if "jalv" in hosts:
+        live["matrix"] += _jalv_rows(chosen + negs, blocks, rates, swept, say)
+    if live["host"] and model is None:
+        # Each variant of ours in the run, live at one block size, for the default choice
+        # (beside the default model's own row: not when another model is swept).
         block = 256 if 256 in blocks else blocks[0]
         live["variants"] = {"vocalmidi": next(r for r in live["host"]
                                               if r["block_size"] == block)}
@@ -125,6 +184,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
                 continue
             try:
                 [r] = host_latency_sweep(chosen, [block], plugin=plugin, parameters=params,
+                                         rates=[main_rate],
                                          progress=lambda line, n=name: say(f"{n}: {line}"))
             except PluginHostError as exc:
                 say(f"no live sweep of {name}: {exc}")
@@ -142,10 +202,47 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any,
         say(f"{label}: emission median {e['median_ms']} ms / p95 {e['p95_ms']} ms, "
             f"{e['matched']}/{e['n_truth']} notes")
     audio = join_takes(chosen[:1])[0]
-    live["engine"] = engine_cost_sweep(resolved.path, resolved.adapter, audio, blocks,
-                                       progress=say)
+    live["engine"] = engine_cost_sweep(
+        resolved.path, resolved.adapter, audio, blocks, progress=say,
+        params={"latency_mode": "instant"} if "Latency Mode" in swept else None)
     live["offline"] = offline_cost(_F0_MODELS, audio, 48000, progress=say)
     return live
+
+
+def _swept_parameters(model: str | None, adapter: str) -> dict[str, str]:
+    """Plugin parameters of the swept model: none for the default; a note model runs in
+    the Instant latency mode (reported latency = its lookahead), as the plugin offers it."""
+    if model is None:
+        return {}
+    params = {"Model": model}
+    if adapter == "vocalnote":
+        params["Latency Mode"] = "Instant"
+    return params
+
+
+def _jalv_rows(takes: list[Any], blocks: list[int], rates: list[int],
+               params: dict[str, str], say: Any) -> list[dict[str, Any]]:
+    """The LV2 in jalv at each rate and period; a run that fails is a row with its error
+    (one flaky start must not lose the rest of the matrix)."""
+    from vocalmidi.eval.live_stream import jalv_latency_sweep
+    from vocalmidi.hosts.lv2_bundle import Lv2Error
+
+    rows: list[dict[str, Any]] = []
+    for rate in rates:
+        for block in blocks:
+            try:
+                [r] = jalv_latency_sweep(takes, [block], [rate], parameters=params,
+                                         progress=say)
+            except BackendUnavailableError as exc:
+                say(f"no jalv sweep: {exc}")
+                return rows
+            except Lv2Error as exc:
+                say(f"jalv, {rate} Hz, block {block}: {exc}")
+                rows.append({"host": "jalv", "sample_rate": rate, "block_size": block,
+                             "error": str(exc).splitlines()[0][:300]})
+                continue
+            rows.append(r.as_dict())
+    return rows
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -165,11 +262,17 @@ def _bench(args: argparse.Namespace) -> int:
     )
     from vocalmidi.eval.runner import evaluate, results_to_json
     from vocalmidi.eval.systems import SYSTEMS, parse_variant
-    from vocalmidi.eval.targets import targets_table
+    from vocalmidi.eval.targets import live_matrix_table, targets_table
 
     console = Console(stderr=True)
     out: Path = args.out
     blocks = _block_sizes(args.block_sizes)
+    rates, hosts = _rates(args.rates), _hosts(args.live_hosts)
+    if args.live_only and not args.live:
+        raise UsageError("--live-only and --no-live exclude each other")
+    if args.write_choice and args.live_model:
+        raise UsageError("--write-choice weighs the default model's live rows: "
+                         "run it without --live-model")
     set_dir: Path = args.set_dir or out / "evalset"
     if not (set_dir / "index.json").is_file():
         if args.set_dir:
@@ -180,7 +283,9 @@ def _bench(args: argparse.Namespace) -> int:
     eval_set = load_set(set_dir)
 
     params = parse_params(args.param)
-    if args.system:
+    if args.live_only:
+        systems = []
+    elif args.system:
         systems = build_systems(args.system, params)
     else:
         systems = []
@@ -195,7 +300,7 @@ def _bench(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr)
 
-    results = evaluate(systems, eval_set, progress=say)
+    results = evaluate(systems, eval_set, progress=say) if systems else []
     out.mkdir(parents=True, exist_ok=True)
     doc = results_to_json(results)
     doc["set"] = {"dir": str(set_dir), "clips": len(eval_set), "quick": eval_set.quick}
@@ -203,24 +308,33 @@ def _bench(args: argparse.Namespace) -> int:
         else "vocalmidi bench"
     if args.live:
         ours = [s.name for s in systems if parse_variant(s.name) is not None]
-        doc["live"] = _live(eval_set, blocks, args.live_takes, say, ours)
+        doc["live"] = _live(eval_set, blocks, args.live_takes, say, ours, rates=rates,
+                            model=args.live_model, hosts=hosts, negatives=args.live_negatives)
     (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "summary.md").write_text(markdown_summary(doc))
     from vocalmidi.eval.choice import default_choice
 
-    # The default is chosen among runs of our engine that include its plain default.
-    choice = default_choice(doc, doc["command"]) if "vocalmidi" in doc["systems"] else None
+    # The default is chosen among runs of our engine that include its plain default (its
+    # live rows are another model's when --live-model is given).
+    choice = default_choice(doc, doc["command"]) \
+        if "vocalmidi" in doc["systems"] and not args.live_model else None
     if choice:
         (out / "default_choice.json").write_text(json.dumps(choice, indent=2) + "\n")
-    plots = write_plots(results, out)
-    print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
-    print_table(group_table(results, "patch", title="Clean takes per voice patch"))
-    print_table(targets_table(doc))
+    plots = []
+    if results:
+        plots = write_plots(results, out)
+        print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
+        print_table(group_table(results, "patch", title="Clean takes per voice patch"))
+        print_table(targets_table(doc))
     if args.live:
         live = doc["live"]
+        if live["matrix"]:
+            print_table(live_matrix_table(live["matrix"]))
         plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))
-        print_table(latency_table(live["host"], live["engine"], peer=live.get("peer"),
-                                  bound=live.get("bound")))
+        print_table(latency_table(
+            live["host"], live["engine"], peer=live.get("peer"), bound=live.get("bound"),
+            title=f"Live: emission latency and cost per block size "
+                  f"({live['sample_rate'] / 1000:g} kHz, our host)"))
         if live.get("variants"):
             print_table(variants_table(live["variants"]))
         print_table(cost_table(live["offline"]))

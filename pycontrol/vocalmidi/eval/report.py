@@ -15,7 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from vocalmidi.eval.runner import ALL, SystemResult
-from vocalmidi.eval.targets import targets_markdown
+from vocalmidi.eval.targets import live_matrix_markdown, targets_markdown
 
 __all__ = ["cost_table", "group_table", "latency_table", "markdown_summary", "print_table",
            "results_table", "variants_table", "write_live_plots", "write_plots"]
@@ -328,6 +328,8 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
     """The tables of a ``results.json`` document as Markdown (for the README)."""
     lines = ["| system | cond. | F1@50 | F1@100 | on+off | onset F1 | pitch acc "
              "| lag med / p95 ms | false/min | RTF |", "|---|---|---|---|---|---|---|---|---|---|"]
+    if not doc["systems"]:  # a live-only run (bench --live-only)
+        lines = []
     for name, s in doc["systems"].items():
         conds = s["conditions"]
         shown = [c for c in _ORDER if c in conds]
@@ -345,6 +347,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
     lines += targets_markdown(doc)
     live = doc.get("live")
     if live:
+        lines += live_matrix_markdown(live.get("matrix", []))
         eng = {r["block_size"]: r for r in live.get("engine", [])}
         lines += ["", "| block | reported ms | emission median / p95 ms | notes found "
                   "| late blocks | audio thread µs mean / p99 | ML thread CPU |",

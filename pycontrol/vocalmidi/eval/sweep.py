@@ -2,8 +2,10 @@
 
 - :func:`host_latency_sweep`: the built VST3 in our headless JUCE host
   (:class:`vocalmidi.hosts.PluginHost`), realtime mode, blocks fed at real-time pace;
-  per block size, when each note-on leaves the plugin minus the true onset, beside the
-  latency the plugin reports to the host.
+  per sample rate and block size, when each note-on leaves the plugin minus the true
+  onset, beside the latency the plugin reports to the host, and the live MIDI stream
+  scored as a DAW records it (:mod:`vocalmidi.eval.live_stream`; the LV2 in jalv is
+  measured the same way there).
 - :func:`engine_cost_sweep`: the engine alone, paced the same way; its profiler's
   audio-thread time per block and the ML thread's CPU share per block size.
 - :func:`causal_peer_emission`: the same measure for aubio's causal note tracker (the
@@ -20,7 +22,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ from vocalmidi.notes import Note
 __all__ = [
     "BLOCK_SIZES",
     "RATE",
+    "RATES",
     "HostBlockResult",
     "Take",
     "causal_peer_emission",
@@ -53,6 +56,7 @@ __all__ = [
 
 BLOCK_SIZES = (64, 128, 256, 512)
 RATE = 48000
+RATES = (44100, 48000, 96000)  # the sample rates issue 14's targets hold at
 _GAP_S = 1.0  # silence between takes in the joined stream
 _MODEL_WAIT_S = 30.0
 
@@ -103,7 +107,7 @@ def _percentile_us(seconds: Sequence[float], q: float) -> float:
 
 @dataclass
 class HostBlockResult:
-    """One block size of :func:`host_latency_sweep`.
+    """One (sample rate, block size) of :func:`host_latency_sweep` (or of the jalv sweep).
 
     Attributes
     ----------
@@ -120,6 +124,14 @@ class HostBlockResult:
         its model loader, ONNX Runtime's threads), and the stream's wall time.
     late_blocks, blocks : int
         Blocks whose processing ran past the next block's deadline, and all blocks.
+    sample_rate : int
+    host : str
+        ``juce`` (our host, VST3) or ``jalv`` (LV2 on JACK's dummy driver).
+    stream : dict
+        The live MIDI stream scored as a DAW records it
+        (:func:`vocalmidi.eval.live_stream.score_stream`): F1@50, false notes.
+    xruns : int or None
+        Cycles the host reported as late (JACK), None where the host reports none.
     """
 
     block_size: int
@@ -130,10 +142,14 @@ class HostBlockResult:
     wall_seconds: float
     late_blocks: int
     blocks: int
+    sample_rate: int = RATE
+    host: str = "juce"
+    stream: dict[str, Any] = field(default_factory=dict)
+    xruns: int | None = None
 
     @property
     def reported_latency_ms(self) -> float:
-        return 1000.0 * self.reported_latency_samples / RATE
+        return 1000.0 * self.reported_latency_samples / self.sample_rate
 
     @property
     def worker_cpu_share(self) -> float:
@@ -142,6 +158,8 @@ class HostBlockResult:
     def as_dict(self) -> dict[str, Any]:
         calls = np.asarray(self.call_us) if self.call_us else np.zeros(1)
         return {
+            "host": self.host,
+            "sample_rate": self.sample_rate,
             "block_size": self.block_size,
             "reported_latency_samples": self.reported_latency_samples,
             "reported_latency_ms": round(self.reported_latency_ms, 2),
@@ -149,22 +167,24 @@ class HostBlockResult:
             "emission_latencies_ms": [round(x, 2) for x in self.emission.latencies_ms],
             "process_call_us_median": round(float(np.median(calls)), 1),
             "process_call_us_p99": round(float(np.percentile(calls, 99)), 1),
-            "block_budget_us": round(1e6 * self.block_size / RATE, 1),
+            "block_budget_us": round(1e6 * self.block_size / self.sample_rate, 1),
             "worker_cpu_share": round(self.worker_cpu_share, 4),
             "late_blocks": self.late_blocks,
+            "xruns": self.xruns,
             "blocks": self.blocks,
+            "stream": self.stream,
             "wall_seconds": round(self.wall_seconds, 2),
         }
 
 
-def _wait_for_model(host: Any, block: int, pacer: Pacer) -> None:
+def _wait_for_model(host: Any, block: int, pacer: Pacer, rate: int = RATE) -> None:
     """Feed paced silence until the plugin has its model (it then reports a latency)."""
     from vocalmidi.hosts import PluginHostError
 
     silence = np.zeros(block, np.float32)
     deadline = time.monotonic() + _MODEL_WAIT_S
     settled = 0
-    while settled < int(0.5 * RATE):  # half a second more once the latency is known
+    while settled < int(0.5 * rate):  # half a second more once the latency is known
         pacer.wait(block)
         host.process(silence, realtime=True)
         if host.latency_samples > 0:
@@ -182,12 +202,15 @@ def host_latency_sweep(
     plugin: str | Path | None = None,
     parameters: Mapping[str, float | str] | None = None,
     progress: Progress = None,
+    rates: Sequence[int] = (RATE,),
 ) -> list[HostBlockResult]:
-    """Emission latency of the VST3 in realtime mode, per block size.
+    """Emission latency of the VST3 in realtime mode, per sample rate and block size.
 
-    The takes are joined into one stream and fed, block by block, at the pace of a
-    sound card at 48 kHz. Needs the model the plugin uses in the model cache
-    (``VOCALMIDI_CACHE`` or the user cache).
+    The takes are joined into one stream, resampled to each rate (the truth is in
+    seconds), and fed, block by block, at the pace of a sound card at that rate. Takes
+    without notes (negatives) count false notes (:func:`~vocalmidi.eval.live_stream.score_stream`).
+    Needs the model the plugin uses in the model cache (``VOCALMIDI_CACHE`` or the user
+    cache).
 
     Parameters
     ----------
@@ -202,6 +225,8 @@ def host_latency_sweep(
         ``{"Latency Mode": "Accurate"}``).
     progress : callable, optional
         Called with one line per block size.
+    rates : sequence of int
+        Host sample rates to try (default: 48 kHz only).
 
     Raises
     ------
@@ -209,43 +234,48 @@ def host_latency_sweep(
         When the plugin cannot be loaded or never gets its model.
     """
     from vocalmidi import native
-    from vocalmidi.hosts import PluginHost
+    from vocalmidi.eval.live_stream import negative_spans, progress_line, score_stream
+    from vocalmidi.eval.systems import _resample
+    from vocalmidi.hosts import MidiMessage, PluginHost
 
-    stream, truth = join_takes(takes)
+    stream48, truth = join_takes(takes)
+    negatives = negative_spans(takes)
     results: list[HostBlockResult] = []
     with PluginHost(plugin or native.vst3_path()) as host:
         host.set_pacing(0)  # the Pacer here paces each one-block call, as a sound card would
         for name, value in (parameters or {}).items():
             host.set_parameter(name, value)
-        for block in block_sizes:
-            host.prepare(RATE, block, channels=1)
-            pacer = Pacer(RATE)
-            _wait_for_model(host, block, pacer)
-            latency = host.latency_samples
-            ons: list[tuple[float, int]] = []
-            calls: list[float] = []
-            pacer.restart()
-            cpu0, t0 = thread_cpu_seconds(), time.perf_counter()
-            for start in range(0, stream.size, block):
-                chunk = stream[start:start + block]
-                pacer.wait(chunk.size)
-                t = time.perf_counter()
-                _, midi = host.process(chunk, realtime=True)
-                calls.append(1e6 * (time.perf_counter() - t))
-                pacer.done(block)
-                ons += [((start + m.sample) / RATE, m.data[1]) for m in midi if m.is_note_on]
-            wall = time.perf_counter() - t0
-            worker = other_threads_cpu(cpu0, thread_cpu_seconds())
-            window = max(0.5, latency / RATE + 0.3)
-            res = HostBlockResult(block, latency, emission_latencies(truth, ons, window), calls,
-                                  worker, wall, pacer.late, len(calls))
-            results.append(res)
-            if progress:
-                e = res.emission
-                progress(f"host, block {block}: reported {res.reported_latency_ms:.1f} ms, "
-                         f"emission median {e.median_ms or float('nan'):.1f} ms / p95 "
-                         f"{e.p95_ms or float('nan'):.1f} ms, {e.matched}/{e.n_truth} notes, "
-                         f"{res.late_blocks} late blocks")
+        for rate in rates:
+            stream = _resample(stream48, RATE, rate)
+            for block in block_sizes:
+                host.prepare(rate, block, channels=1)
+                pacer = Pacer(rate)
+                _wait_for_model(host, block, pacer, rate)
+                latency = host.latency_samples
+                midi_out: list[tuple[float, bytes]] = []
+                calls: list[float] = []
+                pacer.restart()
+                cpu0, t0 = thread_cpu_seconds(), time.perf_counter()
+                for start in range(0, stream.size, block):
+                    chunk = stream[start:start + block]
+                    pacer.wait(chunk.size)
+                    t = time.perf_counter()
+                    _, midi = host.process(chunk, realtime=True)
+                    calls.append(1e6 * (time.perf_counter() - t))
+                    pacer.done(block)
+                    midi_out += [((start + m.sample) / rate, m.data) for m in midi]
+                wall = time.perf_counter() - t0
+                worker = other_threads_cpu(cpu0, thread_cpu_seconds())
+                ons = [(t, d[1]) for t, d in midi_out if MidiMessage(0, d).is_note_on]
+                window = max(0.5, latency / rate + 0.3)
+                res = HostBlockResult(
+                    block, latency, emission_latencies(truth, ons, window), calls, worker,
+                    wall, pacer.late, len(calls), rate, "juce",
+                    score_stream(truth, midi_out, latency / rate, stream.size / rate,
+                                 negatives))
+                results.append(res)
+                if progress:
+                    progress(progress_line(res))
     return results
 
 
