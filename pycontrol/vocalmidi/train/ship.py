@@ -28,11 +28,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, Any]:
+def ship(recipe_path: Path, dest: Path, name: str | None = None,
+         allow_int8: bool = True) -> dict[str, Any]:
     """Copy, measure and describe the recipe's best model; returns the written metrics.
 
     ``name`` names the shipped model (default: the recipe's name), e.g. when a later
-    training stage of a model has a recipe of its own.
+    training stage of a model has a recipe of its own. ``allow_int8=False`` ships the
+    float graph whatever int8 measured (it is still measured and reported): a float file
+    is what :mod:`vocalmidi.train.from_onnx` can fine-tune from.
     """
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import measure_hop_cost, quantize_int8
@@ -51,7 +54,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None) -> dict[str, An
         q_cost = measure_hop_cost(q)
         q_dev = evaluate(model_outputs(q, dev_clips), dev_clips, decoder)
         q_size = q.stat().st_size
-        keep = (q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
+        keep = (allow_int8 and q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
                 and (q_dev[SELECT_METRIC] or 0)
                 >= (summary["dev"].get(SELECT_METRIC) or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
@@ -86,11 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True, type=Path, help="the recipe that was trained")
     p.add_argument("--name", help="model id (default: the recipe's name)")
     p.add_argument("--dest", type=Path, help="default: models/trained/<model id>")
+    p.add_argument("--float32", action="store_true",
+                   help="ship the float graph even if int8 measures faster (int8 is still "
+                        "measured); the next stage can then fine-tune from the shipped file")
     args = p.parse_args(argv)
     from vocalmidi.train.trainer import Recipe
 
     name = args.name or Recipe.load(args.config).name
-    m = ship(args.config, args.dest or Path("models/trained") / name, name)
+    m = ship(args.config, args.dest or Path("models/trained") / name, name,
+             allow_int8=not args.float32)
     print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
     print(f"int8: kept={m['int8']['kept']} ms/hop {m['int8']['ms_per_hop']} "
           f"F1@50 {m['int8']['dev']['f1_50']} (fp32 {m['dev']['f1_50']})")
