@@ -40,7 +40,7 @@ DOCUMENTED = {
     "Highest Note": ("", "C-1", "G9", "C7"),
     "Model": ("", "swiftf0", "vocalnote-s", "swiftf0"),
     "Latency Mode": ("", "Fast", "Instant", "Fast"),
-    "Early Correction": ("", "Retrigger", "Bend", "Bend"),
+    "Early Correction": ("", "Retrigger", "Bend", "Retrigger"),
     "Monitor Mix": ("%", "0 %", "100 %", "0 %"),
     "Device": ("", "Auto", "CUDA", "Auto"),
     "Bypass": ("", "Off", "On", "Off"),

@@ -66,10 +66,11 @@ struct Params {
     int noteMin = 36;                // lowest MIDI note emitted (C2; low male voices)
     int noteMax = 96;                // highest MIDI note emitted
     LatencyMode latencyMode = LatencyMode::Fast;
-    // Note model only. Bend by default: on rendered takes (benchmarks/test_note_model_bench.py)
-    // it gave 58 % pitch accuracy and F1@50 0.19 against 42 % and 0.18 for retrigger, and
-    // fewer false short notes (58 vs 64 for 35 sung).
-    EarlyCorrection earlyCorrection = EarlyCorrection::Bend;
+    // Note model only. Retrigger by default: with vocalnote-s stage 4 and its decoder, the
+    // live MIDI stream's note F1@50 on the dev split (training voices, reference decoder)
+    // was 0.504 retrigger vs 0.385 bend (a bend leaves the first, wrong note number in the
+    // recording). Until stage 2, bend had measured better (benchmarks/test_note_model_bench.py).
+    EarlyCorrection earlyCorrection = EarlyCorrection::Retrigger;
 };
 
 }  // namespace vocalmidi

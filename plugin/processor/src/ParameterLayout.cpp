@@ -108,7 +108,7 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     // When a note's pitch settles on another note in its first ms (a scoop): start the right
     // note, or bend the started one to it (note model only).
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::earlyCorrection, kVersion},
-                                                      "Early Correction", StringArray{"Retrigger", "Bend"}, 1));
+                                                      "Early Correction", StringArray{"Retrigger", "Bend"}, 0));
 
     layout.add(std::make_unique<AudioParameterFloat>(
         ParameterID{ids::monitorMix, kVersion}, "Monitor Mix", NormalisableRange<float>(0.0f, 1.0f, 0.01f), 0.0f,
