@@ -135,7 +135,7 @@ class ArdourRig:
             out.add(o.Check(f"{kind} bundle built", False, "not in the native folder"))
             return out
         ref = self.juce.reference()
-        got = _render_with_one_retry(bundle, kind, instrument, 48000)
+        got = _render_with_retries(bundle, kind, instrument, 48000)
         out.add(o.Check("Ardour gives the track the plugin's MIDI output", got.streams[1] == 1,
                         f"plugin outputs: {got.streams[0]} audio, {got.streams[1]} MIDI"))
         ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
@@ -160,20 +160,23 @@ class ArdourRun:
     inputs: list[str]  # the ports the phrase was played into
 
 
-def _render_with_one_retry(bundle: Path, kind: str, instrument: bool,
-                           sample_rate: int) -> ArdourRun:
-    """:func:`render_in_ardour`, once more if Ardour lost its JACK server while it set the
-    session up. Why: here that happens in about 1 of 6 runs, before our plugin processes
-    anything (jackd logs "Unknown request 0" from one of Ardour's clients, then drops
-    Ardour: "JACK server has been closed"); a second failure is reported as it is."""
-    try:
-        return render_in_ardour(bundle, kind, instrument, sample_rate)
-    except RuntimeError as exc:
-        if "did not set the session up" not in str(exc) or "JACK" not in str(exc):
-            raise
-        print(f"dawtest: Ardour lost JACK while setting up ({kind}); trying once more",
-              file=sys.stderr)
-        return render_in_ardour(bundle, kind, instrument, sample_rate)
+def _render_with_retries(bundle: Path, kind: str, instrument: bool,
+                         sample_rate: int, attempts: int = 3) -> ArdourRun:
+    """:func:`render_in_ardour`, again (up to ``attempts`` in all) while Ardour loses its
+    JACK server as it sets the session up. Why: here that happens in about 1 of 6 setups,
+    more with other JACK servers running beside it, before our plugin processes anything
+    (jackd logs "Unknown request 0" from one of Ardour's clients, then drops Ardour: "JACK
+    server has been closed"); any other failure, or the last one, is reported as it is."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return render_in_ardour(bundle, kind, instrument, sample_rate)
+        except RuntimeError as exc:
+            lost_jack = "did not set the session up" in str(exc) and "JACK" in str(exc)
+            if not lost_jack or attempt == attempts:
+                raise
+            print(f"dawtest: Ardour lost JACK while setting up ({kind}, attempt {attempt}); "
+                  "trying again", file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 def render_in_ardour(bundle: Path, kind: str, instrument: bool, sample_rate: int,
