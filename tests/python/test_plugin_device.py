@@ -88,20 +88,14 @@ def _bounce(vst3: Path, device: str) -> list[tuple[int, int, int]]:
 # take with Device set to argv[3], then show the editor and read the screen back. The atoms
 # a window manager would create are interned first (see test_plugin_model_switch.py).
 _STATUS_SCRIPT = """
-import ctypes, ctypes.util, sys, threading
+import sys, threading
 import numpy as np
 from test_host_vocalmidi import SR, notes_of, phrase
 from vocalmidi import native
 from vocalmidi.hosts import PluginHost
-from vocalmidi.hosts.xdisplay import read_xwd
+from vocalmidi.hosts.xdisplay import intern_window_manager_atoms, read_xwd
 
-x11 = ctypes.CDLL(ctypes.util.find_library("X11"))
-x11.XOpenDisplay.restype = ctypes.c_void_p
-x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-wm = x11.XOpenDisplay(None)
-for atom in (b"WM_PROTOCOLS", b"WM_DELETE_WINDOW", b"WM_TAKE_FOCUS", b"_NET_WM_PING",
-             b"WM_STATE", b"WM_CHANGE_STATE"):
-    x11.XInternAtom(wm, atom, 0)
+wm = intern_window_manager_atoms()
 
 screen, out, device = sys.argv[1], sys.argv[2], sys.argv[3]
 with PluginHost(native.vst3_path()) as host:

@@ -148,20 +148,14 @@ def test_basic_pitch_bounce_then_live_then_bounce(host: PluginHost) -> None:
 # WM_STATE, ...): the child interns them and keeps that connection open, because Xvfb
 # forgets its atoms whenever its last client leaves.
 _STATUS_SCRIPT = """
-import ctypes, ctypes.util, sys, threading
+import sys, threading
 import numpy as np
 from test_plugin_model_switch import BLOCK, SR, run_live_until, tone
 from vocalmidi import native
 from vocalmidi.hosts import PluginHost
-from vocalmidi.hosts.xdisplay import read_xwd
+from vocalmidi.hosts.xdisplay import intern_window_manager_atoms, read_xwd
 
-x11 = ctypes.CDLL(ctypes.util.find_library("X11"))
-x11.XOpenDisplay.restype = ctypes.c_void_p
-x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-wm = x11.XOpenDisplay(None)
-for atom in (b"WM_PROTOCOLS", b"WM_DELETE_WINDOW", b"WM_TAKE_FOCUS", b"_NET_WM_PING",
-             b"WM_STATE", b"WM_CHANGE_STATE"):
-    x11.XInternAtom(wm, atom, 0)
+wm = intern_window_manager_atoms()
 
 screen, shots = sys.argv[1], {}
 def look(host, name):  # the window is shown for 2.5 s; the screen is read after 1.5 s

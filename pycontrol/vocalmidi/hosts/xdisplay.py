@@ -29,6 +29,27 @@ from vocalmidi.errors import BackendUnavailableError
 __all__ = ["VirtualDisplay", "read_xwd", "save_png"]
 
 
+def intern_window_manager_atoms() -> int:
+    """Intern the atoms a window manager would create (WM_PROTOCOLS, WM_STATE, ...) on the
+    display of ``$DISPLAY`` and keep that connection open; returns it.
+
+    Why: without a window manager nobody creates the atoms JUCE's windows need, and Xvfb
+    forgets its atoms whenever its last client leaves, so a process that shows a JUCE
+    editor on a bare Xvfb calls this first and keeps the connection for its life.
+    """
+    import ctypes
+    import ctypes.util
+
+    x11 = ctypes.CDLL(ctypes.util.find_library("X11"))
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    wm = x11.XOpenDisplay(None)
+    for atom in (b"WM_PROTOCOLS", b"WM_DELETE_WINDOW", b"WM_TAKE_FOCUS", b"_NET_WM_PING",
+                 b"WM_STATE", b"WM_CHANGE_STATE"):
+        x11.XInternAtom(wm, atom, 0)
+    return wm
+
+
 def read_xwd(path: str | Path) -> np.ndarray:
     """Read a TrueColor XWD image (as Xvfb writes its screen) into RGB uint8, (h, w, 3)."""
     data = Path(path).read_bytes()
