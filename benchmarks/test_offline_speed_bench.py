@@ -8,7 +8,11 @@ load left out), 1 ONNX Runtime thread:
 - ``chunked``: 250-hop calls (:data:`vocalmidi.notemodel.run.CHUNK_HOPS`), the route now;
   the same outputs (stream contract);
 - ``segmented``: 10 s segments side by side as one batch with 1 s of warm-up
-  (:mod:`vocalmidi.notemodel.segmented`); not exact for vocalnote-s (see there).
+  (:mod:`vocalmidi.notemodel.segmented`); not exact for vocalnote-s (see there);
+- ``whole-take``: the whole-take model vocalnote-offline-s (a backward GRU over
+  vocalnote-s's causal one), in overlapping 2,000-hop calls
+  (:data:`vocalmidi.train.export.OFFLINE_CHUNK_HOPS`), with its own decoder thresholds:
+  ``vocalmidi transcribe --model vocalnote-offline-s``.
 
 Run: pytest benchmarks/test_offline_speed_bench.py --benchmark-only -s \
         --benchmark-json=build/offline-speed.json
@@ -39,6 +43,7 @@ from vocalmidi.train.decode import frame_levels_db
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
+WHOLE_TAKE = REPO / "models/trained/vocalnote-offline-s/vocalnote-offline-s.onnx"
 TARGET_RTF = 0.005
 ROUNDS = 5
 
@@ -46,8 +51,9 @@ ROUNDS = 5
 @pytest.fixture(scope="module")
 def take(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, int]:
     """~2 min at 48 kHz: the quick evaluation set's sung clips, twice over."""
-    if not MODEL.is_file():
-        pytest.skip(f"no trained note model at {MODEL}")
+    for path in (MODEL, WHOLE_TAKE):
+        if not path.is_file():
+            pytest.skip(f"no trained note model at {path}")
     root = tmp_path_factory.mktemp("offline-speed-set")
     make_set(root, quick=True)
     parts, sr = [], 0
@@ -77,9 +83,12 @@ def _routes(runner: NoteModelRunner) -> dict[str, Callable[[np.ndarray, int], li
                                                levels[:len(out.onset)]))
         return route
 
+    whole = NoteModelRunner(WHOLE_TAKE, threads=1)
     return {"sequential": through(runner.model.run),
             "chunked": lambda audio, sr: decode_offline(runner.analyse(audio, sr)),
-            "segmented": through(segmented.run)}
+            "segmented": through(segmented.run),
+            "whole-take": lambda audio, sr: decode_offline(whole.analyse(audio, sr),
+                                                           whole.offline_config())}
 
 
 def _timed(fn: Callable[[], list[Note]]) -> tuple[float, float, list[Note]]:
@@ -88,7 +97,7 @@ def _timed(fn: Callable[[], list[Note]]) -> tuple[float, float, list[Note]]:
     return time.thread_time() - c0, time.perf_counter() - w0, notes
 
 
-@pytest.mark.parametrize("route", ["sequential", "chunked", "segmented"])
+@pytest.mark.parametrize("route", ["sequential", "chunked", "segmented", "whole-take"])
 def test_whole_take_rtf(benchmark: Any, route: str, take: tuple[np.ndarray, int],
                         runner: NoteModelRunner) -> None:
     audio, sr = take
@@ -115,9 +124,10 @@ def test_whole_take_rtf(benchmark: Any, route: str, take: tuple[np.ndarray, int]
 
 def test_routes_side_by_side(benchmark: Any, take: tuple[np.ndarray, int],
                               runner: NoteModelRunner) -> None:
-    """The three routes interleaved round by round (so load from other jobs falls on all
+    """The routes interleaved round by round (so load from other jobs falls on all
     alike): CPU RTF of each, the chunked route's notes equal the sequential route's and
-    meet the target; how close the segmented one comes (note F1@50 between them)."""
+    meet the target, as does the whole-take model's; how close the segmented one comes
+    (note F1@50 between them)."""
     audio, sr = take
     seconds = audio.size / sr
     routes = _routes(runner)
@@ -140,3 +150,4 @@ def test_routes_side_by_side(benchmark: Any, take: tuple[np.ndarray, int],
     print(summary)
     assert [n.to_dict() for n in notes["chunked"]] == [n.to_dict() for n in notes["sequential"]]
     assert summary["chunked_rtf_cpu"] <= TARGET_RTF
+    assert summary["whole-take_rtf_cpu"] <= TARGET_RTF

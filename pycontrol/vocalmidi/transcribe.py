@@ -111,6 +111,11 @@ class Settings:
 
     def route(self, model: ResolvedModel) -> str:
         """``offline`` (whole-take note decoding), ``engine`` or ``plugin``."""
+        if model.adapter == "vocalnote-offline":
+            if self.through_plugin or self.live:
+                raise UsageError(f"{model.id} is a whole-take model: it cannot run live or "
+                                 "in the plugin (use vocalnote-s there)")
+            return "offline"
         if self.through_plugin:
             return "plugin"
         return "offline" if model.adapter == "vocalnote" and not self.live else "engine"
@@ -406,7 +411,7 @@ def _run_offline(samples: np.ndarray, rate: float, model: ResolvedModel,
     from vocalmidi.notemodel.settings import apply_note_settings
 
     runner = NoteModelRunner(model.path, device=device)
-    notes = decode_offline(runner.analyse(samples, rate), bends=bends)
+    notes = decode_offline(runner.analyse(samples, rate), runner.offline_config(), bends=bends)
     return apply_note_settings(notes, params)
 
 

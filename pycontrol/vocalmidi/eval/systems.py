@@ -310,6 +310,9 @@ class VocalMidiSystem:
                                                   kind=self._kind, **self._params))
 
 
+WHOLE_TAKE_MODEL = "vocalnote-offline-s"
+
+
 def note_model_path(model: str | None = None) -> Path:
     """The note model's ONNX file: ``model`` (a manifest id or an ``.onnx`` path), else
     ``$VOCALMIDI_NOTE_MODEL``, else the manifest's ``vocalnote-s`` from the model cache.
@@ -380,18 +383,19 @@ class VocalNoteLiveSystem(VocalNoteSystem):
 
 
 class VocalNoteOfflineSystem:
-    """Our note model over the whole take, decoded with the whole-take decoder
-    (:mod:`vocalmidi.notemodel.offline`): what ``vocalmidi transcribe`` gives by default."""
+    """A note model over the whole take, decoded with the whole-take decoder
+    (:mod:`vocalmidi.notemodel.offline`): what ``vocalmidi transcribe`` gives with it.
+    The model is ``vocalnote-offline-s`` (the whole-take model) unless ``model`` names
+    another, e.g. ``vocalnote-s`` (the streaming model over the whole take)."""
 
     name = "vocalnote-offline"
 
     def __init__(self, model: str | None = None, bends: bool = False) -> None:
-        from vocalmidi.notemodel.offline import OfflineConfig
         from vocalmidi.notemodel.run import NoteModelRunner
 
-        path = note_model_path(model)
+        path = note_model_path(model or WHOLE_TAKE_MODEL)
         self._runner = NoteModelRunner(path)
-        self._cfg = OfflineConfig()
+        self._cfg = self._runner.offline_config()
         self._bends = bends
         self.meta = {"model": path.name, "decoder": "whole-take", **self._cfg.as_dict()}
 

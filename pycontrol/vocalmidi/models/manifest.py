@@ -23,7 +23,9 @@ from vocalmidi.models.cache_location import cache_root
 #: Schema versions this package understands.
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 #: Adapters the engine knows (its ModelKind ids).
-ADAPTERS = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch", "vocalnote")
+# vocalnote-offline: a whole-take note model (docs/note-model.md), for files only; the
+# engine and the plugin do not know it, so their model lists skip it.
+ADAPTERS = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch", "vocalnote", "vocalnote-offline")
 SOURCE_TYPES = ("wheel", "url", "path", "recipe", "derived")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*$")

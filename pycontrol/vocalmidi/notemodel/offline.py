@@ -34,15 +34,17 @@ _FRAME_S = C.HOP / C.SAMPLE_RATE
 class OfflineConfig:
     """Thresholds of the whole-take decoder.
 
-    The defaults were picked for vocalnote-s on its dev split (74 clips of training voices
-    with held-apart seeds and melodies; never the eval set) by
-    ``python -m vocalmidi.notemodel.tune_offline``: dev note F1@50 0.545 -> 0.669.
+    The defaults were picked for the streaming model vocalnote-s (stage 4) on its dev split
+    (152 clips of training voices with held-apart seeds and melodies; never the eval set)
+    by ``python -m vocalmidi.notemodel.tune_offline``: dev note F1@50 0.744 -> 0.772. A
+    whole-take model carries its own, tuned the same way by the trainer
+    (:meth:`vocalmidi.notemodel.run.NoteModelRunner.offline_config`).
     """
 
-    sounding_on: float = 0.6
-    sounding_off: float = 0.35
-    bridge_ms: float = 25.0  # gaps in sounding shorter than this are bridged
-    onset_threshold: float = 0.45
+    sounding_on: float = 0.5
+    sounding_off: float = 0.2
+    bridge_ms: float = 50.0  # gaps in sounding shorter than this are bridged
+    onset_threshold: float = 0.6
     onset_min_gap_ms: float = 50.0
     min_change_ms: float = 100.0  # a legato change must hold this long
     settle_ms: float = 30.0
@@ -53,6 +55,13 @@ class OfflineConfig:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, float]) -> OfflineConfig:
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown whole-take decoder keys: {', '.join(unknown)}")
+        return cls(**d)
 
 
 def _ms(frames_ms: float) -> int:

@@ -79,6 +79,22 @@ class NoteModelRunner:
             raise ModelError(f"note model not found: {self.path}")
         self.model = OnnxNoteModel(self.path, threads=threads, device=device)
 
+    def offline_config(self):  # -> OfflineConfig
+        """The whole-take decoder's thresholds for this model: a whole-take model carries
+        its own (tuned on its dev split, metadata ``vocalmidi.decoder``); a streaming
+        model's metadata holds its live decoder's, so it gets the defaults."""
+        import json
+
+        from vocalmidi.notemodel.offline import OfflineConfig
+
+        shipped = self.model.metadata.get("vocalmidi.decoder")
+        if self.model.causal or not shipped:
+            return OfflineConfig()
+        try:
+            return OfflineConfig.from_dict(json.loads(shipped))
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"{self.path}: bad whole-take decoder metadata: {exc}") from exc
+
     @property
     def device(self) -> str:
         """Where the model runs: ``cpu`` or ``cuda``."""

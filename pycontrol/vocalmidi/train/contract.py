@@ -41,6 +41,7 @@ NUM_NOTES = NOTE_MAX - NOTE_MIN + 1
 INPUT_AUDIO = "audio"  # float32 [1, n * HOP]
 INPUT_CONTEXT = "ctx_in"  # float32 [1, CONTEXT]
 INPUT_HIDDEN = "h_in"  # float32 [LAYERS, 1, HIDDEN] (GRU state; sizes read from the graph)
+INPUT_KEEP = "keep"  # int64 [1], whole-take graphs only: hops after which the state is taken
 OUTPUT_ONSET = "onset"  # float32 [1, n]: probability that a note starts in the frame
 OUTPUT_SOUNDING = "sounding"  # float32 [1, n]: probability that a note sounds in the frame
 OUTPUT_NOTE = "note"  # float32 [1, n]: most likely written MIDI note (an integer value)

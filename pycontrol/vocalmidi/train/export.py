@@ -25,6 +25,7 @@ from vocalmidi.train.contract import (
     INPUT_AUDIO,
     INPUT_CONTEXT,
     INPUT_HIDDEN,
+    INPUT_KEEP,
     LOOKAHEAD_HOPS,
     OUTPUT_CONTEXT,
     OUTPUT_HIDDEN,
@@ -42,10 +43,17 @@ if TYPE_CHECKING:
 
     from vocalmidi.train.model import NoteNet
 
-__all__ = ["CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel", "export_onnx",
-           "main", "measure_hop_cost", "pad_for_frames", "quantize_int8"]
+__all__ = ["CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel",
+           "export_onnx", "main", "measure_hop_cost", "pad_for_frames", "quantize_int8"]
 
 CONTRACT_ID = "note-model/1"
+# A whole-take model (a backward GRU, see vocalmidi.train.model): the same tensors, but
+# each call's outputs depend on the call's later audio too, so it cannot stream and the
+# engine refuses it by this id.
+OFFLINE_CONTRACT_ID = "note-model-offline/1"
+#: Hops per call of a whole-take model, and the hops after them each call also hears.
+OFFLINE_CHUNK_HOPS = 2000
+OFFLINE_MARGIN_HOPS = 200
 OPSET = 17
 OUTPUTS = (OUTPUT_ONSET, OUTPUT_SOUNDING, OUTPUT_NOTE, OUTPUT_NOTE_CONF, OUTPUT_PITCH)
 
@@ -84,13 +92,20 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     import onnx
     import torch
 
-    from vocalmidi.train.model import StreamingNoteModel
+    from vocalmidi.train.model import StreamingNoteModel, WholeTakeNoteModel
 
     net = net.to("cpu").eval()
-    model = StreamingNoteModel(net).eval()
     audio = torch.zeros(1, 4 * HOP)
     ctx = torch.zeros(1, CONTEXT)
     h = net.initial_state(1)
+    if net.config.causal:
+        model: torch.nn.Module = StreamingNoteModel(net).eval()
+        args: tuple[torch.Tensor, ...] = (audio, ctx, h)
+        inputs = [INPUT_AUDIO, INPUT_CONTEXT, INPUT_HIDDEN]
+    else:
+        model = WholeTakeNoteModel(net).eval()
+        args = (audio, ctx, h, torch.tensor([2], dtype=torch.int64))
+        inputs = [INPUT_AUDIO, INPUT_CONTEXT, INPUT_HIDDEN, INPUT_KEEP]
     frames_axis = {1: "frames"}
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -99,13 +114,14 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
         # apply (batch 1, state as inputs).
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, (audio, ctx, h), buf,
-            input_names=[INPUT_AUDIO, INPUT_CONTEXT, INPUT_HIDDEN],
+            model, args, buf,
+            input_names=inputs,
             output_names=[*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN],
             dynamic_axes={INPUT_AUDIO: {1: "samples"}, **{o: frames_axis for o in OUTPUTS}},
             opset_version=OPSET, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
-    props = {"vocalmidi.contract": CONTRACT_ID, "vocalmidi.hop": str(HOP),
+    contract = CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID
+    props = {"vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
              "vocalmidi.sample_rate": str(SAMPLE_RATE),
              "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
              "vocalmidi.model": json.dumps(net.config.as_dict()), **(metadata or {})}
@@ -129,6 +145,14 @@ class ModelOutputs:
     note: np.ndarray
     note_conf: np.ndarray
     pitch: np.ndarray
+
+
+def _join(parts: dict[str, list[np.ndarray]], frames: int) -> ModelOutputs:
+    """The outputs of successive calls as label frames 0..frames-1 (the stream's first
+    ``LOOKAHEAD_HOPS`` outputs stand for frames before 0)."""
+    cat = {n: np.concatenate(parts[n])[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames] for n in OUTPUTS}
+    return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
+                        cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])
 
 
 class OnnxNoteModel:
@@ -173,9 +197,12 @@ class OnnxNoteModel:
             warnings.warn(f"--device cuda: {why}; the note model runs on the CPU",
                           RuntimeWarning, stacklevel=2)
         meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get("vocalmidi.contract") != CONTRACT_ID:
-            raise ModelError(f"{path} is not a {CONTRACT_ID} note model "
-                             f"(contract {meta.get('vocalmidi.contract')!r})")
+        if meta.get("vocalmidi.contract") not in (CONTRACT_ID, OFFLINE_CONTRACT_ID):
+            raise ModelError(f"{path} is not a {CONTRACT_ID} or {OFFLINE_CONTRACT_ID} note "
+                             f"model (contract {meta.get('vocalmidi.contract')!r})")
+        #: False for a whole-take model: :meth:`run` then never cuts a take where a
+        #: frame's later audio would be missing.
+        self.causal = meta["vocalmidi.contract"] == CONTRACT_ID
         self.metadata: dict[str, str] = dict(meta)
         shape = next(i.shape for i in self.session.get_inputs() if i.name == INPUT_HIDDEN)
         self.hidden_shape = tuple(int(d) for d in shape)
@@ -185,10 +212,15 @@ class OnnxNoteModel:
         return {INPUT_CONTEXT: np.zeros((1, CONTEXT), np.float32),
                 INPUT_HIDDEN: np.zeros(self.hidden_shape, np.float32)}
 
-    def step(self, audio: np.ndarray,
-             state: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """One call: ``audio`` (a whole number of hops) -> (outputs ``[n]`` each, new state)."""
+    def step(self, audio: np.ndarray, state: dict[str, np.ndarray], keep: int | None = None
+             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """One call: ``audio`` (a whole number of hops) -> (outputs ``[n]`` each, new state).
+
+        A whole-take model takes ``keep`` (``1 <= keep < n``): the new state is the one
+        after that many hops."""
         feeds = {INPUT_AUDIO: np.ascontiguousarray(audio, np.float32).reshape(1, -1), **state}
+        if not self.causal:
+            feeds[INPUT_KEEP] = np.array([keep], np.int64)
         names = [*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN]
         res = self.session.run(names, feeds)
         outs = {n: r[0] for n, r in zip(OUTPUTS, res[:len(OUTPUTS)], strict=True)}
@@ -198,9 +230,12 @@ class OnnxNoteModel:
         """Label-frame outputs of a whole 16 kHz clip, from a zero state.
 
         ``hops_per_call=None`` feeds the clip in one call; ``1`` streams it hop by hop as
-        the engine does (the outputs are the same).
+        the engine does (the outputs are the same). A whole-take model ignores
+        ``hops_per_call``: see :meth:`_run_whole_take`.
         """
         padded, frames = pad_for_frames(np.asarray(audio, np.float32))
+        if not self.causal:
+            return self._run_whole_take(padded, frames)
         state = self.initial_state()
         total = len(padded) // HOP
         per = total if hops_per_call is None else max(1, hops_per_call)
@@ -209,10 +244,33 @@ class OnnxNoteModel:
             outs, state = self.step(padded[start * HOP:min(total, start + per) * HOP], state)
             for n in OUTPUTS:
                 parts[n].append(outs[n])
-        cat = {n: np.concatenate(parts[n])[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames]
-               for n in OUTPUTS}
-        return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
-                            cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])
+        return _join(parts, frames)
+
+
+    def _run_whole_take(self, padded: np.ndarray, frames: int) -> ModelOutputs:
+        """A whole-take model over a clip, ``OFFLINE_CHUNK_HOPS`` per call: each call also
+        hears the next ``OFFLINE_MARGIN_HOPS`` (for the backward GRU) and hands on the
+        causal state at the end of its own part, so only the backward half is cut.
+        The margin's effect on the notes is measured in tests/python/test_train_model.py."""
+        # A call needs a hop after its kept part, so no call is of a single hop: a clip
+        # that short gets a zero hop (its output is past the clip and dropped), a
+        # single last hop goes with the call before it.
+        if len(padded) < 2 * HOP:
+            padded = np.concatenate([padded, np.zeros(2 * HOP - len(padded), np.float32)])
+        total = len(padded) // HOP
+        starts = list(range(0, total, OFFLINE_CHUNK_HOPS))
+        if len(starts) > 1 and total - starts[-1] == 1:
+            starts.pop()
+        state = self.initial_state()
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in OUTPUTS}
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else total
+            hi = min(total, end + OFFLINE_MARGIN_HOPS)
+            keep = min(end - start, hi - start - 1)
+            outs, state = self.step(padded[start * HOP:hi * HOP], state, keep)
+            for n in OUTPUTS:
+                parts[n].append(outs[n][:end - start])
+        return _join(parts, frames)
 
 
 def measure_hop_cost(path: str | Path, calls: int = 4000, repeats: int = 5) -> dict[str, float]:

@@ -13,6 +13,13 @@ carries what came before (is a note already sounding, what was its pitch) at one
 cost per frame, so streaming needs no recomputed window beyond the front end's FFTs.
 Note classes plus one cents offset are chosen over a salience map (see
 docs/note-model.md).
+
+A whole-take model (``backward > 0`` in the recipe's ``[model]``) adds a GRU that runs
+backwards in time over the causal GRU's outputs, so each frame also hears what follows
+it: the onset lands on the attack and the note is named from its settled part. It is the
+same network otherwise, so it can start from a trained causal model
+(:meth:`NoteNet.load_causal`). It is not a streaming model: its graph carries the
+``note-model-offline/1`` contract, which the engine refuses.
 """
 
 from __future__ import annotations
@@ -23,11 +30,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocalmidi.train.contract import CONTEXT, NOTE_MIN, NUM_NOTES
+from vocalmidi.train.contract import CONTEXT, HOP, NOTE_MIN, NUM_NOTES
 from vocalmidi.train.features import FEATURES, FrontEnd
 
 __all__ = ["HEAD_CENTS", "HEAD_NOTES", "HEAD_ONSET", "HEAD_SOUNDING", "ModelConfig",
-           "NoteNet", "StreamingNoteModel", "build_model"]
+           "NoteNet", "StreamingNoteModel", "WholeTakeNoteModel", "build_model"]
 
 # Columns of the raw head output.
 HEAD_ONSET = 0
@@ -44,6 +51,7 @@ class ModelConfig:
     mlp: list[int] = field(default_factory=lambda: [192, 128])
     hidden: int = 128
     layers: int = 2
+    backward: int = 0  # hidden size of a backward GRU (whole-take model); 0 = causal
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
@@ -54,7 +62,15 @@ class ModelConfig:
         return cls(**known)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.backward:  # causal models' metadata stays as it was
+            d.pop("backward")
+        return d
+
+    @property
+    def causal(self) -> bool:
+        """Whether each output depends only on audio up to its frame (plus lookahead)."""
+        return self.backward == 0
 
 
 class NoteNet(nn.Module):
@@ -76,7 +92,9 @@ class NoteNet(nn.Module):
             width = size
         self.mlp = nn.Sequential(*layers)
         self.gru = nn.GRU(width, config.hidden, config.layers, batch_first=True)
-        self.head = nn.Linear(config.hidden, HEAD_SIZE)
+        self.back = (nn.GRU(config.hidden, config.backward, 1, batch_first=True)
+                     if config.backward else None)
+        self.head = nn.Linear(config.hidden + config.backward, HEAD_SIZE)
 
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Fix the per-feature normalisation (std floored so flat features stay finite)."""
@@ -90,9 +108,32 @@ class NoteNet(nn.Module):
 
     def forward(self, feats: torch.Tensor,
                 h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.mlp((feats - self.feat_mean) / self.feat_std)
-        y, h_out = self.gru(x, h)
-        return self.head(y), h_out
+        y, h_out = self.gru(self.encode(feats), h)
+        return self.heads(y), h_out
+
+    def encode(self, feats: torch.Tensor) -> torch.Tensor:
+        """Normalised features through the per-frame MLP: the causal GRU's input."""
+        return self.mlp((feats - self.feat_mean) / self.feat_std)
+
+    def heads(self, y: torch.Tensor) -> torch.Tensor:
+        """Causal GRU outputs ``[B, T, hidden]`` -> raw head outputs."""
+        if self.back is not None:  # from the end of the input back to its start
+            yb, _ = self.back(torch.flip(y, [1]))
+            y = torch.cat([y, torch.flip(yb, [1])], dim=-1)
+        return self.head(y)
+
+    def load_causal(self, causal: NoteNet) -> None:
+        """Start from a trained causal model of the same sizes: its weights, and a head
+        that ignores the backward GRU at first, so training starts from its outputs."""
+        if not causal.config.causal or causal.config.hidden != self.config.hidden:
+            raise ValueError(f"a causal model with hidden {self.config.hidden} is needed, "
+                             f"got {causal.config.as_dict()}")
+        state = {k: v for k, v in causal.state_dict().items() if not k.startswith("head.")}
+        self.load_state_dict(state, strict=False)
+        with torch.no_grad():
+            self.head.weight.zero_()
+            self.head.weight[:, :self.config.hidden] = causal.head.weight
+            self.head.bias.copy_(causal.head.bias)
 
 
 class StreamingNoteModel(nn.Module):
@@ -107,14 +148,47 @@ class StreamingNoteModel(nn.Module):
                 h_in: torch.Tensor) -> tuple[torch.Tensor, ...]:
         buf = torch.cat([ctx_in, audio], dim=1)
         raw, h_out = self.net(self.front(buf), h_in)
-        onset = torch.sigmoid(raw[..., HEAD_ONSET])
-        sounding = torch.sigmoid(raw[..., HEAD_SOUNDING])
-        probs = torch.softmax(raw[..., HEAD_NOTES], dim=-1)
-        note_conf, idx = torch.max(probs, dim=-1)
-        note = idx.to(torch.float32) + float(NOTE_MIN)
-        pitch = note + raw[..., HEAD_CENTS]
-        ctx_out = buf[:, buf.shape[1] - CONTEXT:]
-        return onset, sounding, note, note_conf, pitch, ctx_out, h_out
+        return (*_outputs(raw), buf[:, buf.shape[1] - CONTEXT:], h_out)
+
+
+class WholeTakeNoteModel(nn.Module):
+    """The exported graph of a whole-take model: ``(audio, ctx_in, h_in, keep)`` -> the
+    outputs of every hop of ``audio``, and the state (context and causal GRU) after its
+    first ``keep`` hops (``1 <= keep < hops``).
+
+    Why ``keep``: the backward GRU must hear audio past the part of a take a call is
+    for, while the next call must start from the causal state at the end of that part.
+    So a long take goes in calls that overlap by a margin (:class:`OnnxNoteModel`), and
+    the causal half is still exactly the streaming model's.
+    """
+
+    def __init__(self, net: NoteNet) -> None:
+        super().__init__()
+        self.front = FrontEnd()
+        self.net = net
+
+    def forward(self, audio: torch.Tensor, ctx_in: torch.Tensor, h_in: torch.Tensor,
+                keep: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        buf = torch.cat([ctx_in, audio], dim=1)
+        x = self.net.encode(self.front(buf))
+        k = keep.reshape(())
+        # index_select with ranges (not slices) so the split point stays an input.
+        y1, h_keep = self.net.gru(x.index_select(1, torch.arange(k)), h_in)
+        y2, _ = self.net.gru(x.index_select(1, torch.arange(k, x.shape[1])), h_keep)
+        raw = self.net.heads(torch.cat([y1, y2], dim=1))
+        ctx_out = buf.index_select(1, torch.arange(CONTEXT) + k * HOP)
+        return (*_outputs(raw), ctx_out, h_keep)
+
+
+def _outputs(raw: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Raw head outputs -> onset, sounding, note, note_conf, pitch (the contract's)."""
+    onset = torch.sigmoid(raw[..., HEAD_ONSET])
+    sounding = torch.sigmoid(raw[..., HEAD_SOUNDING])
+    probs = torch.softmax(raw[..., HEAD_NOTES], dim=-1)
+    note_conf, idx = torch.max(probs, dim=-1)
+    note = idx.to(torch.float32) + float(NOTE_MIN)
+    pitch = note + raw[..., HEAD_CENTS]
+    return onset, sounding, note, note_conf, pitch
 
 
 def build_model(config: ModelConfig | None = None, seed: int = 0) -> NoteNet:
