@@ -82,7 +82,8 @@ class Settings:
     ----------
     model : str or None
         Model id, or a path to an ``.onnx`` file (then ``kind`` says its adapter).
-        None: the preset's model, else the manifest's default.
+        None: the preset's model, else the manifest's default for files (the whole-take
+        model), or its live default with ``live`` or ``through_plugin``.
     preset : str or None
         A manifest preset (its model and settings; explicit ``params`` win).
     params : dict
@@ -109,6 +110,11 @@ class Settings:
     bends: bool = False
     device: str = "auto"
 
+    def for_files(self) -> bool:
+        """Whether no model named means the manifest's model for files (the whole-take
+        route), not the live default: neither ``live`` nor ``through_plugin``."""
+        return not (self.live or self.through_plugin)
+
     def route(self, model: ResolvedModel) -> str:
         """``offline`` (whole-take note decoding), ``engine`` or ``plugin``."""
         if model.adapter == "vocalnote-offline":
@@ -122,7 +128,8 @@ class Settings:
 
 
 def resolve_model(
-    model: str | None = None, preset: str | None = None, kind: str | None = None
+    model: str | None = None, preset: str | None = None, kind: str | None = None,
+    files: bool = False,
 ) -> tuple[ResolvedModel, dict[str, ParamValue]]:
     """Find a model's verified ONNX file in the model cache.
 
@@ -134,6 +141,9 @@ def resolve_model(
         Preset whose model (its f0 stage, else its notes stage) and settings are used.
     kind : str or None
         Adapter of a model given as a path (default ``swiftf0``).
+    files : bool
+        With neither ``model`` nor ``preset``: the manifest's ``default_file_model``
+        (for a whole file; :meth:`Settings.for_files`) instead of its ``default_model``.
 
     Returns
     -------
@@ -167,6 +177,8 @@ def resolve_model(
         if model is None and stages:
             model = stages[0]
         settings = dict(manifest.presets[preset].get("settings", {}))
+    if model is None and files:
+        model = manifest.default_file_model
     entry = manifest.model(model)
     onnx = entry.onnx_file
     check = cache.check_file(entry, onnx.name)
@@ -292,7 +304,9 @@ def transcribe(
     sr : float, optional
         Sample rate of an array (required then); ignored for files.
     model : str, optional
-        Model id in the model cache, or a path to an ``.onnx`` file.
+        Model id in the model cache, or a path to an ``.onnx`` file. Default: the
+        manifest's model for files (``default_file_model``: the whole-take note model);
+        with ``live`` or ``through_plugin``, the plugin's default model.
     preset : str, optional
         Manifest preset (e.g. ``live-accurate``); explicit parameters override its settings.
     through_plugin : bool
@@ -382,7 +396,8 @@ def _device(settings: Settings) -> str:
 
 
 def _resolve(settings: Settings) -> tuple[ResolvedModel, dict[str, ParamValue]]:
-    model, preset_params = resolve_model(settings.model, settings.preset, settings.kind)
+    model, preset_params = resolve_model(settings.model, settings.preset, settings.kind,
+                                         files=settings.for_files())
     merged = {**preset_params, **dict(settings.params)}
     return model, merged
 

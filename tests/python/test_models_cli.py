@@ -35,9 +35,10 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]
 
 @pytest.fixture
 def cache(tmp_path: Path, model_cache: Path) -> Path:
-    """A private cache seeded with the verified default model."""
+    """A private cache seeded with the verified default models (the plugin's, for files)."""
     root = tmp_path / "cache"
-    shutil.copytree(model_cache / "models" / "swiftf0", root / "models" / "swiftf0")
+    for model_id in ("swiftf0", "vocalnote-offline-s"):
+        shutil.copytree(model_cache / "models" / model_id, root / "models" / model_id)
     return root
 
 
@@ -58,9 +59,11 @@ def test_pull_without_id_pulls_the_default_offline_from_cache(
 ) -> None:
     code, data = run_json(capsys, "pull", "--cache", str(cache), "--offline")
     assert code == 0
-    [model] = data["models"]
-    assert model["id"] == "swiftf0" and model["fetched"] == []
-    assert Path(model["onnx_path"]) == cache / "models" / "swiftf0" / "model.onnx"
+    # The defaults: the plugin's and the one for files (both in the test cache).
+    live, files = data["models"]
+    assert live["id"] == "swiftf0" and live["fetched"] == []
+    assert Path(live["onnx_path"]) == cache / "models" / "swiftf0" / "model.onnx"
+    assert files["id"] == "vocalnote-offline-s" and files["fetched"] == []
 
 
 def test_pull_preset_offline_names_what_is_missing(
@@ -88,6 +91,7 @@ def test_pull_from_a_manifest_url(
     doc["models"][0]["id"] = doc["default_model"] = "served"
     doc["models"][0]["files"][0]["source"] = {"type": "url", "url": fault_server.url("/m.onnx")}
     doc["presets"] = {}
+    doc.pop("default_file_model", None)  # names a model this subset drops
     fault_server.add("/manifest.json", json.dumps(doc).encode())
     fault_server.add("/m.onnx", data, Fault(drop_after=1000))
     url = fault_server.url("/manifest.json")
@@ -134,7 +138,8 @@ def test_rm_and_gc(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, data = run_json(capsys, "gc", "--cache", str(cache))
     assert code == 0 and data["parts_removed"] == 1 and data["evicted"] == []
     code, data = run_json(capsys, "gc", "--max-size", "1K", "--cache", str(cache))
-    assert data["evicted"] == ["swiftf0"] and data["total_after"] == 0
+    assert sorted(data["evicted"]) == ["swiftf0", "vocalnote-offline-s"]
+    assert data["total_after"] == 0
     assert run("gc", "--max-size", "lots", "--cache", str(cache)) == 2
     assert "invalid size 'lots'" in capsys.readouterr().out
     code, data = run_json(capsys, "rm", "--all", "--cache", str(cache))

@@ -57,6 +57,7 @@ def url_manifest(server: FaultServer, extra_models: int = 0) -> Manifest:
         models.append(entry)
     doc["models"] = models
     doc["presets"] = {}
+    doc.pop("default_file_model", None)  # names a model this subset drops
     return parse_manifest(doc)
 
 

@@ -41,11 +41,12 @@ def assert_melody(notes: list, lead: float = 0.2) -> None:
         assert abs(note.start - onset) < 0.08, (note, onset)
 
 
+@pytest.mark.parametrize("model", [None, "swiftf0"])  # the model for files; the engine's
 @pytest.mark.parametrize("sr", [16000, 44100, 48000])
-def test_transcribe_array_at_any_rate(fresh_cache: Path, sr: int) -> None:
+def test_transcribe_array_at_any_rate(fresh_cache: Path, sr: int, model: str | None) -> None:
     import vocalmidi
 
-    assert_melody(vocalmidi.transcribe(sing(sr), sr=sr, use_cache=False))
+    assert_melody(vocalmidi.transcribe(sing(sr), sr=sr, model=model, use_cache=False))
 
 
 def test_stereo_files_in_several_formats(fresh_cache: Path, tmp_path: Path) -> None:
@@ -66,7 +67,7 @@ def test_result_cache_makes_a_rerun_instant(fresh_cache: Path, tmp_path: Path,
 
     path = tmp_path / "take.wav"
     sf.write(path, sing(22050), 22050)
-    first = transcribe(path)
+    first = transcribe(path, model="swiftf0")
     stored = list((fresh_cache / "results").rglob("*.json"))
     assert len(stored) == 1 and json.loads(stored[0].read_text())["notes"]
 
@@ -74,17 +75,20 @@ def test_result_cache_makes_a_rerun_instant(fresh_cache: Path, tmp_path: Path,
         raise AssertionError("a cached result must not run the engine")
 
     monkeypatch.setattr(module, "_run_engine", engine_must_not_run)
-    assert transcribe(path) == first
+    assert transcribe(path, model="swiftf0") == first
     # Other settings are another result.
     with pytest.raises(AssertionError, match="must not run"):
-        transcribe(path, sensitivity=0.9)
+        transcribe(path, model="swiftf0", sensitivity=0.9)
 
 
-def test_settings_reach_the_engine(fresh_cache: Path) -> None:
+@pytest.mark.parametrize("model", [None, "swiftf0"])
+def test_settings_reach_the_engine(fresh_cache: Path, model: str | None) -> None:
+    """The note range applies on both routes (the whole-take one applies it as the
+    engine does)."""
     from vocalmidi import transcribe
 
     audio = sing(16000)
-    notes = transcribe(audio, sr=16000, use_cache=False, note_min=58, note_max=63)
+    notes = transcribe(audio, sr=16000, model=model, use_cache=False, note_min=58, note_max=63)
     assert all(58 <= n.pitch <= 63 for n in notes)
     assert [n.pitch for n in notes] == [60, 62]
 
@@ -119,15 +123,17 @@ def test_model_not_pulled_says_how_to_get_it(tmp_path: Path, model_cache: Path,
     from vocalmidi.errors import ModelError
 
     monkeypatch.setenv("VOCALMIDI_CACHE", str(tmp_path / "empty-cache"))
-    with pytest.raises(ModelError, match="vocalmidi models pull swiftf0"):
+    with pytest.raises(ModelError, match="vocalmidi models pull vocalnote-offline-s"):
         transcribe(sing(16000), sr=16000)
+    with pytest.raises(ModelError, match="vocalmidi models pull swiftf0"):
+        transcribe(sing(16000), sr=16000, live=True)
 
 
 def test_through_plugin_matches_the_engine(fresh_cache: Path) -> None:
     from vocalmidi import transcribe
 
     audio = sing(48000)
-    direct = transcribe(audio, sr=48000, use_cache=False)
+    direct = transcribe(audio, sr=48000, model="swiftf0", use_cache=False)
     via_plugin = transcribe(audio, sr=48000, use_cache=False, through_plugin=True)
     assert [n.pitch for n in via_plugin] == [n.pitch for n in direct]
     for a, b in zip(via_plugin, direct, strict=True):

@@ -94,3 +94,36 @@ def test_the_engine_refuses_a_whole_take_model(tmp_path: Path) -> None:
     path = E.export_onnx(whole_take_net(), tmp_path / "w.onnx")
     with pytest.raises(ModelError, match="note-model/1"):
         Engine(path, "vocalnote")
+
+
+def test_the_shipped_model_gives_the_same_notes_in_pieces(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The margin a call hears past its part (OFFLINE_MARGIN_HOPS) is enough: the shipped
+    model in calls of 150 hops gives the notes it gives in one call."""
+    from vocalmidi.notemodel.offline import decode_offline
+    from vocalmidi.notemodel.run import NoteModelRunner
+
+    runner = NoteModelRunner(WHOLE)
+    audio = sing(48000)
+    one = decode_offline(runner.analyse(audio, 48000), runner.offline_config())
+    monkeypatch.setattr(E, "OFFLINE_CHUNK_HOPS", 150)
+    pieces = decode_offline(runner.analyse(audio, 48000), runner.offline_config())
+    assert [n.to_dict() for n in pieces] == [n.to_dict() for n in one]
+    assert [n.pitch for n in one] == [p for p, _ in MELODY]
+
+
+def test_transcribe_uses_it_for_files_and_refuses_it_live(model_cache: Path) -> None:
+    """No model named: a file gets the whole-take model (notes on their attacks), the
+    live route the plugin's default; naming the whole-take model for live is an error."""
+    import vocalmidi
+    from vocalmidi.transcribe import Settings, resolve_model
+
+    assert resolve_model(files=True)[0].id == "vocalnote-offline-s"
+    assert resolve_model(files=Settings(live=True).for_files())[0].id == "swiftf0"
+    notes = vocalmidi.transcribe(sing(44100), sr=44100, use_cache=False)
+    assert [n.pitch for n in notes] == [p for p, _ in MELODY]
+    for n, t in zip(notes, onsets(), strict=True):
+        assert abs(n.start - t) <= 0.02, (n, t)
+    with pytest.raises(UsageError, match="whole-take model: it cannot run live"):
+        vocalmidi.transcribe(sing(44100), sr=44100, model="vocalnote-offline-s", live=True,
+                             use_cache=False)

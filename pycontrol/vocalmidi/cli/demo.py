@@ -1,7 +1,8 @@
 """`vocalmidi demo`: the main job end to end.
 
-Pulls the default model, renders a sung folk tune with exact ground truth, transcribes it
-with the engine, writes the `.mid`, and prints the notes found beside the true ones.
+Pulls the default models, renders a sung folk tune with exact ground truth, transcribes it
+as `vocalmidi transcribe` does (the model for files), writes the `.mid`, prints the notes
+found beside the true ones, and how late the plugin (its default model) sends them live.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="render a sung melody, transcribe it, compare with the truth")
     p.add_argument("--out", default="demo.mid", help="MIDI file to write (default: demo.mid)")
     p.add_argument("--wav", default=None, help="rendered take (default: beside --out)")
-    p.add_argument("--model", default=None, help="model id (default: the manifest's default)")
+    p.add_argument("--model", default=None,
+                   help="model id (default: the manifest's model for files)")
     p.add_argument("--no-live", dest="live", action="store_false",
                    help="skip the live run of the plugin on the take (about 15 s)")
     p.set_defaults(func=_demo)
@@ -29,17 +31,19 @@ def _demo(args: argparse.Namespace) -> int:
     from vocalmidi.eval.render import render_demo_melody
     from vocalmidi.midi_io import write_midi
     from vocalmidi.models import pull
-    from vocalmidi.transcribe import transcribe
+    from vocalmidi.transcribe import resolve_model, transcribe
 
     console = Console()
     out = Path(args.out)
     wav = Path(args.wav) if args.wav else out.with_suffix(".wav")
 
-    pulled = pull([args.model] if args.model else None)
-    console.print(f"model: [bold]{pulled[0].model_id}[/] ({pulled[0].onnx_path})")
+    # The defaults: the plugin's (for the live line) and the model for files.
+    pull([args.model] if args.model else None)
+    used, _ = resolve_model(args.model, files=True)
+    console.print(f"model: [bold]{used.id}[/] ({used.path})")
     audio, sr, truth = render_demo_melody(wav)
     console.print(f"take: {wav} ({len(audio) / sr:.1f} s at {sr} Hz, {len(truth)} true notes)")
-    found = transcribe(audio, sr, model=pulled[0].model_id, use_cache=False)
+    found = transcribe(audio, sr, model=used.id, use_cache=False)
     write_midi(out, found)
 
     table = Table(title=f"notes found in {wav.name} → {out}")

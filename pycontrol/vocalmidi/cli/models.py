@@ -160,6 +160,7 @@ def _list(args: argparse.Namespace) -> int:
                 "size": entry.size,
                 "status": status,
                 "default": entry.id == manifest.default_model,
+                "default_for_files": entry.id == manifest.default_file_model,
                 "path": str(cache.file_path(entry.id, entry.onnx_file.name)),
             }
         )
@@ -167,6 +168,7 @@ def _list(args: argparse.Namespace) -> int:
         "cache": str(cache.root),
         "manifest": manifest.location,
         "default_model": manifest.default_model,
+        "default_file_model": manifest.default_file_model,
         "presets": {k: v["pipeline"] for k, v in manifest.presets.items()},
         "models": rows,
         "default_choice": manifest.raw.get("default_choice"),
@@ -175,7 +177,8 @@ def _list(args: argparse.Namespace) -> int:
     def text() -> None:
         print(f"{'ID':<14}{'TASK':<7}{'SIZE':>10}  {'STATUS':<8}{'LICENSE':<12}NAME")
         for r in rows:
-            mark = " (default)" if r["default"] else ""
+            mark = (" (default)" if r["default"] else
+                    " (default for files)" if r["default_for_files"] else "")
             print(
                 f"{r['id']:<14}{r['task']:<7}{_human(r['size']):>10}  {r['status']:<8}"
                 f"{r['license']:<12}{r['name']}{mark}"
@@ -236,7 +239,7 @@ def _pull(args: argparse.Namespace) -> int:
     elif args.all:
         ids = list(manifest.models)
     else:
-        ids = args.models or [manifest.default_model]
+        ids = args.models or manifest.default_ids()
     show_bars = not args.json and sys.stderr.isatty()
     with _ProgressView(show_bars, quiet=args.json) as view:
         options.progress = view.update

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                         args.kind, live=args.live, bends=args.bends, device=args.device)
     jobs = plan_jobs(args.inputs, Path(args.out), args.csv, args.json)
     # Fail fast, once, on what every file would fail on: a missing model or build.
-    resolve_model(settings.model, settings.preset, settings.kind)
+    resolve_model(settings.model, settings.preset, settings.kind, files=settings.for_files())
     from vocalmidi import native
 
     native.engine_library()

@@ -139,6 +139,12 @@ class Manifest:
     raw: dict[str, Any] = field(repr=False, compare=False)
     location: str = "<memory>"
     base_dir: Path | None = None
+    default_file_model: str | None = None  # for files (transcribe, demo); else default_model
+
+    def default_ids(self) -> list[str]:
+        """The models used when none is chosen: live/plugin, then files (once each)."""
+        return list(dict.fromkeys([self.default_model, self.default_file_model or
+                                   self.default_model]))
 
     def model(self, model_id: str | None = None) -> ModelEntry:
         """Return a model entry; ``None`` means the default model.
@@ -254,7 +260,12 @@ def parse_manifest(
     presets = doc.get("presets") or {}
     if not isinstance(presets, dict):
         raise ModelError(f"manifest {location}: presets must be an object")
-    manifest = Manifest(version, default, models, presets, doc, location, base_dir)
+    file_default = doc.get("default_file_model")
+    if file_default is not None and file_default not in models:
+        raise ModelError(f"manifest {location}: default_file_model {file_default!r} is not a "
+                         "listed model")
+    manifest = Manifest(version, default, models, presets, doc, location, base_dir,
+                        file_default)
     for name in presets:
         for model_id in manifest.preset_models(name):
             if model_id not in models:

@@ -117,7 +117,8 @@ def pull(
     Parameters
     ----------
     model_ids : sequence of str or None
-        Models to pull; ``None`` or empty pulls the manifest's default model.
+        Models to pull; ``None`` or empty pulls the manifest's default models (the
+        plugin's and the one for files, :meth:`Manifest.default_ids`).
     manifest : Manifest, path, URL or None
         The manifest (see :func:`~vocalmidi.models.manifest.load_manifest`).
     cache : ModelCache, path or None
@@ -142,7 +143,7 @@ def pull(
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest, allow_http=opts.allow_http, timeout=opts.timeout)
     store = cache if isinstance(cache, ModelCache) else ModelCache(cache)
-    ids = list(dict.fromkeys(model_ids or [manifest.default_model]))
+    ids = list(dict.fromkeys(model_ids or manifest.default_ids()))
     entries = [manifest.model(i) for i in ids]
     # Models that derived variants start from are pulled first.
     bases = [manifest.model(d) for e in entries for d in e.depends_on() if d not in ids]

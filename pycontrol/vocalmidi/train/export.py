@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from vocalmidi.train.model import NoteNet
 
 __all__ = ["CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel",
-           "export_onnx", "main", "measure_hop_cost", "pad_for_frames", "quantize_int8"]
+           "export_onnx", "main", "measure_hop_cost", "measure_take_cost", "pad_for_frames",
+           "quantize_int8"]
 
 CONTRACT_ID = "note-model/1"
 # A whole-take model (a backward GRU, see vocalmidi.train.model): the same tensors, but
@@ -53,7 +54,7 @@ CONTRACT_ID = "note-model/1"
 OFFLINE_CONTRACT_ID = "note-model-offline/1"
 #: Hops per call of a whole-take model, and the hops after them each call also hears.
 OFFLINE_CHUNK_HOPS = 2000
-OFFLINE_MARGIN_HOPS = 200
+OFFLINE_MARGIN_HOPS = 100
 OPSET = 17
 OUTPUTS = (OUTPUT_ONSET, OUTPUT_SOUNDING, OUTPUT_NOTE, OUTPUT_NOTE_CONF, OUTPUT_PITCH)
 
@@ -251,7 +252,10 @@ class OnnxNoteModel:
         """A whole-take model over a clip, ``OFFLINE_CHUNK_HOPS`` per call: each call also
         hears the next ``OFFLINE_MARGIN_HOPS`` (for the backward GRU) and hands on the
         causal state at the end of its own part, so only the backward half is cut.
-        The margin's effect on the notes is measured in tests/python/test_train_model.py."""
+        Measured with vocalnote-offline-s on 2 min of the evaluation set: margins of 50,
+        100 and 200 hops give the same 238 notes as one call; 100 costs 3 % more CPU than
+        50 (real-time factor 0.0045 per core). tests/python/test_whole_take_model.py
+        checks it on a sung take."""
         # A call needs a hop after its kept part, so no call is of a single hop: a clip
         # that short gets a zero hop (its output is past the clip and dropped), a
         # single last hop goes with the call before it.
@@ -298,6 +302,26 @@ def measure_hop_cost(path: str | Path, calls: int = 4000, repeats: int = 5) -> d
     ms = 1000.0 * float(np.median(per_call))
     return {"ms_per_hop": round(ms, 4),
             "core_percent": round(ms / 1000.0 * (SAMPLE_RATE / HOP) * 100.0, 2)}
+
+
+def measure_take_cost(path: str | Path, seconds: float = 60.0,
+                      repeats: int = 3) -> dict[str, float]:
+    """CPU cost of a whole-take model over a take, as ``vocalmidi transcribe`` runs it
+    (:meth:`OnnxNoteModel.run`, 1 thread): the median thread CPU time over ``repeats``
+    runs divided by the audio's duration (real-time factor per core; model only, from
+    16 kHz audio)."""
+    import time
+
+    model = OnnxNoteModel(path, threads=1)
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(int(seconds * SAMPLE_RATE))).astype(np.float32)
+    model.run(audio[:SAMPLE_RATE])
+    times = []
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        model.run(audio)
+        times.append(time.thread_time() - t0)
+    return {"rtf_per_core": round(float(np.median(times)) / seconds, 5)}
 
 
 def quantize_int8(src: str | Path, dst: str | Path) -> Path:

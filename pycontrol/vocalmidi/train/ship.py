@@ -37,26 +37,43 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
     float graph whatever int8 measured (it is still measured and reported): a float file
     is what :mod:`vocalmidi.train.from_onnx` can fine-tune from.
     """
+    from vocalmidi.notemodel.offline import OfflineConfig
     from vocalmidi.train.decode import DecoderConfig
-    from vocalmidi.train.export import measure_hop_cost, quantize_int8
-    from vocalmidi.train.trainer import SELECT_METRIC, Recipe, _load, evaluate, model_outputs
+    from vocalmidi.train.export import measure_hop_cost, measure_take_cost, quantize_int8
+    from vocalmidi.train.model import ModelConfig
+    from vocalmidi.train.trainer import (
+        Recipe,
+        _load,
+        evaluate,
+        evaluate_offline,
+        model_outputs,
+        select_metric,
+    )
 
     recipe = Recipe.load(recipe_path)
     name = name or recipe.name
     run = recipe.out
     summary = json.loads((run / "metrics.json").read_text())
-    decoder = DecoderConfig.from_dict(summary["decoder"])
+    model_cfg = ModelConfig.from_dict(recipe.model)
+    metric = select_metric(model_cfg)
+    if model_cfg.causal:  # the engine's streaming model: cost per one-hop call
+        decoder: Any = DecoderConfig.from_dict(summary["decoder"])
+        scorer, measure, time_key = evaluate, measure_hop_cost, "ms_per_hop"
+        how = "thread CPU time per one-hop call, onnxruntime 1 thread, 200 hops/s"
+    else:  # a whole-take model: cost per second of a take
+        decoder = OfflineConfig.from_dict(summary["decoder"])
+        scorer, measure, time_key = evaluate_offline, measure_take_cost, "rtf_per_core"
+        how = "thread CPU time / audio time over a 60 s take, onnxruntime 1 thread"
     dev_clips = _load(recipe.dev_data, 0, "dev")
     fp32 = run / "best.onnx"
-    cost = measure_hop_cost(fp32)
+    cost = measure(fp32)
     with tempfile.TemporaryDirectory() as tmp:
         q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
-        q_cost = measure_hop_cost(q)
-        q_dev = evaluate(model_outputs(q, dev_clips), dev_clips, decoder)
+        q_cost = measure(q)
+        q_dev = scorer(model_outputs(q, dev_clips), dev_clips, decoder)
         q_size = q.stat().st_size
-        keep = (allow_int8 and q_cost["ms_per_hop"] < INT8_MAX_TIME_RATIO * cost["ms_per_hop"]
-                and (q_dev[SELECT_METRIC] or 0)
-                >= (summary["dev"].get(SELECT_METRIC) or 0) - INT8_MAX_F1_DROP)
+        keep = (allow_int8 and q_cost[time_key] < INT8_MAX_TIME_RATIO * cost[time_key]
+                and (q_dev[metric] or 0) >= (summary["dev"].get(metric) or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
         model_file = dest / f"{name}.onnx"
         shutil.copyfile(q if keep else fp32, model_file)
@@ -69,11 +86,10 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         "sha256": _sha256(model_file),
         "size": model_file.stat().st_size,
         "weights": "int8-dynamic" if keep else "float32",
-        "cost": {**cost, "how": "thread CPU time per one-hop call, onnxruntime 1 thread, "
-                 "200 hops/s (python -m vocalmidi.train.ship)"},
+        "cost": {**cost, "how": f"{how} (python -m vocalmidi.train.ship)"},
         "int8": {"kept": keep, "size": q_size, **q_cost, "dev": q_dev,
-                 "rule": f"kept only if < {INT8_MAX_TIME_RATIO:.0%} of the fp32 time per hop "
-                         f"and dev {SELECT_METRIC} within {INT8_MAX_F1_DROP}"},
+                 "rule": f"kept only if < {INT8_MAX_TIME_RATIO:.0%} of the fp32 {time_key} "
+                         f"and dev {metric} within {INT8_MAX_F1_DROP}"},
         **{k: summary[k] for k in ("dev", "dev_groups", "decoder", "best_epoch", "epochs_run",
                                    "train_hours", "train_clips", "dev_clips", "train_seconds",
                                    "feature_prep_seconds", "device", "threads", "history")
@@ -99,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     m = ship(args.config, args.dest or Path("models/trained") / name, name,
              allow_int8=not args.float32)
     print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
-    print(f"int8: kept={m['int8']['kept']} ms/hop {m['int8']['ms_per_hop']} "
+    cost_key = next(k for k in ("ms_per_hop", "rtf_per_core") if k in m["int8"])
+    print(f"int8: kept={m['int8']['kept']} {cost_key} {m['int8'][cost_key]} "
           f"F1@50 {m['int8']['dev']['f1_50']} (fp32 {m['dev']['f1_50']})")
     return 0
 

@@ -664,6 +664,8 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                                "device": str(device), "threads": threads,
                                "history": history}
     if best_pt.exists():
+        # From the checkpoint, so the graph is this version's (--finish on an older run).
+        export_onnx(load_checkpoint(best_pt)[0], out / "best.onnx")
         outputs = model_outputs(out / "best.onnx", dev_clips)
         if model_cfg.causal:
             tuned, tuned_metrics = tune_decoder(outputs, dev_clips, base_decoder,
@@ -702,7 +704,8 @@ def main(args: argparse.Namespace) -> int:
     summary = train(recipe, resume=args.resume or args.finish, quiet=args.quiet,
                     finish=args.finish)
     dev = summary.get("dev", {})
-    print(f"done: best epoch {summary['best_epoch']}, dev F1@50 {dev.get('f1_50')}, "
-          f"emission median {dev.get('emission_median_ms')} ms, "
-          f"p95 {dev.get('emission_p95_ms')} ms; {recipe.out}/best.onnx")
+    latency = (f"emission median {dev['emission_median_ms']} ms, p95 {dev['emission_p95_ms']} ms"
+               if "emission_median_ms" in dev else f"on+off F1 {dev.get('f1_offset')}")
+    print(f"done: best epoch {summary['best_epoch']}, dev F1@50 {dev.get('f1_50')}, {latency}; "
+          f"{recipe.out}/best.onnx")
     return 0
