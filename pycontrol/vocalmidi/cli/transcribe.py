@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("-o", "--out", required=True, metavar="OUT",
                    help="output folder, or a .mid file when there is one input file")
-    p.add_argument("--model", help="model id from the model cache, or a path to an .onnx file")
+    p.add_argument("--model", help="model id from the model cache, or a path to an .onnx file "
+                   "(default: the manifest's model for files, the whole-take note model; "
+                   "with --live or --through-plugin, the plugin's default)")
     p.add_argument("--kind", help="adapter of a model given as a path (default swiftf0)")
     p.add_argument("--preset", help="manifest preset, e.g. live-accurate")
     p.add_argument("--csv", action="store_true", help="also write a .csv note list")
