@@ -87,6 +87,13 @@ def test_onnx_matches_torch_in_one_call_and_in_overlapping_calls(
         assert len(model.run(np.zeros(n, np.float32)).onset) == contract.num_frames(n)
 
 
+def test_its_onnx_is_not_read_back_as_a_causal_model() -> None:
+    from vocalmidi.train.from_onnx import net_from_onnx
+
+    with pytest.raises(UsageError, match="whole-take model: fine-tune it from its run's best.pt"):
+        net_from_onnx(WHOLE)
+
+
 def test_the_engine_refuses_a_whole_take_model(tmp_path: Path) -> None:
     from vocalmidi.engine import Engine
     from vocalmidi.errors import ModelError

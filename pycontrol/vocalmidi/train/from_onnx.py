@@ -59,6 +59,9 @@ def net_from_onnx(path: str | Path):  # -> NoteNet (torch imported lazily)
     if "vocalmidi.model" not in props:
         raise UsageError(f"{path} is not an exported note model (no vocalmidi.model metadata)")
     config = ModelConfig.from_dict(json.loads(props["vocalmidi.model"]))
+    if not config.causal:  # its graph splits the causal GRU in two: not read back here
+        raise UsageError(f"{path} is a whole-take model: fine-tune it from its run's best.pt "
+                         "(its init_from is the causal model it started from)")
     consts = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
     for node in proto.graph.node:  # Constant nodes hold weights too, after folding
         if node.op_type == "Constant" and node.attribute and node.attribute[0].t.dims:
