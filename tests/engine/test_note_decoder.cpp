@@ -14,7 +14,7 @@ using namespace vmtest;
 
 namespace {
 
-const char* kGoldenClips[] = {"oohs-fluidr3", "synth-timgm", "scripted"};
+const char* kGoldenClips[] = {"oohs-fluidr3", "synth-timgm", "scripted", "scripted-gate"};
 
 std::vector<DecodedEvent> runStep(const GoldenClip& clip, NoteDecoderConfig::Correction mode) {
     NoteDecoderConfig cfg = clip.decoder;
@@ -81,6 +81,18 @@ TEST_CASE("note decoder: scripted frames take every rule", "[notemodel][decoder]
     CHECK(count(r, [](const DecodedEvent& e) { return e.kind == K::On && !e.corrects; }) >= 5);
     // A note-on stamped before its decision (onset wait / soft start).
     CHECK(count(r, [](const DecodedEvent& e) { return e.kind == K::On && e.decided > e.frame; }) >= 2);
+    // With start_conf on, the unsure note-ons wait (decided after their onset frame) and
+    // both go out: one once the note is sure, one when the wait is over.
+    GoldenClip gate;
+    REQUIRE(loadGolden("scripted-gate", gate, error));
+    CHECK(gate.decoder.startConf == Approx(0.7));
+    CHECK(gate.decoder.startWaitFrames == 3);
+    const auto& g = gate.events.at("retrigger");
+    CHECK(count(g, [](const DecodedEvent& e) { return e.kind == K::On && e.note == 67 && e.decided == e.frame + 2; }) == 1);
+    CHECK(count(g, [](const DecodedEvent& e) { return e.kind == K::On && e.note == 69 && e.decided == e.frame + 3; }) == 1);
+    // ...and the unsure legato change to 62 waits for the sure frames (change_conf).
+    CHECK(gate.decoder.changeConf == Approx(0.6));
+    CHECK(count(g, [](const DecodedEvent& e) { return e.kind == K::On && e.note == 62 && e.decided == e.frame + 6; }) == 1);
 }
 
 TEST_CASE("note decoder: MIDI follows the decisions with the range and channel and scale and fixed velocity",

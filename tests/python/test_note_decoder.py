@@ -122,6 +122,33 @@ def test_early_correction_retrigger() -> None:
     assert emitted == [pytest.approx(emission_time(24))]
 
 
+def test_an_unsure_first_guess_waits_for_the_pitch_then_goes_anyway() -> None:
+    """With ``start_conf``, a note-on whose note the model is unsure of waits until it is
+    sure (one right note instead of a wrong one plus a correction), but no longer than
+    ``start_wait_frames`` (late rather than lost)."""
+    take = Take(220).sing(20, 100, 60).sing(140, 200, 64)
+    take.note[20:23], take.conf[20:23] = 59, 0.4  # a scoop: unsure, a semitone low
+    take.conf[140:200] = 0.4  # never sure
+    gated = take.decode(start_conf=0.7, start_wait_frames=6)
+    assert [(e.kind, e.note, e.frame, e.decided) for e in gated if e.kind == "on"] == [
+        ("on", 60, 20, 23), ("on", 64, 140, 146)]
+    assert not any(e.corrects for e in gated)
+    at_once = take.decode()  # the default starts with the first guess and corrects it
+    assert [(e.note, e.corrects) for e in at_once if e.kind == "on"][:2] == [(59, False),
+                                                                             (60, True)]
+
+
+def test_an_unsure_legato_change_waits_for_a_sure_frame() -> None:
+    take = Take(120).sing(20, 100, 60)
+    take.note[50:100] = 62
+    take.conf[50:60] = 0.5  # the model hears the change but is unsure for 50 ms
+    changes = [(e.frame, e.decided) for e in take.decode(change_frames=2, change_conf=0.7)
+               if e.kind == "on" and e.note == 62]
+    assert changes == [(50, 60)]
+    assert [(e.frame, e.decided) for e in take.decode(change_frames=2)
+            if e.kind == "on" and e.note == 62] == [(50, 51)]
+
+
 def test_early_correction_bend() -> None:
     take = Take(120).sing(20, 100, 60)
     take.note[20:22] = 58

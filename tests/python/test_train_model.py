@@ -157,3 +157,40 @@ def test_a_foreign_onnx_file_cannot_seed_a_fine_tune(tmp_path) -> None:
     onnx.save(proto, str(foreign))
     with pytest.raises(UsageError, match="not an exported note model"):
         net_from_onnx(foreign)
+
+
+def test_the_middle_window_is_the_power_spectrum_of_the_last_32_ms() -> None:
+    from vocalmidi.train.features import FEATURES, MID_BINS, POWER_FLOOR, FrontEnd
+
+    rng = np.random.default_rng(5)
+    buf = rng.standard_normal(contract.CONTEXT + 3 * contract.HOP).astype(np.float32)
+    feats = FrontEnd(contract.MID_WINDOW)(torch.from_numpy(buf)[None])[0].numpy()
+    assert feats.shape == (3, FEATURES + MID_BINS[1] - MID_BINS[0])
+    # frame j's windows end at CONTEXT + (j + 1) * HOP
+    end = contract.CONTEXT + 3 * contract.HOP
+    tail = buf[end - contract.MID_WINDOW:end] * np.hanning(contract.MID_WINDOW + 1)[:-1]
+    want = np.log10(np.abs(np.fft.rfft(tail)) ** 2 + POWER_FLOOR)[MID_BINS[0]:MID_BINS[1]]
+    np.testing.assert_allclose(feats[-1, FEATURES:], want, atol=1e-3)
+
+
+def test_adding_the_middle_window_starts_from_the_trained_model(tmp_path) -> None:
+    """A model widened with the middle window gives the narrower model's outputs until it
+    is trained (the added weights start at zero), and reads back from its ONNX."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+    from vocalmidi.train.model import ModelConfig, NoteNet
+
+    warm = net_from_onnx(SHIPPED)
+    config = ModelConfig(**{**warm.config.as_dict(), "mid_window": contract.MID_WINDOW})
+    wide = NoteNet(config)
+    wide.load_narrower(warm, torch.zeros(config.features), torch.ones(config.features))
+    path = export_onnx(wide.eval(), tmp_path / "wide.onnx")
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    want, got = OnnxNoteModel(SHIPPED).run(audio), OnnxNoteModel(path).run(audio)
+    for name in ("onset", "sounding", "note_conf", "pitch"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
+                                   err_msg=name)
+    assert net_from_onnx(path).config == config
+    with pytest.raises(ValueError, match="mid_window must be 0 or 512"):
+        ModelConfig(mid_window=300)

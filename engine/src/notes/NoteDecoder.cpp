@@ -46,6 +46,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         heldBent = 0.0f;
         heldCorrected = false;
         pending = -1;
+        started = -1;
         candidate = -1;
         candidateRun = 0;
         DecodedEvent e;
@@ -69,8 +70,9 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
 
     if (!held) {
         if (rising) pending = f;
-        if (pending >= 0 && f - pending > cfg.onsetWaitFrames) pending = -1;
-        if (pending >= 0 && sounding >= cfg.soundingOn)
+        if (pending >= 0 && started < 0 && sounding >= cfg.soundingOn) started = f;
+        if (started < 0 && pending >= 0 && f - pending > cfg.onsetWaitFrames) pending = -1;
+        if (started >= 0 && (noteConf >= cfg.startConf || f - started >= cfg.startWaitFrames))
             on(noteI, pending, false);
         else if (loud >= cfg.soundingStartFrames)
             on(noteI, f - loud + 1, false);
@@ -123,7 +125,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         }
         return k;
     }
-    if (age >= cfg.correctionFrames && candidateRun >= cfg.changeFrames) {
+    if (age >= cfg.correctionFrames && candidateRun >= cfg.changeFrames && noteConf >= cfg.changeConf) {
         const int64_t start = f - candidateRun + 1;
         off(start);
         on(noteI, start, false);

@@ -47,6 +47,9 @@ bool NoteDecoderConfig::fromJson(const std::string& text, NoteDecoderConfig& c, 
         integer("correction_persist", c.correctionPersist);
         num("correction_conf", c.correctionConf);
         integer("change_frames", c.changeFrames);
+        num("change_conf", c.changeConf);
+        num("start_conf", c.startConf);
+        integer("start_wait_frames", c.startWaitFrames);
         num("velocity_floor_db", c.velocityFloorDb);
         if (j.contains("correction")) {
             const std::string m = j.at("correction").get<std::string>();

@@ -27,6 +27,11 @@ struct NoteDecoderConfig {
     double correctionConf = 0.5;
     Correction correction = Correction::Retrigger;
     int changeFrames = 4;
+    double changeConf = 0.0;  // a legato change also needs this confidence in the new note
+    // A note-on waits (from the frame sounding is met) until the note's confidence reaches
+    // startConf, or startWaitFrames have passed; 0 / 0 starts at once.
+    double startConf = 0.0;
+    int startWaitFrames = 0;
     double velocityFloorDb = -60.0;
 
     // `base` (the model's tuned thresholds) moved by the user's sensitivity (0.5 = as is)

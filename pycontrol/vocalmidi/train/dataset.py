@@ -24,10 +24,15 @@ from vocalmidi.errors import UsageError
 from vocalmidi.notes import Note
 from vocalmidi.train.contract import HOP, LABEL_KEYS, SAMPLE_RATE, num_frames
 
-__all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "load_clip", "notes_from_labels",
-           "read_clips"]
+__all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "feature_version", "load_clip",
+           "notes_from_labels", "read_clips"]
 
 FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
+
+
+def feature_version(mid_window: int = 0) -> str:
+    """Cache folder name of a front end (with the optional middle window or without)."""
+    return f"{FEATURE_VERSION}+mid{mid_window}" if mid_window else FEATURE_VERSION
 
 
 @dataclass
@@ -104,7 +109,7 @@ def _cached_features(root: Path, clip: Clip, front: object) -> np.ndarray:
     from vocalmidi.train.contract import CONTEXT, LOOKAHEAD_HOPS
     from vocalmidi.train.export import pad_for_frames
 
-    path = root / "features" / FEATURE_VERSION / f"{clip.id}.npy"
+    path = root / "features" / feature_version(front.mid_window) / f"{clip.id}.npy"  # type: ignore[attr-defined]
     if path.exists():
         feats = np.load(path)
         if len(feats) == clip.frames:
@@ -122,14 +127,15 @@ def _cached_features(root: Path, clip: Clip, front: object) -> np.ndarray:
 
 
 def read_clips(root: str | Path, features: bool = False,
-               limit: int | None = None) -> Iterator[Clip]:
-    """Yield the clips of a data folder, with cached front-end features if asked."""
+               limit: int | None = None, mid_window: int = 0) -> Iterator[Clip]:
+    """Yield the clips of a data folder, with cached front-end features if asked (of the
+    front end with ``mid_window``, see :mod:`vocalmidi.train.features`)."""
     root = Path(root)
     front = None
     if features:
         from vocalmidi.train.features import FrontEnd
 
-        front = FrontEnd().eval()
+        front = FrontEnd(mid_window).eval()
     for entry in clip_entries(root)[:limit]:
         clip = load_clip(root, entry["id"])
         clip.meta = entry

@@ -13,7 +13,9 @@ Rules, per frame ``k`` (see docs/note-model.md):
    disarms until ``onset < onset_off`` (refractory, so one peak is one note).
 2. No note held: a rising edge starts the note named by ``note`` as soon as
    ``sounding >= sounding_on`` (at that frame or within ``onset_wait_frames`` after it;
-   the onset is stamped at the edge). A note that sounds for ``sounding_start_frames``
+   the onset is stamped at the edge), with ``note_conf >= start_conf`` or, failing that,
+   once ``start_wait_frames`` have passed since the edge (a guess the model is unsure of
+   waits a little for the pitch, then goes anyway). A note that sounds for ``sounding_start_frames``
    without any onset edge also starts (onset stamped at the first of those frames): a
    soft attack the onset head missed is late rather than lost.
 3. A note held:
@@ -26,8 +28,8 @@ Rules, per frame ``k`` (see docs/note-model.md):
      ``>= correction_conf``: ``retrigger`` (note-off, note-on of the new note, stamped
      at the original onset) or ``bend`` (a pitch-bend event to it); once per note;
    - legato change: after the correction window, ``note`` names another pitch for
-     ``change_frames`` frames running: note-off, note-on of the new note, stamped at
-     the first of those frames.
+     ``change_frames`` frames running, the last with ``note_conf >= change_conf``:
+     note-off, note-on of the new note, stamped at the first of those frames.
 4. Velocity comes from the frame level (dB of the audio), linearly from
    ``velocity_floor_db`` (velocity 1) to 0 dBFS (127).
 """
@@ -66,6 +68,9 @@ class DecoderConfig:
     correction_conf: float = 0.5
     correction: Literal["retrigger", "bend", "none"] = "retrigger"
     change_frames: int = 4
+    change_conf: float = 0.0  # a legato change also needs this confidence in the new note
+    start_conf: float = 0.0  # 0: a note starts with whatever ``note`` names at once
+    start_wait_frames: int = 0
     velocity_floor_db: float = -60.0
 
     def __post_init__(self) -> None:
@@ -141,6 +146,7 @@ class NoteDecoder:
     _candidate: int = -1
     _candidate_run: int = 0
     _pending: int = -1
+    _started: int = -1  # frame the pending onset met ``sounding_on`` (waiting for the pitch)
     _frame: int = -1
 
     def _velocity(self, level_db: float) -> int:
@@ -151,7 +157,7 @@ class NoteDecoder:
     def _on(self, note: int, onset: int, k: int, level_db: float,
             corrects: bool = False) -> NoteEvent:
         self._held = _Held(note, onset, k)
-        self._pending = -1
+        self._pending = self._started = -1
         self._candidate, self._candidate_run = -1, 0
         return NoteEvent("on", onset, k, note, self._velocity(level_db), corrects=corrects)
 
@@ -179,9 +185,13 @@ class NoteDecoder:
         if held is None:
             if rising:
                 self._pending = k
-            if self._pending >= 0 and k - self._pending > cfg.onset_wait_frames:
+            if self._pending >= 0 and self._started < 0 and sounding >= cfg.sounding_on:
+                self._started = k  # the wait for a sure pitch runs from here
+            if self._started < 0 and self._pending >= 0 and \
+                    k - self._pending > cfg.onset_wait_frames:
                 self._pending = -1
-            if self._pending >= 0 and sounding >= cfg.sounding_on:
+            if self._started >= 0 and (note_conf >= cfg.start_conf
+                                       or k - self._started >= cfg.start_wait_frames):
                 events.append(self._on(note_i, self._pending, k, level_db))
             elif self._loud >= cfg.sounding_start_frames:
                 events.append(self._on(note_i, k - self._loud + 1, k, level_db))
@@ -221,7 +231,8 @@ class NoteDecoder:
                 events.append(NoteEvent("bend", k, k, held.note, bend=held.bent,
                                         corrects=True))
             return events
-        if age >= cfg.correction_frames and self._candidate_run >= cfg.change_frames:
+        if age >= cfg.correction_frames and self._candidate_run >= cfg.change_frames \
+                and note_conf >= cfg.change_conf:
             start = k - self._candidate_run + 1
             events.append(self._off(start, k))
             events.append(self._on(note_i, start, k, level_db))

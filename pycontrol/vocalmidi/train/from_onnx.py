@@ -7,7 +7,7 @@ start from the shipped model: a recipe's ``init_from`` may name the ``.onnx`` fi
 The exported graph (:func:`vocalmidi.train.export.export_onnx`, TorchScript exporter) is
 walked in node order after the front end:
 
-- ``Sub`` / ``Div`` by a constant of ``FEATURES`` values: the feature normalisation;
+- ``Sub`` / ``Div`` by a constant of one value per front-end feature: the feature normalisation;
 - each ``MatMul`` + ``Add`` (or ``Gemm``) with constant operands: a ``Linear`` of the
   MLP, then the head (weights stored transposed);
 - each ``GRU`` node: one layer, gates stored in ONNX order (z, r, h), torch's is
@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from vocalmidi.errors import UsageError
-from vocalmidi.train.features import FEATURES
 
 __all__ = ["net_from_onnx"]
 
@@ -62,6 +61,7 @@ def net_from_onnx(path: str | Path):  # -> NoteNet (torch imported lazily)
     if not config.causal:  # its graph splits the causal GRU in two: not read back here
         raise UsageError(f"{path} is a whole-take model: fine-tune it from its run's best.pt "
                          "(its init_from is the causal model it started from)")
+    features = config.features
     consts = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
     for node in proto.graph.node:  # Constant nodes hold weights too, after folding
         if node.op_type == "Constant" and node.attribute and node.attribute[0].t.dims:
@@ -79,10 +79,10 @@ def net_from_onnx(path: str | Path):  # -> NoteNet (torch imported lazily)
     grus: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for node in proto.graph.node:
         c = const_input(node)
-        if node.op_type == "Sub" and c is not None and c.size == FEATURES and mean is None:
-            mean = c.reshape(FEATURES)
-        elif node.op_type == "Div" and c is not None and c.size == FEATURES and std is None:
-            std = c.reshape(FEATURES)
+        if node.op_type == "Sub" and c is not None and c.size == features and mean is None:
+            mean = c.reshape(features)
+        elif node.op_type == "Div" and c is not None and c.size == features and std is None:
+            std = c.reshape(features)
         elif mean is None:
             continue  # the front end (DFT constants) comes before the normalisation
         elif node.op_type == "MatMul" and c is not None and c.ndim == 2:

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from vocalmidi.train.contract import CONTEXT, HOP, NOTE_MIN, NUM_NOTES
-from vocalmidi.train.features import FEATURES, FrontEnd
+from vocalmidi.train.features import FrontEnd, feature_count
 
 __all__ = ["HEAD_CENTS", "HEAD_NOTES", "HEAD_ONSET", "HEAD_SOUNDING", "ModelConfig",
            "NoteNet", "StreamingNoteModel", "WholeTakeNoteModel", "build_model"]
@@ -52,6 +52,10 @@ class ModelConfig:
     hidden: int = 128
     layers: int = 2
     backward: int = 0  # hidden size of a backward GRU (whole-take model); 0 = causal
+    mid_window: int = 0  # 512: the front end adds a 32 ms window (features.py); 0 = none
+
+    def __post_init__(self) -> None:
+        feature_count(self.mid_window)  # raises on a size the front end does not have
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
@@ -63,9 +67,15 @@ class ModelConfig:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if not self.backward:  # causal models' metadata stays as it was
-            d.pop("backward")
+        for key in ("backward", "mid_window"):  # older models' metadata stays as it was
+            if not d[key]:
+                d.pop(key)
         return d
+
+    @property
+    def features(self) -> int:
+        """Front-end features per frame."""
+        return feature_count(self.mid_window)
 
     @property
     def causal(self) -> bool:
@@ -74,7 +84,7 @@ class ModelConfig:
 
 
 class NoteNet(nn.Module):
-    """Features ``[B, T, FEATURES]`` + GRU state ``[L, B, H]`` -> head ``[B, T, HEAD_SIZE]``.
+    """Features ``[B, T, config.features]`` + GRU state ``[L, B, H]`` -> head ``[B, T, HEAD_SIZE]``.
 
     The features are normalised with fixed per-feature mean and std (buffers set from
     training data by :meth:`set_normalisation`), so the graph needs no running stats.
@@ -83,10 +93,10 @@ class NoteNet(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.register_buffer("feat_mean", torch.zeros(FEATURES))
-        self.register_buffer("feat_std", torch.ones(FEATURES))
+        self.register_buffer("feat_mean", torch.zeros(config.features))
+        self.register_buffer("feat_std", torch.ones(config.features))
         layers: list[nn.Module] = []
-        width = FEATURES
+        width = config.features
         for size in config.mlp:
             layers += [nn.Linear(width, size), nn.ReLU()]
             width = size
@@ -136,12 +146,32 @@ class NoteNet(nn.Module):
             self.head.bias.copy_(causal.head.bias)
 
 
+    def load_narrower(self, warm: NoteNet, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Start from a trained model whose front end lacks the middle window: its weights,
+        and first-layer weights of zero for the added features, so training starts from
+        its outputs; ``mean``/``std`` normalise the added features (from training data)."""
+        same = ModelConfig(**{**warm.config.as_dict(), "mid_window": self.config.mid_window})
+        if warm.config.mid_window or not self.config.mid_window or same != self.config:
+            raise ValueError(f"a model like {self.config.as_dict()} without mid_window is "
+                             f"needed, got {warm.config.as_dict()}")
+        old = warm.config.features
+        state = warm.state_dict()
+        with torch.no_grad():
+            w = torch.zeros_like(self.mlp[0].weight)
+            w[:, :old] = state["mlp.0.weight"]
+            state["mlp.0.weight"] = w
+            state["feat_mean"] = torch.cat([state["feat_mean"], mean[old:].to(w)])
+            state["feat_std"] = torch.cat([state["feat_std"],
+                                           torch.clamp(std[old:].to(w), min=1e-3)])
+        self.load_state_dict(state)
+
+
 class StreamingNoteModel(nn.Module):
     """The exported graph: ``(audio, ctx_in, h_in)`` -> outputs of the contract."""
 
     def __init__(self, net: NoteNet) -> None:
         super().__init__()
-        self.front = FrontEnd()
+        self.front = FrontEnd(net.config.mid_window)
         self.net = net
 
     def forward(self, audio: torch.Tensor, ctx_in: torch.Tensor,
@@ -164,7 +194,7 @@ class WholeTakeNoteModel(nn.Module):
 
     def __init__(self, net: NoteNet) -> None:
         super().__init__()
-        self.front = FrontEnd()
+        self.front = FrontEnd(net.config.mid_window)
         self.net = net
 
     def forward(self, audio: torch.Tensor, ctx_in: torch.Tensor, h_in: torch.Tensor,

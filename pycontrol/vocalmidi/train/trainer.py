@@ -321,24 +321,32 @@ RECALL_FLOOR = 0.90
 TUNE_GRID: dict[str, list[Any]] = {"onset_on": [0.2, 0.3, 0.4, 0.5, 0.6],
                                    "sounding_on": [0.3, 0.4, 0.5, 0.6],
                                    "change_frames": [3, 5, 8]}
+# The confidence gates (start_conf, change_conf; 2026-12-04) come last: on stage 4's dev
+# outputs they raised live F1@50 0.494 -> 0.536 (start) -> 0.578 (change, 2 frames).
 TUNE_REFINE: dict[str, list[Any]] = {
     "onset_off": [0.15, 0.3, 0.45], "sounding_off": [0.2, 0.35, 0.5], "off_frames": [2, 3, 5, 8],
     "reattack_frames": [8, 12, 20, 30], "sounding_start_frames": [4, 8, 16, 1000],
     "correction_frames": [4, 8, 12], "correction_conf": [0.3, 0.5, 0.7],
-    "change_frames": [3, 5, 8, 12], "onset_on": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
-    "onset_wait_frames": [0, 1, 2, 4, 8], "correction_persist": [1, 2, 3]}
+    "onset_on": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    "onset_wait_frames": [0, 1, 2, 4, 8], "correction_persist": [1, 2, 3],
+    # pairs, tried together ("a+b": (a, b) values): one gate alone does nothing
+    "start_conf+start_wait_frames": [(0.0, 0), *[(c, w) for c in (0.5, 0.7, 0.85, 0.95)
+                                                 for w in (4, 8, 12)]],
+    "change_conf+change_frames": [(c, f) for c in (0.0, 0.5, 0.7, 0.85) for f in (2, 3, 5)]}
 
 
 def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
                  grid: dict[str, list[Any]] | None = None,
-                 refine: dict[str, list[Any]] | None = None) -> tuple[DecoderConfig, dict]:
+                 refine: dict[str, list[Any]] | None = None,
+                 passes: int = 3) -> tuple[DecoderConfig, dict]:
     """Pick decoder thresholds on the dev clips: best :data:`SELECT_METRIC` among those with
     emission recall >= :data:`RECALL_FLOOR` (any, if none reaches it), ties to lower median
     emission.
 
-    A grid over the main thresholds, then one coordinate pass over ``refine`` (each key
-    in turn, the others held). Only dev clips may be used here: the validation voices
-    and melodies stay unseen.
+    A grid over the main thresholds, then up to ``passes`` coordinate passes over
+    ``refine`` (each key in turn, the others held; a key ``"a+b"`` tries pairs of values
+    together) until one changes nothing. Only dev
+    clips may be used here: the validation voices and melodies stay unseen.
     """
     import itertools
 
@@ -361,11 +369,17 @@ def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
         if best is None or (cand and cand[0] > best[0]):
             best = cand
     assert best is not None
-    for key, values in refine.items():
-        for v in values:
-            cand = score({**best[1].as_dict(), key: v})
-            if cand and cand[0] > best[0]:
-                best = cand
+    for _ in range(passes):
+        before = best[0]
+        for key, values in refine.items():
+            names = key.split("+")
+            for v in values:
+                cand = score({**best[1].as_dict(),
+                              **dict(zip(names, v if len(names) > 1 else (v,), strict=True))})
+                if cand and cand[0] > best[0]:
+                    best = cand
+        if best[0] == before:
+            break
     return best[1], best[2]
 
 
@@ -481,7 +495,7 @@ def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
 # ---------------------------------------------------------------------------- training
 
 
-def _load(roots: list[Path], limit: int, what: str) -> list[Clip]:
+def _load(roots: list[Path], limit: int, what: str, mid_window: int = 0) -> list[Clip]:
     from vocalmidi.train.dataset import read_clips
 
     clips: list[Clip] = []
@@ -489,7 +503,8 @@ def _load(roots: list[Path], limit: int, what: str) -> list[Clip]:
         if not (root / "clips").is_dir():
             raise UsageError(f"{what} data {root} not found: make it with "
                              "`vocalmidi train data`")
-        clips += read_clips(root, features=(what == "training"), limit=limit or None)
+        clips += read_clips(root, features=(what == "training"), limit=limit or None,
+                            mid_window=mid_window)
     return clips
 
 
@@ -522,14 +537,22 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
     ck_path = out / "checkpoint.pt"
     t_start = time.monotonic()
 
+    try:
+        model_cfg = ModelConfig.from_dict(recipe.model)
+    except ValueError as exc:
+        raise UsageError(f"{recipe.path}: {exc}") from exc
     t0 = time.monotonic()
-    train_clips = [c for c in _load(recipe.train_data, cfg.max_train_clips, "training")
-                   if c.frames > 0]
+    train_clips = [c for c in _load(recipe.train_data, cfg.max_train_clips, "training",
+                                    model_cfg.mid_window) if c.frames > 0]
     dev_clips = _load(recipe.dev_data, 0, "dev")
     prep_s = time.monotonic() - t0
     frames_total = sum(c.frames for c in train_clips)
 
-    model_cfg = ModelConfig.from_dict(recipe.model)
+    def feature_stats() -> tuple[torch.Tensor, torch.Tensor]:
+        sample = np.concatenate([c.features[:: max(1, c.frames // 200)] for c in train_clips
+                                 if c.features is not None]).astype(np.float32)
+        return torch.from_numpy(sample.mean(0)), torch.from_numpy(sample.std(0))
+
     net = build_model(model_cfg, cfg.seed)
     if cfg.init_from:
         if cfg.init_from.endswith(".onnx"):
@@ -542,16 +565,18 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                 net.load_causal(warm)
             except ValueError as exc:
                 raise UsageError(f"init_from {cfg.init_from}: {exc}") from exc
+        elif model_cfg.mid_window and not warm.config.mid_window:  # add the middle window
+            try:
+                net.load_narrower(warm, *feature_stats())
+            except ValueError as exc:
+                raise UsageError(f"init_from {cfg.init_from}: {exc}") from exc
         elif warm.config != model_cfg:
             raise UsageError(f"init_from {cfg.init_from} has model {warm.config.as_dict()}, "
                              f"the recipe asks for {model_cfg.as_dict()}")
         else:
             net.load_state_dict(warm.state_dict())  # weights and the normalisation they know
     else:
-        sample = np.concatenate([c.features[:: max(1, c.frames // 200)] for c in train_clips
-                                 if c.features is not None]).astype(np.float32)
-        net.set_normalisation(torch.from_numpy(sample.mean(0)),
-                              torch.from_numpy(sample.std(0)))
+        net.set_normalisation(*feature_stats())
     net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     mean_crop = float(np.mean(cfg.crop_seconds))

@@ -8,7 +8,9 @@ runs on real rendered clips; the C++ tests read what it saw and decided:
 - ``<clip>.events.txt``: the reference decoder's events, one per line
   (``kind frame decided note velocity bend corrects``), for each early-correction choice;
 - ``scripted.*``: hand-made frame sequences that take every rule of the decoder
-  (onset wait, sounding start, re-attack, both corrections, legato change, note-off).
+  (onset wait, sounding start, re-attack, both corrections, legato change, note-off);
+- ``scripted-gate.*``: the same plus a few notes, decoded with the confidence gates on (an
+  unsure first guess waits for the pitch, then goes anyway; an unsure legato change waits).
 
 Run from the repository root (the model defaults to the trained one when it exists)::
 
@@ -118,6 +120,26 @@ def scripted() -> np.ndarray:
     return np.asarray(rows, dtype=np.float32)
 
 
+GATE = {"start_conf": 0.7, "start_wait_frames": 3, "change_conf": 0.6}
+
+
+def scripted_gate() -> np.ndarray:
+    """:func:`scripted` plus notes whose first frames are unsure (for ``GATE``)."""
+    def rows(n: int, onset: float, sounding: float, note: float, conf: float) -> np.ndarray:
+        return np.tile(np.float32([onset, sounding, note, conf, note + 0.1, -20.0]), (n, 1))
+
+    return np.concatenate([
+        scripted(), rows(3, 0.0, 0.0, 65, 0.9),  # the last note ends
+        rows(1, 0.9, 0.9, 66, 0.3), rows(1, 0.5, 0.9, 67, 0.5),  # unsure, then sure: waits
+        rows(8, 0.1, 0.9, 67, 0.9), rows(3, 0.0, 0.0, 67, 0.9),
+        rows(1, 0.9, 0.9, 69, 0.3), rows(8, 0.1, 0.9, 69, 0.4),  # never sure: goes anyway
+        rows(3, 0.0, 0.0, 69, 0.9),
+        rows(1, 0.9, 0.9, 60, 0.9), rows(15, 0.1, 0.9, 60, 0.9),  # a held note...
+        rows(6, 0.1, 0.9, 62, 0.5), rows(4, 0.1, 0.9, 62, 0.9),  # unsure change waits
+        rows(3, 0.0, 0.0, 62, 0.9),
+    ])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -147,6 +169,11 @@ def main() -> int:
     write_frames(args.out / "scripted.golden.bin", np.zeros(0, np.int16), frames)
     write_events(args.out / "scripted.events.txt", decode_all(frames, DecoderConfig()),
                  "hand-made frames", DecoderConfig())
+    gate = DecoderConfig.from_dict(GATE)
+    frames = scripted_gate()
+    write_frames(args.out / "scripted-gate.golden.bin", np.zeros(0, np.int16), frames)
+    write_events(args.out / "scripted-gate.events.txt", decode_all(frames, gate),
+                 "hand-made frames, confidence gates on", gate)
     return 0
 
 
