@@ -178,19 +178,25 @@ def test_adding_the_middle_window_starts_from_the_trained_model(tmp_path) -> Non
     is trained (the added weights start at zero), and reads back from its ONNX."""
     from test_transcribe import sing
 
+    from vocalmidi.train.features import FEATURES
     from vocalmidi.train.from_onnx import net_from_onnx
-    from vocalmidi.train.model import ModelConfig, NoteNet
+    from vocalmidi.train.model import ModelConfig, NoteNet, build_model
 
-    warm = net_from_onnx(SHIPPED)
+    warm = build_model(ModelConfig(mlp=[48], hidden=24, layers=1), seed=3)
+    warm.set_normalisation(torch.full((FEATURES,), -3.0), torch.full((FEATURES,), 2.0))
+    narrow = export_onnx(warm.eval(), tmp_path / "narrow.onnx")
     config = ModelConfig(**{**warm.config.as_dict(), "mid_window": contract.MID_WINDOW})
     wide = NoteNet(config)
     wide.load_narrower(warm, torch.zeros(config.features), torch.ones(config.features))
     path = export_onnx(wide.eval(), tmp_path / "wide.onnx")
     audio = sing(contract.SAMPLE_RATE).astype(np.float32)
-    want, got = OnnxNoteModel(SHIPPED).run(audio), OnnxNoteModel(path).run(audio)
+    want, got = OnnxNoteModel(narrow).run(audio), OnnxNoteModel(path).run(audio)
     for name in ("onset", "sounding", "note_conf", "pitch"):
         np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
                                    err_msg=name)
     assert net_from_onnx(path).config == config
+    with pytest.raises(ValueError, match="without mid_window is needed"):
+        NoteNet(config).load_narrower(wide, torch.zeros(config.features),
+                                      torch.ones(config.features))
     with pytest.raises(ValueError, match="mid_window must be 0 or 512"):
         ModelConfig(mid_window=300)

@@ -134,6 +134,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list
         engine_cost_sweep,
         host_latency_sweep,
         join_takes,
+        note_model_bound,
         offline_cost,
         pitch_model_bound,
         takes_from_set,
@@ -190,9 +191,16 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list
                 say(f"no live sweep of {name}: {exc}")
                 continue
             live["variants"][name] = r.as_dict()
-    # Beside ours on the same stream: a causal peer, and how soon any SwiftF0 tracker could be.
-    for key, measure, label in (("peer", causal_peer_emission, "aubio (causal peer)"),
-                                ("bound", pitch_model_bound, "pitch-model bound (swiftf0)")):
+    # Beside ours on the same stream: a causal peer, how soon any SwiftF0 tracker could
+    # be, and (for a note model) how soon any decoder of that model could be.
+    bounds: list[tuple[str, Any, str]] = [
+        ("peer", causal_peer_emission, "aubio (causal peer)"),
+        ("bound", pitch_model_bound, "pitch-model bound (swiftf0)")]
+    if resolved.adapter == "vocalnote":
+        bounds.append(("note_bound",
+                       lambda t: note_model_bound(t, resolved.path, resolved.id),
+                       f"note-model bound ({resolved.id})"))
+    for key, measure, label in bounds:
         try:
             live[key] = measure(chosen)
         except BackendUnavailableError as exc:
@@ -333,6 +341,7 @@ def _bench(args: argparse.Namespace) -> int:
         plots += write_live_plots(live["host"], live["engine"], out, peer=live.get("peer"))
         print_table(latency_table(
             live["host"], live["engine"], peer=live.get("peer"), bound=live.get("bound"),
+            note_bound=live.get("note_bound"),
             title=f"Live: emission latency and cost per block size "
                   f"({live['sample_rate'] / 1000:g} kHz, our host)"))
         if live.get("variants"):

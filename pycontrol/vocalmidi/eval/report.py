@@ -154,11 +154,13 @@ def latency_table(sweep: Sequence[Mapping[str, Any]],
                   engine: Sequence[Mapping[str, Any]] = (),
                   peer: Mapping[str, Any] | None = None,
                   title: str = "Live: emission latency and cost per block size (48 kHz)",
-                  bound: Mapping[str, Any] | None = None) -> Table:
+                  bound: Mapping[str, Any] | None = None,
+                  note_bound: Mapping[str, Any] | None = None) -> Table:
     """One row per block size: host-level emission latency beside the reported latency,
     and the audio/ML thread cost (rows of ``HostBlockResult.as_dict()`` and of
     :func:`vocalmidi.eval.sweep.engine_cost_sweep`); last rows for the causal peer and
-    the pitch-model bound (:func:`vocalmidi.eval.sweep.pitch_model_bound`)."""
+    the pitch-model bound (:func:`vocalmidi.eval.sweep.pitch_model_bound`), and the
+    note-model bound when a note model was swept (:func:`vocalmidi.eval.sweep.note_model_bound`)."""
     eng = {r["block_size"]: r for r in engine}
     blocks = sorted({r["block_size"] for r in sweep} | set(eng))
     host = {r["block_size"]: r for r in sweep}
@@ -182,7 +184,8 @@ def latency_table(sweep: Sequence[Mapping[str, Any]],
             _cell(h.get("worker_cpu_share"), "{:.1%}"), _cell(e.get("frames_dropped"), "{}"),
         )
     for name, row in ((f"{peer['system']} (peer)" if peer else "", peer),
-                      (bound["system"] if bound else "", bound)):
+                      (bound["system"] if bound else "", bound),
+                      (note_bound["system"] if note_bound else "", note_bound)):
         if row:
             em = row["emission"]
             t.add_row(name, "-", _cell(em["median_ms"]), _cell(em["p95_ms"]),
@@ -361,7 +364,8 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {g.get('audio_block_mean_us', 0):.1f} / {g.get('audio_block_p99_us', 0):.1f} "
                 f"| {100 * g.get('ml_cpu_share', 0):.0f} % |")
         for name, row in (("aubio (peer)", live.get("peer")),
-                          ((live.get("bound") or {}).get("system"), live.get("bound"))):
+                          ((live.get("bound") or {}).get("system"), live.get("bound")),
+                          ((live.get("note_bound") or {}).get("system"), live.get("note_bound"))):
             if row:
                 e = row["emission"]
                 lines.append(f"| {name} | - | {_emission_cells(e)} | | | |")

@@ -319,6 +319,19 @@ def pitch_model_bound(takes: Sequence[Take]) -> dict[str, Any]:
             "emission_latencies_ms": [round(x, 2) for x in stats.latencies_ms]}
 
 
+def note_model_bound(takes: Sequence[Take], model: str | Path, name: str) -> dict[str, Any]:
+    """:func:`vocalmidi.eval.note_bound.note_model_bound` on the stream the sweep feeds:
+    how soon any decoder of the streaming note model ``model`` could send each note."""
+    from vocalmidi.eval.note_bound import note_model_bound as bound
+
+    stream, truth = join_takes(takes)
+    stats = bound(truth, stream, RATE, model)
+    return {"system": f"note-model bound ({name})", "model": name,
+            "setting": {"context": "streaming, lookahead only", "frames": "first naming"},
+            "emission": stats.as_dict(),
+            "emission_latencies_ms": [round(x, 2) for x in stats.latencies_ms]}
+
+
 def engine_cost_sweep(
     model_path: str | Path,
     kind: str,

@@ -1,0 +1,91 @@
+"""How soon any decoder of our streaming note model could emit a note: a lower bound.
+
+The note model names a written MIDI note every 5 ms frame (``note``); a decoder can send
+a note-on with the right number no sooner than the first frame that names it, and that
+frame's output exists only once the audio reaches ``LOOKAHEAD_HOPS`` past the frame's end
+(:func:`vocalmidi.train.decode.emission_time`). :func:`note_model_bound` finds that
+instant for each true note, so ``vocalmidi bench`` can show it beside the emission the
+decoder and the plugin reach ("note-model bound"): the part of the latency above the
+bound is the decoder's (waiting for an onset peak, the sounding threshold, the
+confidence gates, corrections), the bound itself is the model's (what it hears in its
+1,024 samples and 10 ms of lookahead). The same idea for SwiftF0: :mod:`vocalmidi.eval.bound`.
+
+Why it is optimistic: the first frame that names the note counts however briefly it
+does (a decoder that trusted single frames would send every flicker), and nothing of a
+block size or a host is added. A note that is never named from ``EARLY_S`` before its
+onset to ``WINDOW_S`` after it (or its end) has no latency, as a note-on that never comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vocalmidi.errors import UsageError
+from vocalmidi.eval.latency import EARLY_S, EmissionStats
+from vocalmidi.notes import Note
+
+__all__ = ["WINDOW_S", "first_named", "note_model_bound"]
+
+WINDOW_S = 0.5
+"""The latest a note may be named after its onset and count (as emission_latencies)."""
+
+
+def first_named(truth: Sequence[Note], note: np.ndarray) -> list[float | None]:
+    """For each true note, the time its right note-on could leave at the earliest.
+
+    ``note`` is the model's per-frame written note (label frames from 0). Returns, in the
+    order of ``truth``, :func:`~vocalmidi.train.decode.emission_time` of the first frame
+    from ``EARLY_S`` before the onset to ``WINDOW_S`` after it (and before the note's end)
+    that names the note's pitch, or None.
+    """
+    from vocalmidi.train.contract import HOP, SAMPLE_RATE
+    from vocalmidi.train.decode import emission_time
+
+    frame_s = HOP / SAMPLE_RATE
+    starts = np.arange(len(note)) * frame_s
+    named = np.rint(np.asarray(note, dtype=float)).astype(int)
+    out: list[float | None] = []
+    for n in truth:
+        ok = ((starts + frame_s > n.start - EARLY_S) & (starts <= min(n.end, n.start + WINDOW_S))
+              & (named == n.pitch))
+        out.append(emission_time(int(np.argmax(ok))) if ok.any() else None)
+    return out
+
+
+def note_model_bound(truth: Sequence[Note], audio: np.ndarray, sr: float,
+                     model: str | Path) -> EmissionStats:
+    """The earliest each true note's right note-on could leave any decoder of ``model``.
+
+    Parameters
+    ----------
+    truth : sequence of Note
+        Ground truth of ``audio``, seconds.
+    audio : numpy.ndarray
+        Mono float audio at ``sr`` (resampled to the model's 16 kHz).
+    model : str or Path
+        A streaming note model (``note-model/1`` ONNX file).
+
+    Returns
+    -------
+    EmissionStats
+        ``latencies_ms`` per note that is ever named, in onset order: earliest emission
+        minus onset (ms); ``n_note_ons`` is that count.
+    """
+    from vocalmidi.notemodel.run import resample_to_model
+    from vocalmidi.train.export import OnnxNoteModel
+
+    mono = np.asarray(audio, dtype=np.float32)
+    if mono.ndim != 1 or mono.size == 0:
+        raise UsageError("note_model_bound needs mono audio: got "
+                         f"{mono.shape if mono.size else 'none'}")
+    runner = OnnxNoteModel(model)
+    if runner.metadata.get("vocalmidi.contract") != "note-model/1":
+        raise UsageError(f"{model} is not a streaming note model: the bound is for a live one")
+    out = runner.run(resample_to_model(mono, sr))
+    notes = sorted(truth, key=lambda n: n.start)
+    named = first_named(notes, out.note)
+    lat = [1000.0 * (t - n.start) for n, t in zip(notes, named, strict=True) if t is not None]
+    return EmissionStats(len(notes), len(lat), lat)
