@@ -32,18 +32,25 @@ def causal_net():
     return net_from_onnx(CAUSAL)
 
 
+def whole_take_config(causal) -> ModelConfig:
+    """The causal model's sizes plus a backward GRU of 16."""
+    return ModelConfig(**{**causal.config.as_dict(), "backward": 16})
+
+
 def whole_take_net(seed: int = 0):
     """vocalnote-s plus a backward GRU of 16 whose head weights are random (so it counts)."""
-    net = build_model(ModelConfig(mlp=[192, 128], hidden=128, layers=2, backward=16), seed)
-    net.load_causal(causal_net())
+    causal = causal_net()
+    net = build_model(whole_take_config(causal), seed)
+    net.load_causal(causal)
     with torch.no_grad():
         net.head.weight[:, 128:].normal_(0.0, 0.05, generator=torch.Generator().manual_seed(seed))
     return net.eval()
 
 
 def test_it_starts_from_the_causal_model_exactly(tmp_path: Path) -> None:
-    net = build_model(ModelConfig(mlp=[192, 128], hidden=128, layers=2, backward=16))
-    net.load_causal(causal_net())
+    causal_weights = causal_net()
+    net = build_model(whole_take_config(causal_weights))
+    net.load_causal(causal_weights)
     path = E.export_onnx(net, tmp_path / "w.onnx")
     whole, causal = E.OnnxNoteModel(path), E.OnnxNoteModel(CAUSAL)
     assert whole.metadata["vocalmidi.contract"] == E.OFFLINE_CONTRACT_ID and not whole.causal
@@ -53,6 +60,8 @@ def test_it_starts_from_the_causal_model_exactly(tmp_path: Path) -> None:
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=1e-5, err_msg=name)
     with pytest.raises(ValueError, match="causal model with hidden 128"):
         net.load_causal(build_model(ModelConfig(hidden=64)))
+    with pytest.raises(ValueError, match="mid_window"):  # another front end
+        net.load_causal(build_model(ModelConfig(hidden=128)))
 
 
 def test_onnx_matches_torch_in_one_call_and_in_overlapping_calls(

@@ -34,18 +34,19 @@ _FRAME_S = C.HOP / C.SAMPLE_RATE
 class OfflineConfig:
     """Thresholds of the whole-take decoder.
 
-    The defaults were picked for the streaming model vocalnote-s (stage 4) on its dev split
+    The defaults were picked for the streaming model vocalnote-s (stage 5) on its dev split
     (152 clips of training voices with held-apart seeds and melodies; never the eval set)
-    by ``python -m vocalmidi.notemodel.tune_offline``: dev note F1@50 0.744 -> 0.772. A
+    by ``python -m vocalmidi.notemodel.tune_offline``: dev note F1@50 0.774 -> 0.784
+    (stage 4 with its own: 0.772). A
     whole-take model carries its own, tuned the same way by the trainer
     (:meth:`vocalmidi.notemodel.run.NoteModelRunner.offline_config`).
     """
 
-    sounding_on: float = 0.5
+    sounding_on: float = 0.6
     sounding_off: float = 0.2
     bridge_ms: float = 50.0  # gaps in sounding shorter than this are bridged
-    onset_threshold: float = 0.6
-    onset_min_gap_ms: float = 50.0
+    onset_threshold: float = 0.75
+    onset_min_gap_ms: float = 80.0
     min_change_ms: float = 100.0  # a legato change must hold this long
     settle_ms: float = 30.0
     min_note_ms: float = 80.0

@@ -135,9 +135,10 @@ class NoteNet(nn.Module):
     def load_causal(self, causal: NoteNet) -> None:
         """Start from a trained causal model of the same sizes: its weights, and a head
         that ignores the backward GRU at first, so training starts from its outputs."""
-        if not causal.config.causal or causal.config.hidden != self.config.hidden:
-            raise ValueError(f"a causal model with hidden {self.config.hidden} is needed, "
-                             f"got {causal.config.as_dict()}")
+        if not causal.config.causal or causal.config.hidden != self.config.hidden \
+                or causal.config.mid_window != self.config.mid_window:
+            raise ValueError(f"a causal model with hidden {self.config.hidden} and mid_window "
+                             f"{self.config.mid_window} is needed, got {causal.config.as_dict()}")
         state = {k: v for k, v in causal.state_dict().items() if not k.startswith("head.")}
         self.load_state_dict(state, strict=False)
         with torch.no_grad():
