@@ -167,3 +167,14 @@ TEST_CASE("note decoder: MIDI follows the decisions with the range and channel a
     CHECK(bends >= 2);
     CHECK(ons(bent).size() == on.size() - 1);  // the correction bends instead of a new note
 }
+
+TEST_CASE("note decoder settings: an unknown key is refused, known ones are read", "[notemodel][decoder]") {
+    NoteDecoderConfig c;
+    std::string error;
+    REQUIRE(NoteDecoderConfig::fromJson(R"({"start_conf": 0.8, "change_conf": 0.6, "start_wait_frames": 5})", c, error));
+    CHECK(c.startConf == Approx(0.8));
+    CHECK(c.changeConf == Approx(0.6));
+    CHECK(c.startWaitFrames == 5);
+    CHECK_FALSE(NoteDecoderConfig::fromJson(R"({"onset_on": 0.5, "future_rule": 3})", c, error));
+    CHECK(error.find("future_rule") != std::string::npos);
+}

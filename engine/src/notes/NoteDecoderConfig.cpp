@@ -1,6 +1,7 @@
 #include "notes/NoteDecoderConfig.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,19 @@ bool NoteDecoderConfig::fromJson(const std::string& text, NoteDecoderConfig& c, 
         if (!j.is_object()) {
             error = "decoder settings must be a JSON object";
             return false;
+        }
+        // A key this engine does not know is a rule it would silently skip (a model tuned
+        // by a newer decoder): refuse it, as decode.py's DecoderConfig.from_dict does.
+        static const char* const kKnown[] = {
+            "onset_on", "onset_off", "sounding_on", "sounding_off", "off_frames", "onset_wait_frames",
+            "sounding_start_frames", "reattack_frames", "correction_frames", "correction_persist",
+            "correction_conf", "correction", "change_frames", "change_conf", "start_conf",
+            "start_wait_frames", "velocity_floor_db"};
+        for (const auto& item : j.items()) {
+            if (std::find(std::begin(kKnown), std::end(kKnown), item.key()) == std::end(kKnown)) {
+                error = "unknown decoder setting '" + item.key() + "' (a model for a newer engine?)";
+                return false;
+            }
         }
         auto num = [&](const char* key, double& v) {
             if (j.contains(key)) v = j.at(key).get<double>();
