@@ -178,3 +178,33 @@ def test_bad_thresholds_are_a_clear_error() -> None:
         DecoderConfig(onset_on=0.3, onset_off=0.5)
     with pytest.raises(ValueError, match="unknown decoder keys"):
         DecoderConfig.from_dict({"onset": 0.5})
+
+
+def test_the_tuner_finds_the_start_gate_when_first_guesses_are_unsure() -> None:
+    """The decoder tuner tries a gate's two settings together (one alone does nothing) and
+    keeps the pair that makes the live MIDI stream right: here every note's first frames
+    name a semitone too low, unsure, so the gate turns a wrong note plus a correction into
+    one right note."""
+    from vocalmidi.train.contract import LABEL_KEYS
+    from vocalmidi.train.dataset import Clip
+    from vocalmidi.train.export import ModelOutputs
+    from vocalmidi.train.trainer import tune_decoder
+
+    frames, starts = 400, [20, 120, 220, 320]
+    labels = {k: np.zeros(frames, np.float32) for k in LABEL_KEYS}
+    labels["note"][:] = -1
+    take = Take(frames)
+    for i, s in enumerate(starts):
+        pitch = 60 + 2 * i
+        labels["onset"][s], labels["sounding"][s:s + 60], labels["note"][s:s + 60] = 1, 1, pitch
+        take.sing(s, s + 60, pitch)
+        take.note[s:s + 3], take.conf[s:s + 3] = pitch - 1, 0.4
+    clip = Clip("scoops", np.full(frames * HOP, 0.1, np.float32), labels)
+    out = ModelOutputs(take.onset, take.sounding, take.note, take.conf, take.note + 0.0)
+    base = DecoderConfig(correction_frames=8, correction_persist=1, correction_conf=0.5)
+    pair = {"start_conf+start_wait_frames": [(0.0, 0), (0.7, 8)]}
+    cfg, metrics = tune_decoder([out], [clip], base, grid={"onset_on": [0.5]}, refine=pair)
+    assert (cfg.start_conf, cfg.start_wait_frames) == (0.7, 8)
+    assert metrics["live_f1_50"] == pytest.approx(1.0)
+    _, ungated = tune_decoder([out], [clip], base, grid={"onset_on": [0.5]}, refine={})
+    assert ungated["live_f1_50"] < 0.6  # each note: a wrong one, then the corrected one
