@@ -1,7 +1,6 @@
 #include "notes/NoteDecoderConfig.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -30,24 +29,17 @@ bool NoteDecoderConfig::fromJson(const std::string& text, NoteDecoderConfig& c, 
             error = "decoder settings must be a JSON object";
             return false;
         }
-        // A key this engine does not know is a rule it would silently skip (a model tuned
-        // by a newer decoder): refuse it, as decode.py's DecoderConfig.from_dict does.
-        static const char* const kKnown[] = {
-            "onset_on", "onset_off", "sounding_on", "sounding_off", "off_frames", "onset_wait_frames",
-            "sounding_start_frames", "reattack_frames", "correction_frames", "correction_persist",
-            "correction_conf", "correction", "change_frames", "change_conf", "start_conf",
-            "start_wait_frames", "velocity_floor_db"};
-        for (const auto& item : j.items()) {
-            if (std::find(std::begin(kKnown), std::end(kKnown), item.key()) == std::end(kKnown)) {
-                error = "unknown decoder setting '" + item.key() + "' (a model for a newer engine?)";
-                return false;
-            }
-        }
+        // Each key read is crossed off `rest`; what is left is a rule this engine would
+        // silently skip (a model tuned by a newer decoder): refuse it, as decode.py's
+        // DecoderConfig.from_dict does.
+        auto rest = j;
         auto num = [&](const char* key, double& v) {
             if (j.contains(key)) v = j.at(key).get<double>();
+            rest.erase(key);
         };
         auto integer = [&](const char* key, int& v) {
             if (j.contains(key)) v = j.at(key).get<int>();
+            rest.erase(key);
         };
         num("onset_on", c.onsetOn);
         num("onset_off", c.onsetOff);
@@ -68,6 +60,11 @@ bool NoteDecoderConfig::fromJson(const std::string& text, NoteDecoderConfig& c, 
         if (j.contains("correction")) {
             const std::string m = j.at("correction").get<std::string>();
             c.correction = m == "bend" ? Correction::Bend : m == "none" ? Correction::None : Correction::Retrigger;
+            rest.erase("correction");
+        }
+        if (!rest.empty()) {
+            error = "unknown decoder setting '" + rest.begin().key() + "' (a model for a newer engine?)";
+            return false;
         }
     } catch (const std::exception& e) {
         error = std::string("bad decoder settings: ") + e.what();

@@ -16,13 +16,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vocalmidi.errors import UsageError
 from vocalmidi.notes import Note
 from vocalmidi.train.contract import HOP, LABEL_KEYS, SAMPLE_RATE, num_frames
+
+if TYPE_CHECKING:
+    from vocalmidi.train.features import FrontEnd
 
 __all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "feature_version", "load_clip",
            "notes_from_labels", "read_clips"]
@@ -103,13 +106,13 @@ def load_clip(root: Path, cid: str) -> Clip:
     return Clip(cid, audio, labels)
 
 
-def _cached_features(root: Path, clip: Clip, front: object) -> np.ndarray:
+def _cached_features(root: Path, clip: Clip, front: FrontEnd) -> np.ndarray:
     import torch
 
     from vocalmidi.train.contract import CONTEXT, LOOKAHEAD_HOPS
     from vocalmidi.train.export import pad_for_frames
 
-    path = root / "features" / feature_version(front.mid_window) / f"{clip.id}.npy"  # type: ignore[attr-defined]
+    path = root / "features" / feature_version(front.mid_window) / f"{clip.id}.npy"
     if path.exists():
         feats = np.load(path)
         if len(feats) == clip.frames:
@@ -117,7 +120,7 @@ def _cached_features(root: Path, clip: Clip, front: object) -> np.ndarray:
     padded, frames = pad_for_frames(clip.audio)
     buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
     with torch.no_grad():
-        feats = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].numpy()  # type: ignore[operator]
+        feats = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].numpy()
     feats = feats.astype(np.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npy")

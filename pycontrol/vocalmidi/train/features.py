@@ -116,8 +116,8 @@ class FrontEnd(torch.nn.Module):
 
     def __init__(self, mid_window: int = 0) -> None:
         super().__init__()
+        feature_count(mid_window)  # raises on a size this front end does not have
         self.mid_window = mid_window
-        self.features = feature_count(mid_window)
         self.register_buffer("long_window", torch.hann_window(WINDOW, periodic=True),
                              persistent=False)
         self.register_buffer("short_window", torch.hann_window(SHORT_WINDOW, periodic=True),

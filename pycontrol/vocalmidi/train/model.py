@@ -146,7 +146,6 @@ class NoteNet(nn.Module):
             self.head.weight[:, :self.config.hidden] = causal.head.weight
             self.head.bias.copy_(causal.head.bias)
 
-
     def load_narrower(self, warm: NoteNet, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Start from a trained model whose front end lacks the middle window: its weights,
         and first-layer weights of zero for the added features, so training starts from

@@ -345,8 +345,8 @@ def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
 
     A grid over the main thresholds, then up to ``passes`` coordinate passes over
     ``refine`` (each key in turn, the others held; a key ``"a+b"`` tries pairs of values
-    together) until one changes nothing. Only dev
-    clips may be used here: the validation voices and melodies stay unseen.
+    together) until one changes nothing. Only dev clips may be used here: the validation
+    voices and melodies stay unseen.
     """
     import itertools
 
