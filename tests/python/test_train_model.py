@@ -146,6 +146,25 @@ def test_the_shipped_model_can_be_fine_tuned_from_its_onnx(tmp_path) -> None:
                                    err_msg=name)
 
 
+def test_a_shipped_model_written_again_keeps_its_outputs_and_decoder(tmp_path) -> None:
+    """``python -m vocalmidi.train.export --onnx`` (a new graph for trained weights): the
+    same outputs streamed hop by hop, and the tuned decoder settings still in the file."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.export import reexport_onnx
+
+    again = OnnxNoteModel(reexport_onnx(SHIPPED, tmp_path / "again.onnx"))
+    shipped = OnnxNoteModel(SHIPPED)
+    assert again.metadata["vocalmidi.decoder"] == shipped.metadata["vocalmidi.decoder"]
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    want, got = shipped.run(audio), again.run(audio, hops_per_call=1)
+    assert np.mean(want.sounding > 0.5) > 0.3
+    assert np.array_equal(got.note[want.note_conf > 0.6], want.note[want.note_conf > 0.6])
+    for name in ("onset", "sounding", "note_conf", "pitch"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
+                                   err_msg=name)
+
+
 def test_a_foreign_onnx_file_cannot_seed_a_fine_tune(tmp_path) -> None:
     import onnx
 
@@ -159,18 +178,42 @@ def test_a_foreign_onnx_file_cannot_seed_a_fine_tune(tmp_path) -> None:
         net_from_onnx(foreign)
 
 
-def test_the_middle_window_is_the_power_spectrum_of_the_last_32_ms() -> None:
-    from vocalmidi.train.features import FEATURES, MID_BINS, POWER_FLOOR, FrontEnd
+def test_the_front_end_is_the_power_spectra_and_level_of_each_window() -> None:
+    """Each feature is what its docstring says, against numpy's rfft: log10 power of the
+    64, 16 and 32 ms Hann windows and the short window's mean square, all ending at the
+    frame's right edge (the stacked two-stage DFT must not reorder or mix bins)."""
+    from vocalmidi.train.features import (
+        FEATURES,
+        LONG_BINS,
+        MID_BINS,
+        POWER_FLOOR,
+        SHORT_BINS,
+        FrontEnd,
+    )
 
     rng = np.random.default_rng(5)
-    buf = rng.standard_normal(contract.CONTEXT + 3 * contract.HOP).astype(np.float32)
+    hops = 3
+    buf = rng.standard_normal(contract.CONTEXT + hops * contract.HOP).astype(np.float32)
+    buf *= np.linspace(0.01, 1.0, buf.size, dtype=np.float32)  # frames differ in level
     feats = FrontEnd(contract.MID_WINDOW)(torch.from_numpy(buf)[None])[0].numpy()
-    assert feats.shape == (3, FEATURES + MID_BINS[1] - MID_BINS[0])
-    # frame j's windows end at CONTEXT + (j + 1) * HOP
-    end = contract.CONTEXT + 3 * contract.HOP
-    tail = buf[end - contract.MID_WINDOW:end] * np.hanning(contract.MID_WINDOW + 1)[:-1]
-    want = np.log10(np.abs(np.fft.rfft(tail)) ** 2 + POWER_FLOOR)[MID_BINS[0]:MID_BINS[1]]
-    np.testing.assert_allclose(feats[-1, FEATURES:], want, atol=1e-3)
+    assert feats.shape == (hops, FEATURES + MID_BINS[1] - MID_BINS[0])
+
+    def log_power(end: int, size: int, bins: tuple[int, int]) -> np.ndarray:
+        x = buf[end - size:end] * np.hanning(size + 1)[:-1]  # periodic Hann
+        return np.log10(np.abs(np.fft.rfft(x)) ** 2 + POWER_FLOOR)[bins[0]:bins[1]]
+
+    n_long = LONG_BINS[1] - LONG_BINS[0]
+    n_short = SHORT_BINS[1] - SHORT_BINS[0]
+    for j in range(hops):
+        end = contract.CONTEXT + (j + 1) * contract.HOP  # frame j's windows end here
+        tail = buf[end - contract.SHORT_WINDOW:end]
+        want = np.concatenate([
+            log_power(end, contract.WINDOW, LONG_BINS),
+            log_power(end, contract.SHORT_WINDOW, SHORT_BINS),
+            [np.log10(np.mean(tail * tail) + POWER_FLOOR)],
+            log_power(end, contract.MID_WINDOW, MID_BINS)])
+        np.testing.assert_allclose(feats[j], want, atol=1e-3, err_msg=f"frame {j}")
+        assert n_long + n_short + 1 == FEATURES
 
 
 def test_adding_the_middle_window_starts_from_the_trained_model(tmp_path) -> None:

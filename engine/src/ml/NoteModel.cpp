@@ -29,6 +29,11 @@ bool metaEquals(Ort::ModelMetadata& meta, const char* key, const std::string& wa
 
 }  // namespace
 
+struct NoteModel::OneHop {
+    std::vector<Ort::Value> in[2];   // audio (hopAudio), ctx[side], h[side]
+    std::vector<Ort::Value> out[2];  // the five outputs, ctx[1 - side], h[1 - side]
+};
+
 NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, int l, int hsize)
     : session(std::move(s)),
       mem(std::make_unique<Ort::MemoryInfo>(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault))),
@@ -37,6 +42,22 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, int l, int hsize)
     for (auto& c : ctx) c.assign(kContext, 0.0f);
     for (auto& v : h) v.assign(static_cast<size_t>(numLayers) * hidden, 0.0f);
     for (auto& o : outs) o.assign(kMaxHops, 0.0f);
+    hopAudio.assign(kHop, 0.0f);
+    oneHop = std::make_unique<OneHop>();
+    const int64_t audioShape[2] = {1, kHop};
+    const int64_t ctxShape[2] = {1, kContext};
+    const int64_t hShape[3] = {numLayers, 1, hidden};
+    const int64_t outShape[2] = {1, 1};
+    for (int side = 0; side < 2; ++side) {
+        auto& in = oneHop->in[side];
+        auto& out = oneHop->out[side];
+        in.push_back(Ort::Value::CreateTensor<float>(*mem, hopAudio.data(), hopAudio.size(), audioShape, 2));
+        in.push_back(Ort::Value::CreateTensor<float>(*mem, ctx[side].data(), ctx[side].size(), ctxShape, 2));
+        in.push_back(Ort::Value::CreateTensor<float>(*mem, h[side].data(), h[side].size(), hShape, 3));
+        for (auto& o : outs) out.push_back(Ort::Value::CreateTensor<float>(*mem, o.data(), 1, outShape, 2));
+        out.push_back(Ort::Value::CreateTensor<float>(*mem, ctx[1 - side].data(), ctx[1 - side].size(), ctxShape, 2));
+        out.push_back(Ort::Value::CreateTensor<float>(*mem, h[1 - side].data(), h[1 - side].size(), hShape, 3));
+    }
     // validate() has checked that the tuned decoder settings parse.
     Ort::ModelMetadata meta = session->GetModelMetadata();
     Ort::AllocatorWithDefaultOptions alloc;
@@ -139,6 +160,13 @@ bool NoteModel::step(const float* audio, int hops, NoteFrame* out, std::string& 
     }
     const int next = 1 - cur;
     try {
+        if (hops == 1) {
+            std::memcpy(hopAudio.data(), audio, sizeof(float) * kHop);
+            session->Run(Ort::RunOptions{nullptr}, kInputs, oneHop->in[cur].data(), 3, kOutputs,
+                         oneHop->out[cur].data(), 7);
+            cur = next;
+            return readFrames(1, out);
+        }
         const int64_t audioShape[2] = {1, static_cast<int64_t>(hops) * kHop};
         const int64_t ctxShape[2] = {1, kContext};
         const int64_t hShape[3] = {numLayers, 1, hidden};
@@ -163,6 +191,10 @@ bool NoteModel::step(const float* audio, int hops, NoteFrame* out, std::string& 
         return false;
     }
     cur = next;
+    return readFrames(hops, out);
+}
+
+bool NoteModel::readFrames(int hops, NoteFrame* out) const {
     for (int i = 0; i < hops; ++i) {
         NoteFrame f{outs[0][i], outs[1][i], outs[2][i], outs[3][i], outs[4][i]};
         // A broken frame is silence, never a note.

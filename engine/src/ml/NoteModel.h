@@ -80,6 +80,9 @@ public:
     int hiddenSize() const { return hidden; }
 
 private:
+    // Copies the last call's `hops` frames from the output buffers (a non-finite frame
+    // becomes silence).
+    bool readFrames(int hops, NoteFrame* out) const;
     std::unique_ptr<Ort::Session> session;
     std::unique_ptr<Ort::MemoryInfo> mem;
     NoteDecoderConfig decoder;
@@ -91,6 +94,12 @@ private:
     int cur = 0;
     // Outputs: onset, sounding, note, note_conf, pitch, each [1, kMaxHops].
     std::vector<float> outs[5];
+    // The one-hop call (the ML thread's usual one) with its tensors made once, for each
+    // side of the state: after a 5 ms pause every per-call allocation and object runs on
+    // cold caches (docs/note-model.md, "Cost").
+    struct OneHop;
+    std::unique_ptr<OneHop> oneHop;
+    std::vector<float> hopAudio;
 };
 
 }  // namespace vocalmidi

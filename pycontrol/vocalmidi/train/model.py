@@ -178,7 +178,8 @@ class StreamingNoteModel(nn.Module):
                 h_in: torch.Tensor) -> tuple[torch.Tensor, ...]:
         buf = torch.cat([ctx_in, audio], dim=1)
         raw, h_out = self.net(self.front(buf), h_in)
-        return (*_outputs(raw), buf[:, buf.shape[1] - CONTEXT:], h_out)
+        # A fixed start from the end: no shape arithmetic in the graph.
+        return (*_outputs(raw), buf[:, -CONTEXT:], h_out)
 
 
 class WholeTakeNoteModel(nn.Module):
