@@ -144,8 +144,9 @@ class FrontEnd(torch.nn.Module):
         return stacked[..., _PAD:].reshape(-1, WINDOW)
 
     def forward(self, buf: torch.Tensor) -> torch.Tensor:
-        # The contract's batch is 1: a constant keeps shape arithmetic out of the graph.
-        batch = 1 if torch.onnx.is_in_onnx_export() else buf.shape[0]
+        # The one shape read of the graph: a batch-dynamic copy of it (notemodel/segmented.py)
+        # runs takes as segments side by side.
+        batch = buf.shape[0]
         frames = self.frames(buf)
         tail = frames[:, WINDOW - SHORT_WINDOW:]
         # Powers first, one log10 for all: the level feature is log10 of the short
