@@ -122,10 +122,10 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
             opset_version=OPSET, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     contract = CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID
-    props = {"vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
+    props = {**(metadata or {}), "vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
              "vocalmidi.sample_rate": str(SAMPLE_RATE),
              "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
-             "vocalmidi.model": json.dumps(net.config.as_dict()), **(metadata or {})}
+             "vocalmidi.model": json.dumps(net.config.as_dict())}
     for key, value in props.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -363,9 +363,8 @@ def reexport_onnx(src: str | Path, out: str | Path) -> Path:
     from vocalmidi.train.from_onnx import net_from_onnx
 
     net = net_from_onnx(src)
-    ours = {"vocalmidi.contract", "vocalmidi.hop", "vocalmidi.sample_rate",
-            "vocalmidi.lookahead_hops", "vocalmidi.model"}
-    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props if p.key not in ours}
+    # export_onnx writes the graph's own keys (contract, hop, model...) over these.
+    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
     return export_onnx(net, out, meta)
 
 

@@ -91,7 +91,7 @@ class _Dft(torch.nn.Module):
 
     def __init__(self, size: int, lo: int, hi: int) -> None:
         super().__init__()
-        self.size, self.lo, self.hi = size, lo, hi
+        self.lo, self.hi = lo, hi
         self.rows, self.cols = _split(size)
         self.k2 = -(-hi // self.rows)
         for name, value in _dft_factors(size, hi).items():
