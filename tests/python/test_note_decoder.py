@@ -138,6 +138,25 @@ def test_an_unsure_first_guess_waits_for_the_pitch_then_goes_anyway() -> None:
                                                                              (60, True)]
 
 
+def test_a_reattack_waits_for_the_new_pitch_at_a_sung_note_change() -> None:
+    """At a sung note change the onset head fires while the note head still names the old
+    pitch: without ``reattack_wait_frames`` the decoder repeats the old note for a few
+    frames (a false note a DAW records, even when a correction follows); with it, one
+    change to the new note, stamped at the onset, and a real repeated syllable still
+    re-attacks (a little later)."""
+    take = Take(200).sing(20, 180, 60)
+    take.onset[80:84] = [0.6, 0.95, 0.7, 0.35]  # onset of the next note at frame 80 ...
+    take.note[83:180] = 62  # ... whose pitch the model names 3 frames later
+    take.onset[130:134] = [0.6, 0.95, 0.7, 0.35]  # a new syllable on the same pitch
+    at_once = [(e.note, e.frame, e.decided) for e in take.decode(change_frames=2)
+               if e.kind == "on"]
+    assert at_once == [(60, 20, 20), (60, 80, 80), (62, 80, 84), (62, 130, 130)]
+    waited = [(e.note, e.frame, e.decided) for e in take.decode(change_frames=2,
+                                                                reattack_wait_frames=4)
+              if e.kind == "on"]
+    assert waited == [(60, 20, 20), (62, 80, 83), (62, 130, 134)]
+
+
 def test_an_unsure_legato_change_waits_for_a_sure_frame() -> None:
     take = Take(120).sing(20, 100, 60)
     take.note[50:100] = 62

@@ -47,6 +47,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         heldCorrected = false;
         pending = -1;
         started = -1;
+        reattack = -1;
         candidate = -1;
         candidateRun = 0;
         DecodedEvent e;
@@ -66,6 +67,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         e.note = heldNote;
         out[k++] = e;
         held = false;
+        reattack = -1;
     };
 
     if (!held) {
@@ -90,10 +92,15 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
     }
     quiet = 0;
     const int64_t age = f - heldOnset;
-    if (rising && age >= cfg.reattackFrames) {
-        off(f);
-        on(noteI, f, false);
-        return k;
+    if (rising && age >= cfg.reattackFrames) reattack = f;
+    if (reattack >= 0) {
+        const int64_t edge = reattack;
+        const bool changed = noteI != pyRound(heldNote + static_cast<double>(heldBent)) && noteConf >= cfg.changeConf;
+        if (changed || f - edge >= cfg.reattackWaitFrames) {
+            off(edge);
+            on(noteI, edge, false);
+            return k;
+        }
     }
     if (noteI == pyRound(heldNote + static_cast<double>(heldBent))) {
         candidate = -1;

@@ -85,6 +85,7 @@ private:
     int candidateRun = 0;
     int64_t pending = -1;
     int64_t started = -1;  // frame the pending onset met soundingOn (waiting for the pitch)
+    int64_t reattack = -1;  // a held note's onset edge whose re-attack waits for the pitch
     int64_t frame = -1;
 
     // What went out as MIDI.

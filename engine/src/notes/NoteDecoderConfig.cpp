@@ -56,6 +56,7 @@ bool NoteDecoderConfig::fromJson(const std::string& text, NoteDecoderConfig& c, 
         num("change_conf", c.changeConf);
         num("start_conf", c.startConf);
         integer("start_wait_frames", c.startWaitFrames);
+        integer("reattack_wait_frames", c.reattackWaitFrames);
         num("velocity_floor_db", c.velocityFloorDb);
         if (j.contains("correction")) {
             const std::string m = j.at("correction").get<std::string>();

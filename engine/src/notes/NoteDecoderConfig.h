@@ -32,6 +32,11 @@ struct NoteDecoderConfig {
     // startConf, or startWaitFrames have passed; 0 / 0 starts at once.
     double startConf = 0.0;
     int startWaitFrames = 0;
+    // A held note's re-attack (onset edge) waits up to this many frames for the pitch: at a
+    // sung note change the onset fires while the model still names the old pitch. Another
+    // pitch (with changeConf) in the wait is a note change at once; else the same note
+    // re-attacks when the wait ends; both stamped at the edge. 0 re-attacks at once.
+    int reattackWaitFrames = 0;
     double velocityFloorDb = -60.0;
 
     // `base` (the model's tuned thresholds) moved by the user's sensitivity (0.5 = as is)

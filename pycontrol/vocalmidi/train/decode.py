@@ -22,7 +22,12 @@ Rules, per frame ``k`` (see docs/note-model.md):
    - ``sounding < sounding_off`` for ``off_frames`` frames: note-off (the note ends at
      the first quiet frame);
    - a rising edge at least ``reattack_frames`` after the note-on: re-attack (note-off,
-     then note-on of ``note``; repeated syllables on one pitch);
+     then note-on of ``note``; repeated syllables on one pitch). With
+     ``reattack_wait_frames`` > 0 the re-attack waits that many frames for the pitch:
+     ``note`` naming another pitch with ``note_conf >= change_conf`` in the wait makes it
+     a note change at once, else the same note re-attacks when the wait ends (both
+     stamped at the edge). At a sung note change the onset fires while ``note`` still
+     names the old pitch, so without the wait the re-attack repeats the old note;
    - early correction: within ``correction_frames`` of the note-on, when ``note``
      names another pitch for ``correction_persist`` frames running, with confidence
      ``>= correction_conf``: ``retrigger`` (note-off, note-on of the new note, stamped
@@ -71,6 +76,7 @@ class DecoderConfig:
     change_conf: float = 0.0  # a legato change also needs this confidence in the new note
     start_conf: float = 0.0  # 0: a note starts with whatever ``note`` names at once
     start_wait_frames: int = 0
+    reattack_wait_frames: int = 0  # 0: a re-attack takes whatever ``note`` names at once
     velocity_floor_db: float = -60.0
 
     def __post_init__(self) -> None:
@@ -147,6 +153,7 @@ class NoteDecoder:
     _candidate_run: int = 0
     _pending: int = -1
     _started: int = -1  # frame the pending onset met ``sounding_on`` (waiting for the pitch)
+    _reattack: int = -1  # frame of a held note's onset edge whose re-attack waits for the pitch
     _frame: int = -1
 
     def _velocity(self, level_db: float) -> int:
@@ -157,7 +164,7 @@ class NoteDecoder:
     def _on(self, note: int, onset: int, k: int, level_db: float,
             corrects: bool = False) -> NoteEvent:
         self._held = _Held(note, onset, k)
-        self._pending = self._started = -1
+        self._pending = self._started = self._reattack = -1
         self._candidate, self._candidate_run = -1, 0
         return NoteEvent("on", onset, k, note, self._velocity(level_db), corrects=corrects)
 
@@ -165,6 +172,7 @@ class NoteDecoder:
         assert self._held is not None
         ev = NoteEvent("off", frame, k, self._held.note)
         self._held = None
+        self._reattack = -1
         return ev
 
     def step(self, onset: float, sounding: float, note: float, note_conf: float,
@@ -207,9 +215,14 @@ class NoteDecoder:
         self._quiet = 0
         age = k - held.onset
         if rising and age >= cfg.reattack_frames:
-            events.append(self._off(k, k))
-            events.append(self._on(note_i, k, k, level_db))
-            return events
+            self._reattack = k
+        if self._reattack >= 0:
+            edge = self._reattack
+            changed = note_i != round(held.note + held.bent) and note_conf >= cfg.change_conf
+            if changed or k - edge >= cfg.reattack_wait_frames:
+                events.append(self._off(edge, k))
+                events.append(self._on(note_i, edge, k, level_db))
+                return events
         if note_i == round(held.note + held.bent):
             self._candidate, self._candidate_run = -1, 0
             return events

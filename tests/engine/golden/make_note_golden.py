@@ -10,7 +10,8 @@ runs on real rendered clips; the C++ tests read what it saw and decided:
 - ``scripted.*``: hand-made frame sequences that take every rule of the decoder
   (onset wait, sounding start, re-attack, both corrections, legato change, note-off);
 - ``scripted-gate.*``: the same plus a few notes, decoded with the confidence gates on (an
-  unsure first guess waits for the pitch, then goes anyway; an unsure legato change waits).
+  unsure first guess waits for the pitch, then goes anyway; an unsure legato change waits;
+  a re-attack waits for the pitch).
 
 Run from the repository root (the model defaults to the trained one when it exists)::
 
@@ -120,7 +121,7 @@ def scripted() -> np.ndarray:
     return np.asarray(rows, dtype=np.float32)
 
 
-GATE = {"start_conf": 0.7, "start_wait_frames": 3, "change_conf": 0.6}
+GATE = {"start_conf": 0.7, "start_wait_frames": 3, "change_conf": 0.6, "reattack_wait_frames": 3}
 
 
 def scripted_gate() -> np.ndarray:
@@ -137,6 +138,11 @@ def scripted_gate() -> np.ndarray:
         rows(1, 0.9, 0.9, 60, 0.9), rows(15, 0.1, 0.9, 60, 0.9),  # a held note...
         rows(6, 0.1, 0.9, 62, 0.5), rows(4, 0.1, 0.9, 62, 0.9),  # unsure change waits
         rows(3, 0.0, 0.0, 62, 0.9),
+        rows(1, 0.9, 0.9, 64, 0.9), rows(15, 0.1, 0.9, 64, 0.9),  # a held note...
+        rows(1, 0.9, 0.9, 64, 0.9), rows(1, 0.1, 0.9, 64, 0.9),  # an onset on the old pitch,
+        rows(10, 0.1, 0.9, 65, 0.9),  # then a new one in the wait: a change at the edge
+        rows(1, 0.9, 0.9, 65, 0.9), rows(10, 0.1, 0.9, 65, 0.9),  # same pitch: re-attack late
+        rows(3, 0.0, 0.0, 65, 0.9),
     ])
 
 
