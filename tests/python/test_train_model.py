@@ -202,30 +202,56 @@ def test_the_front_end_is_the_power_spectra_and_level_of_each_window() -> None:
         assert n_long + n_short + 1 == FEATURES
 
 
+def assert_same_outputs(warm, grown, tmp_path):
+    """A grown model's ONNX gives the trained one's outputs on a sung clip; its path."""
+    from test_transcribe import sing
+
+    narrow = export_onnx(warm.eval(), tmp_path / "narrow.onnx")
+    path = export_onnx(grown.eval(), tmp_path / "grown.onnx")
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    want, got = OnnxNoteModel(narrow).run(audio), OnnxNoteModel(path).run(audio)
+    for name in ("onset", "sounding", "note_conf", "pitch"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
+                                   err_msg=name)
+    return path
+
+
 def test_adding_the_middle_window_starts_from_the_trained_model(tmp_path) -> None:
     """A model widened with the middle window gives the narrower model's outputs until it
     is trained (the added weights start at zero), and reads back from its ONNX."""
-    from test_transcribe import sing
-
     from vocalmidi.train.features import FEATURES
     from vocalmidi.train.from_onnx import net_from_onnx
     from vocalmidi.train.model import ModelConfig, NoteNet, build_model
 
     warm = build_model(ModelConfig(mlp=[48], hidden=24, layers=1), seed=3)
     warm.set_normalisation(torch.full((FEATURES,), -3.0), torch.full((FEATURES,), 2.0))
-    narrow = export_onnx(warm.eval(), tmp_path / "narrow.onnx")
     config = ModelConfig(**{**warm.config.as_dict(), "mid_window": contract.MID_WINDOW})
     wide = NoteNet(config)
     wide.load_narrower(warm, torch.zeros(config.features), torch.ones(config.features))
-    path = export_onnx(wide.eval(), tmp_path / "wide.onnx")
-    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
-    want, got = OnnxNoteModel(narrow).run(audio), OnnxNoteModel(path).run(audio)
-    for name in ("onset", "sounding", "note_conf", "pitch"):
-        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-4,
-                                   err_msg=name)
+    path = assert_same_outputs(warm, wide, tmp_path)
     assert net_from_onnx(path).config == config
     with pytest.raises(ValueError, match="without mid_window is needed"):
         NoteNet(config).load_narrower(wide, torch.zeros(config.features),
                                       torch.ones(config.features))
     with pytest.raises(ValueError, match="mid_window must be 0 or 512"):
         ModelConfig(mid_window=300)
+
+
+def test_a_model_given_more_gru_units_starts_from_the_trained_model(tmp_path) -> None:
+    """Widening the GRU keeps the trained model's outputs until training (the added units
+    are read with zeros), yet the added units learn: one step moves the head's zero
+    columns. Growing from a model that is not narrower is refused."""
+    from vocalmidi.train.features import FEATURES
+    from vocalmidi.train.model import ModelConfig, NoteNet, build_model
+
+    warm = build_model(ModelConfig(mlp=[48], hidden=24, layers=2), seed=3)
+    warm.set_normalisation(torch.full((FEATURES,), -3.0), torch.full((FEATURES,), 2.0))
+    wide = NoteNet(ModelConfig(mlp=[48], hidden=32, layers=2))
+    wide.load_wider(warm)
+    assert_same_outputs(warm, wide, tmp_path)
+    feats = torch.randn(1, 20, FEATURES)
+    raw, _ = wide.train()(feats, wide.initial_state())
+    raw.square().mean().backward()
+    assert wide.head.weight.grad[:, 24:].abs().sum() > 0  # the added units have a say
+    with pytest.raises(ValueError, match="fewer than 24 hidden units"):
+        NoteNet(ModelConfig(mlp=[48], hidden=24, layers=2)).load_wider(wide)

@@ -166,6 +166,44 @@ class NoteNet(nn.Module):
         self.load_state_dict(state)
 
 
+    def load_wider(self, warm: NoteNet) -> None:
+        """Start from a trained causal model with fewer GRU units (else the same sizes):
+        its weights in the first units of each layer and gate; the added units read their
+        inputs with fresh random weights, but everything reads *them* with zeros, so the
+        outputs are the trained model's until training gives the added units a say.
+        (All-zero added units would never learn: no gradient reaches either side.)"""
+        same = ModelConfig(**{**warm.config.as_dict(), "hidden": self.config.hidden})
+        h, wide = warm.config.hidden, self.config.hidden
+        if not warm.config.causal or same != self.config or h >= wide:
+            raise ValueError(f"a causal model like {self.config.as_dict()} with fewer than "
+                             f"{wide} hidden units is needed, got {warm.config.as_dict()}")
+        old = warm.state_dict()
+        new = self.state_dict()
+        with torch.no_grad():
+            for name, w in new.items():
+                if not name.startswith("gru."):
+                    if name == "head.weight":
+                        w.zero_()
+                        w[:, :h] = old[name]
+                    else:
+                        w.copy_(old[name])
+                    continue
+                src = old[name]
+                # PyTorch GRU tensors stack the gates (r, z, n) in blocks of `hidden` rows;
+                # columns are the layer's input (the previous layer's units) or its own units.
+                reads_units = name.startswith("gru.weight_hh") or (
+                    name.startswith("gru.weight_ih") and not name.endswith("_l0"))
+                for g in range(3):
+                    rows, src_rows = slice(g * wide, g * wide + h), slice(g * h, (g + 1) * h)
+                    if w.dim() == 1:
+                        w[rows] = src[src_rows]
+                    elif reads_units:
+                        w[rows, h:] = 0.0  # the trained units ignore the added ones
+                        w[rows, :h] = src[src_rows]
+                    else:
+                        w[rows] = src[src_rows]
+        self.load_state_dict(new)
+
 class StreamingNoteModel(nn.Module):
     """The exported graph: ``(audio, ctx_in, h_in)`` -> outputs of the contract."""
 
