@@ -43,7 +43,8 @@ def whole_take_net(seed: int = 0):
     net = build_model(whole_take_config(causal), seed)
     net.load_causal(causal)
     with torch.no_grad():
-        net.head.weight[:, 128:].normal_(0.0, 0.05, generator=torch.Generator().manual_seed(seed))
+        net.head.weight[:, causal.config.hidden:].normal_(
+            0.0, 0.05, generator=torch.Generator().manual_seed(seed))
     return net.eval()
 
 
@@ -58,10 +59,11 @@ def test_it_starts_from_the_causal_model_exactly(tmp_path: Path) -> None:
     a, b = whole.run(audio), causal.run(audio)
     for name in E.OUTPUTS:
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=1e-5, err_msg=name)
-    with pytest.raises(ValueError, match="causal model with hidden 128"):
+    hidden = causal_weights.config.hidden
+    with pytest.raises(ValueError, match=f"causal model with hidden {hidden}"):
         net.load_causal(build_model(ModelConfig(hidden=64)))
     with pytest.raises(ValueError, match="mid_window"):  # another front end
-        net.load_causal(build_model(ModelConfig(hidden=128)))
+        net.load_causal(build_model(ModelConfig(hidden=hidden)))
 
 
 def test_onnx_matches_torch_in_one_call_and_in_overlapping_calls(
