@@ -92,17 +92,18 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
     }
     quiet = 0;
     const int64_t age = f - heldOnset;
+    const int sounds = pyRound(heldNote + static_cast<double>(heldBent));  // the held note's pitch
     if (rising && age >= cfg.reattackFrames) reattack = f;
     if (reattack >= 0) {
         const int64_t edge = reattack;
-        const bool changed = noteI != pyRound(heldNote + static_cast<double>(heldBent)) && noteConf >= cfg.changeConf;
+        const bool changed = noteI != sounds && noteConf >= cfg.changeConf;
         if (changed || f - edge >= cfg.reattackWaitFrames) {
             off(edge);
             on(noteI, edge, false);
             return k;
         }
     }
-    if (noteI == pyRound(heldNote + static_cast<double>(heldBent))) {
+    if (noteI == sounds) {
         candidate = -1;
         candidateRun = 0;
         return k;

@@ -214,16 +214,17 @@ class NoteDecoder:
             return events
         self._quiet = 0
         age = k - held.onset
+        sounds = round(held.note + held.bent)  # the pitch the held note sounds at
         if rising and age >= cfg.reattack_frames:
             self._reattack = k
         if self._reattack >= 0:
             edge = self._reattack
-            changed = note_i != round(held.note + held.bent) and note_conf >= cfg.change_conf
+            changed = note_i != sounds and note_conf >= cfg.change_conf
             if changed or k - edge >= cfg.reattack_wait_frames:
                 events.append(self._off(edge, k))
                 events.append(self._on(note_i, edge, k, level_db))
                 return events
-        if note_i == round(held.note + held.bent):
+        if note_i == sounds:
             self._candidate, self._candidate_run = -1, 0
             return events
         self._candidate_run = self._candidate_run + 1 if note_i == self._candidate else 1

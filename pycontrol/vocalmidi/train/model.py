@@ -165,7 +165,6 @@ class NoteNet(nn.Module):
                                            torch.clamp(std[old:].to(w), min=1e-3)])
         self.load_state_dict(state)
 
-
     def load_wider(self, warm: NoteNet) -> None:
         """Start from a trained causal model with fewer GRU units (else the same sizes):
         its weights in the first units of each layer and gate; the added units read their
@@ -179,30 +178,28 @@ class NoteNet(nn.Module):
                              f"{wide} hidden units is needed, got {warm.config.as_dict()}")
         old = warm.state_dict()
         new = self.state_dict()
+
+        def put(w: torch.Tensor, rows: slice, src: torch.Tensor) -> None:
+            """``src`` into the first columns of ``w[rows]``; the columns it lacks (added
+            units this row would read) get zeros."""
+            if w.dim() == 1:
+                w[rows] = src
+            else:
+                w[rows, :src.shape[1]] = src
+                w[rows, src.shape[1]:] = 0.0
+
         with torch.no_grad():
             for name, w in new.items():
-                if not name.startswith("gru."):
-                    if name == "head.weight":
-                        w.zero_()
-                        w[:, :h] = old[name]
-                    else:
-                        w.copy_(old[name])
-                    continue
                 src = old[name]
+                if not name.startswith("gru."):
+                    put(w, slice(None), src)
+                    continue
                 # PyTorch GRU tensors stack the gates (r, z, n) in blocks of `hidden` rows;
-                # columns are the layer's input (the previous layer's units) or its own units.
-                reads_units = name.startswith("gru.weight_hh") or (
-                    name.startswith("gru.weight_ih") and not name.endswith("_l0"))
+                # the rows of the added units keep their random start.
                 for g in range(3):
-                    rows, src_rows = slice(g * wide, g * wide + h), slice(g * h, (g + 1) * h)
-                    if w.dim() == 1:
-                        w[rows] = src[src_rows]
-                    elif reads_units:
-                        w[rows, h:] = 0.0  # the trained units ignore the added ones
-                        w[rows, :h] = src[src_rows]
-                    else:
-                        w[rows] = src[src_rows]
+                    put(w, slice(g * wide, g * wide + h), src[g * h:(g + 1) * h])
         self.load_state_dict(new)
+
 
 class StreamingNoteModel(nn.Module):
     """The exported graph: ``(audio, ctx_in, h_in)`` -> outputs of the contract."""
