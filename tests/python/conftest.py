@@ -42,7 +42,9 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 @pytest.fixture(scope="session")
 def model_cache() -> Iterator[Path]:
-    """Cache root holding the verified default model; sets ``VOCALMIDI_CACHE``."""
+    """Cache root holding the verified default models (vocalnote-s for live use,
+    vocalnote-offline-s for files) and SwiftF0, the registry pitch model that the engine,
+    host and DAW tests also run; sets ``VOCALMIDI_CACHE``."""
     from vocalmidi.models import pull
 
     root = Path(os.environ.get("VOCALMIDI_TEST_CACHE", REPO / "build" / "test-cache"))
@@ -50,6 +52,7 @@ def model_cache() -> Iterator[Path]:
         mp.setenv("VOCALMIDI_CACHE", str(root))
         mp.delenv("VOCALMIDI_OFFLINE", raising=False)
         pull(cache=root)
+        pull(["swiftf0"], cache=root)
         yield root
 
 

@@ -26,7 +26,7 @@ def test_doctor_reports_engine_models_and_jack(model_cache: Path,
     ort = checks["onnxruntime"]
     assert ort["ok"] and "CPUExecutionProvider" in ort["info"]["providers"]
     assert ort["info"]["version"].count(".") == 2
-    assert checks["model:swiftf0 (default)"]["ok"]
+    assert checks["model:vocalnote-s (default)"]["ok"]
     assert checks["jackd"]["ok"] == bool(shutil.which("jackd"))
     gpu_present = bool(shutil.which("nvidia-smi")) or any(
         n.startswith("nvidia") for n in os.listdir("/dev"))
@@ -44,11 +44,11 @@ def test_doctor_fails_with_one_line_per_problem(tmp_path: Path,
     rc, checks, err = _findings(capsys, [])
     assert rc == 3
     assert not checks["engine"]["ok"] and not checks["plugin"]["ok"]
-    assert not checks["model:swiftf0 (default)"]["ok"]
+    assert not checks["model:vocalnote-s (default)"]["ok"]
     lines = err.strip().splitlines()
     assert len(lines) == 3, err
     assert any("engine" in line and "make build" in line for line in lines)
-    assert any("swiftf0" in line and "vocalmidi models pull swiftf0" in line for line in lines)
+    assert any("vocalnote-s" in line and "vocalmidi models pull vocalnote-s" in line for line in lines)
 
 
 def test_doctor_detects_a_damaged_model(model_cache: Path, tmp_path: Path,
@@ -56,12 +56,12 @@ def test_doctor_detects_a_damaged_model(model_cache: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "cache"
     shutil.copytree(model_cache, root, ignore=shutil.ignore_patterns("results", "locks", "tmp"))
-    onnx = next((root / "models" / "swiftf0").glob("*.onnx"))
+    onnx = next((root / "models" / "vocalnote-s").glob("*.onnx"))
     data = bytearray(onnx.read_bytes())
     data[100] ^= 0xFF
     onnx.write_bytes(bytes(data))
     monkeypatch.setenv("VOCALMIDI_CACHE", str(root))
     rc, checks, err = _findings(capsys, [])
-    model = checks["model:swiftf0 (default)"]
+    model = checks["model:vocalnote-s (default)"]
     assert not model["ok"] and "damaged" in model["detail"]
     assert rc != 0 and "damaged" in err

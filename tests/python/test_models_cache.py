@@ -67,7 +67,7 @@ def test_bundled_manifest_matches_its_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(bundled_doc(), schema)
     manifest = load_manifest(bundled_manifest_path())
-    assert manifest.default_model == "swiftf0"
+    assert manifest.default_model == "vocalnote-s"
     assert set(manifest.presets) >= {"live-fast", "live-accurate", "studio-polyphonic"}
 
 

@@ -35,9 +35,10 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]
 
 @pytest.fixture
 def cache(tmp_path: Path, model_cache: Path) -> Path:
-    """A private cache seeded with the verified default models (the plugin's, for files)."""
+    """A private cache seeded with the verified default models (the plugin's, for files) and
+    SwiftF0."""
     root = tmp_path / "cache"
-    for model_id in ("swiftf0", "vocalnote-offline-s"):
+    for model_id in ("vocalnote-s", "vocalnote-offline-s", "swiftf0"):
         shutil.copytree(model_cache / "models" / model_id, root / "models" / model_id)
     return root
 
@@ -46,12 +47,13 @@ def test_list_shows_default_and_state(cache: Path, capsys: pytest.CaptureFixture
     code, data = run_json(capsys, "list", "--cache", str(cache))
     assert code == 0
     states = {m["id"]: (m["status"], m["default"]) for m in data["models"]}
-    assert states["swiftf0"] == ("cached", True)
+    assert states["vocalnote-s"] == ("cached", True)
+    assert states["swiftf0"] == ("cached", False)
     assert states["basic-pitch"] == ("missing", False)
     assert data["presets"]["studio-polyphonic"] == {"f0": None, "notes": "basic-pitch"}
     code = run("list", "--cache", str(cache))
     text = capsys.readouterr().out
-    assert code == 0 and "swiftf0" in text and "(default)" in text
+    assert code == 0 and "vocalnote-s" in text and "(default)" in text
 
 
 def test_pull_without_id_pulls_the_default_offline_from_cache(
@@ -61,8 +63,8 @@ def test_pull_without_id_pulls_the_default_offline_from_cache(
     assert code == 0
     # The defaults: the plugin's and the one for files (both in the test cache).
     live, files = data["models"]
-    assert live["id"] == "swiftf0" and live["fetched"] == []
-    assert Path(live["onnx_path"]) == cache / "models" / "swiftf0" / "model.onnx"
+    assert live["id"] == "vocalnote-s" and live["fetched"] == []
+    assert Path(live["onnx_path"]) == cache / "models" / "vocalnote-s" / "vocalnote-s.onnx"
     assert files["id"] == "vocalnote-offline-s" and files["fetched"] == []
 
 
@@ -138,7 +140,7 @@ def test_rm_and_gc(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, data = run_json(capsys, "gc", "--cache", str(cache))
     assert code == 0 and data["parts_removed"] == 1 and data["evicted"] == []
     code, data = run_json(capsys, "gc", "--max-size", "1K", "--cache", str(cache))
-    assert sorted(data["evicted"]) == ["swiftf0", "vocalnote-offline-s"]
+    assert sorted(data["evicted"]) == ["swiftf0", "vocalnote-offline-s", "vocalnote-s"]
     assert data["total_after"] == 0
     assert run("gc", "--max-size", "lots", "--cache", str(cache)) == 2
     assert "invalid size 'lots'" in capsys.readouterr().out

@@ -133,6 +133,9 @@ def test_an_unsure_first_guess_waits_for_the_pitch_then_goes_anyway() -> None:
     assert [(e.kind, e.note, e.frame, e.decided) for e in gated if e.kind == "on"] == [
         ("on", 60, 20, 23), ("on", 64, 140, 146)]
     assert not any(e.corrects for e in gated)
+    # The fallback for a note that sounds without an onset does not cut the wait short
+    # (until 2026-12-04 it did: a wait longer than sounding_start_frames never happened).
+    assert take.decode(start_conf=0.7, start_wait_frames=6, sounding_start_frames=3) == gated
     at_once = take.decode()  # the default starts with the first guess and corrects it
     assert [(e.note, e.corrects) for e in at_once if e.kind == "on"][:2] == [(59, False),
                                                                              (60, True)]

@@ -1,8 +1,10 @@
-"""Shared fixtures for the plugin tests: a model cache holding SwiftF0, the built VST3.
+"""Shared fixtures for the plugin tests: a model cache holding the plugin's default model
+(our vocalnote-s) and SwiftF0, the built VST3.
 
-The cache is filled the way ``vocalmidi models pull swiftf0`` fills it (docs/CONTRACTS.md):
-the real ``swift-f0`` wheel is fetched with pip, its ``model.onnx`` is placed under
-``models/swiftf0/`` and a manifest with its SHA-256 is written beside it.
+The cache is filled the way ``vocalmidi models pull vocalnote-s swiftf0`` fills it
+(docs/CONTRACTS.md): vocalnote-s is the repository's file (checked against the manifest's
+SHA-256), the real ``swift-f0`` wheel is fetched with pip and its ``model.onnx`` placed
+under ``models/swiftf0/``; a manifest with their SHA-256 is written beside them.
 """
 
 from __future__ import annotations
@@ -24,31 +26,35 @@ SWIFT_F0_MEMBER = "swift_f0/model.onnx"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def write_cache(root: Path, model_id: str, adapter: str, onnx: bytes, name: str) -> Path:
-    """Place ``onnx`` in a model cache at ``root`` with a manifest naming it; return its path."""
+def write_cache(root: Path, model_id: str, adapter: str, onnx: bytes, name: str,
+                add: bool = False) -> Path:
+    """Place ``onnx`` in a model cache at ``root`` with a manifest naming it (the default
+    model; with ``add``, one more model in the existing manifest); return its path."""
     target = root / "models" / model_id / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(onnx)
-    manifest = {
-        "schema_version": 1,
-        "default_model": model_id,
-        "models": [
-            {
-                "id": model_id,
-                "adapter": adapter,
-                "files": [
-                    {
-                        "name": name,
-                        "role": "onnx",
-                        "sha256": hashlib.sha256(onnx).hexdigest(),
-                        "size": len(onnx),
-                    }
-                ],
-            }
-        ],
-    }
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    path = root / "manifest.json"
+    manifest = json.loads(path.read_text()) if add else {
+        "schema_version": 1, "default_model": model_id, "models": []}
+    manifest["models"].append({
+        "id": model_id,
+        "adapter": adapter,
+        "files": [{"name": name, "role": "onnx", "sha256": hashlib.sha256(onnx).hexdigest(),
+                   "size": len(onnx)}],
+    })
+    path.write_text(json.dumps(manifest, indent=2))
     return target
+
+
+def repo_model(model_id: str) -> tuple[bytes, str, str]:
+    """A model that lives in the repository (models/trained): its bytes, checked against the
+    manifest's SHA-256, its adapter and its file name."""
+    entry = next(m for m in json.loads((REPO / "models" / "manifest.json").read_text())["models"]
+                 if m["id"] == model_id)
+    onnx = next(f for f in entry["files"] if f.get("role") == "onnx")
+    data = (REPO / "models" / onnx["source"]["path"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == onnx["sha256"]
+    return data, entry["adapter"], onnx["name"]
 
 
 def fetch_swift_f0_onnx(download_dir: Path) -> bytes:
@@ -81,15 +87,17 @@ def swiftf0_onnx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory, swiftf0_onnx: bytes) -> Path:
-    """A model cache root holding SwiftF0 (the default model)."""
+    """A model cache root holding vocalnote-s (the plugin's default model) and SwiftF0."""
     root = tmp_path_factory.mktemp("vocalmidi-cache")
-    write_cache(root, "swiftf0", "swiftf0", swiftf0_onnx, "model.onnx")
+    data, adapter, name = repo_model("vocalnote-s")
+    write_cache(root, "vocalnote-s", adapter, data, name)
+    write_cache(root, "swiftf0", "swiftf0", swiftf0_onnx, "model.onnx", add=True)
     return root
 
 
 @pytest.fixture
 def use_cache(model_cache: Path) -> Iterator[Path]:
-    """Point VOCALMIDI_CACHE at the SwiftF0 cache while a test runs (plugins read it)."""
+    """Point VOCALMIDI_CACHE at that cache while a test runs (plugins read it)."""
     old = os.environ.get("VOCALMIDI_CACHE")
     os.environ["VOCALMIDI_CACHE"] = str(model_cache)
     try:

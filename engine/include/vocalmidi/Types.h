@@ -65,7 +65,9 @@ struct Params {
     int midiChannel = 1;             // 1..16
     int noteMin = 36;                // lowest MIDI note emitted (C2; low male voices)
     int noteMax = 96;                // highest MIDI note emitted
-    LatencyMode latencyMode = LatencyMode::Fast;
+    // Instant by default: the default model is our note model (vocalnote-s), which always
+    // runs so; a pitch model runs Instant as Fast.
+    LatencyMode latencyMode = LatencyMode::Instant;
     // Note model only. Retrigger by default: with vocalnote-s stage 4 and its decoder, the
     // live MIDI stream's note F1@50 on the dev split (training voices, reference decoder)
     // was 0.504 retrigger vs 0.385 bend (a bend leaves the first, wrong note number in the

@@ -76,7 +76,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         if (started < 0 && pending >= 0 && f - pending > cfg.onsetWaitFrames) pending = -1;
         if (started >= 0 && (noteConf >= cfg.startConf || f - started >= cfg.startWaitFrames))
             on(noteI, pending, false);
-        else if (loud >= cfg.soundingStartFrames)
+        else if (started < 0 && loud >= cfg.soundingStartFrames)  // no onset waits for its pitch
             on(noteI, f - loud + 1, false);
         return k;
     }

@@ -101,10 +101,14 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     StringArray models;
     for (auto k : kModelChoices)
         models.add(modelIdFor(k));
-    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::model, kVersion}, "Model", models, 0));
+    // The default is our note model (vocalnote-s) in Instant mode: its note-ons leave ~40 ms
+    // after the onset against ~145 ms for SwiftF0 in Fast, at a higher note F1
+    // (models/manifest.json default_choice). Saved sessions keep the model they stored.
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::model, kVersion}, "Model", models,
+                                                      kDefaultModelChoice));
     // Instant: the note model's own ~8 ms (it always runs so); with a pitch model it is Fast.
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::latencyMode, kVersion}, "Latency Mode",
-                                                      StringArray{"Fast", "Accurate", "Instant"}, 0));
+                                                      StringArray{"Fast", "Accurate", "Instant"}, 2));
     // When a note's pitch settles on another note in its first ms (a scoop): start the right
     // note, or bend the started one to it (note model only).
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::earlyCorrection, kVersion},

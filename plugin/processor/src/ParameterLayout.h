@@ -41,6 +41,10 @@ inline constexpr const char* bypass = "bypass";
 inline constexpr std::array<ModelKind, 5> kModelChoices = {
     ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch, ModelKind::VocalNote};
 
+// Index of the default choice: our note model.
+inline constexpr int kDefaultModelChoice = 4;
+static_assert(kModelChoices[kDefaultModelChoice] == ModelKind::VocalNote);
+
 // The model cache id of a choice: the adapter id, except for our note model, whose
 // manifest entry names its size ("vocalnote-s").
 inline const char* modelIdFor(ModelKind kind) {

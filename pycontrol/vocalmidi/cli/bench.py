@@ -44,7 +44,10 @@ from vocalmidi.errors import BackendUnavailableError, ModelError, NotBuiltError,
 _F0_MODELS = ("swiftf0", "crepe-tiny", "pesto")
 # Variants of our engine run beside the default (`vocalmidi`) so that the choice of the
 # default model and latency mode is made by the numbers (accuracy and live latency).
-_VARIANTS = ("vocalmidi@crepe-tiny", "vocalmidi@pesto", "vocalmidi+latency_mode=accurate")
+# The default is our note model (Instant); the pitch models run as Fast (Instant on a pitch
+# model), and SwiftF0 also in Accurate, the user's trade of latency for steadier notes.
+_VARIANTS = ("vocalmidi@swiftf0", "vocalmidi@crepe-tiny", "vocalmidi@pesto",
+             "vocalmidi@swiftf0+latency_mode=accurate")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

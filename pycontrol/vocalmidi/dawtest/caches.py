@@ -11,6 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+# The plugin's default model (its "Model" parameter's default), which the broken caches
+# damage: the plugin looks it up by id, so the fake manifest names it with its own file.
+DEFAULT_MODEL = ("vocalnote-s", "vocalnote", "vocalnote-s.onnx")  # id, adapter, file
+
+
 def write_broken_cache(root: Path, kind: str, genuine: bytes | None) -> None:
     """Fill ``root`` as a cache whose default model is ``"missing"`` (no files at all) or
     ``"corrupt"`` (the manifest names the genuine model's SHA-256, the file's bytes differ)."""
@@ -18,14 +23,15 @@ def write_broken_cache(root: Path, kind: str, genuine: bytes | None) -> None:
         return
     if genuine is None:
         raise ValueError("a corrupt cache needs the genuine model's bytes")
+    model_id, adapter, name = DEFAULT_MODEL
     data = bytes(b ^ 0x5A for b in genuine[:4096]) + genuine[4096:]
-    target = root / "models" / "swiftf0" / "model.onnx"
+    target = root / "models" / model_id / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     (root / "manifest.json").write_text(json.dumps({
-        "schema_version": 1, "default_model": "swiftf0",
-        "models": [{"id": "swiftf0", "adapter": "swiftf0", "files": [{
-            "name": "model.onnx", "role": "onnx", "size": len(genuine),
+        "schema_version": 1, "default_model": model_id,
+        "models": [{"id": model_id, "adapter": adapter, "files": [{
+            "name": name, "role": "onnx", "size": len(genuine),
             "sha256": hashlib.sha256(genuine).hexdigest()}]}]}))
 
 

@@ -253,9 +253,10 @@ def automate_key(rig: JuceRig) -> Outcome:
 
 
 def automate_model(rig: JuceRig) -> Outcome:
-    """The Model parameter switches to crepe-tiny at 0.9 s (kept at swiftf0 if not pulled)."""
+    """The Model parameter switches from the default (vocalnote-s) to crepe-tiny at 0.9 s (kept
+    at the default if crepe-tiny is not pulled)."""
     change = int(0.9 * 48000) + 77
-    out = Outcome(info={"lane": f"Model swiftf0 -> crepe-tiny at sample {change}"})
+    out = Outcome(info={"lane": f"Model vocalnote-s -> crepe-tiny at sample {change}"})
     latencies: list[int] = []
 
     def lane(host: PluginHost):
@@ -407,11 +408,11 @@ def transport(rig: JuceRig) -> Outcome:
     return out
 
 
-def broken_model(rig: JuceRig, kind: str, swiftf0: bytes | None) -> Outcome:
+def broken_model(rig: JuceRig, kind: str, genuine: bytes | None) -> Outcome:
     """A cache without the model, or with its bytes corrupted: audio passes, no notes, no crash."""
     out = Outcome()
     audio = phrase(48000)
-    with broken_model_cache(kind, swiftf0), closing(rig.fresh()) as host:
+    with broken_model_cache(kind, genuine), closing(rig.fresh()) as host:
         got = render(host, audio, REF_BLOCK)
         live = render(host, audio, REF_BLOCK, realtime=True)
     for name, r in (("offline", got), ("live", live)):

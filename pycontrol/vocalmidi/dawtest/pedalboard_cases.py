@@ -155,10 +155,10 @@ def hostile_input(rig: PedalboardRig, kind: str) -> Outcome:
     return out
 
 
-def broken_model(rig: PedalboardRig, kind: str, swiftf0: bytes | None) -> Outcome:
+def broken_model(rig: PedalboardRig, kind: str, genuine: bytes | None) -> Outcome:
     out = Outcome()
     audio = phrase(48000)
-    with broken_model_cache(kind, swiftf0):
+    with broken_model_cache(kind, genuine):
         plugin = rig.load()
         got = plugin(stereo(audio), 48000, buffer_size=512)
     _aligned(out, audio, got, 48000)

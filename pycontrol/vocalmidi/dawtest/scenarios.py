@@ -20,7 +20,7 @@ Case = Callable[[Any, "Context"], Outcome]
 
 @dataclass(frozen=True)
 class Context:
-    swiftf0: bytes | None = None
+    default_model: bytes | None = None  # the default model's genuine bytes (model-corrupt)
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def _scenarios() -> list[Scenario]:
                  {"juce": lambda r, c: jc.transport(r)},
                  {"pedalboard": "pedalboard gives plugins no play head"}, JUCE),
         Scenario("model-missing", "no model in the cache: audio passes, no notes, no crash",
-                 {"juce": lambda r, c: jc.broken_model(r, "missing", c.swiftf0),
-                  "pedalboard": lambda r, c: pc.broken_model(r, "missing", c.swiftf0)},
+                 {"juce": lambda r, c: jc.broken_model(r, "missing", c.default_model),
+                  "pedalboard": lambda r, c: pc.broken_model(r, "missing", c.default_model)},
                  quick=frozenset({"pedalboard"})),
         Scenario("model-corrupt", "model bytes corrupted: audio passes, no notes, no crash",
-                 {"juce": lambda r, c: jc.broken_model(r, "corrupt", c.swiftf0),
-                  "pedalboard": lambda r, c: pc.broken_model(r, "corrupt", c.swiftf0)},
+                 {"juce": lambda r, c: jc.broken_model(r, "corrupt", c.default_model),
+                  "pedalboard": lambda r, c: pc.broken_model(r, "corrupt", c.default_model)},
                  quick=JUCE),
         # The instrument variant ("VocalMIDI Instrument" VST3), fed through its side-chain.
         Scenario("instrument-sidechain", "the instrument fed through its mono/stereo "

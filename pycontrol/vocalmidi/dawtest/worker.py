@@ -41,9 +41,11 @@ def make_rig(host: str) -> Any:
 def load_context() -> Context:
     """The genuine default model's bytes (for the corrupt-model scenario), if cached."""
     try:
+        from vocalmidi.dawtest.caches import DEFAULT_MODEL
         from vocalmidi.models import get_model_path
 
-        return Context(swiftf0=get_model_path("swiftf0", download=False).read_bytes())
+        path = get_model_path(DEFAULT_MODEL[0], download=False)
+        return Context(default_model=path.read_bytes())
     except Exception:  # noqa: BLE001 - the scenario that needs it reports its absence
         return Context()
 

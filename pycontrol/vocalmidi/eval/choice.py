@@ -7,10 +7,11 @@ default, those whose note F1 (onset 50 ms, pitch) pooled over all conditions is 
 :data:`F1_MARGIN` of the best, and of those the one whose note-ons leave the plugin soonest
 (median emission latency); without live numbers, the best F1 (ties: F1 at 100 ms, then
 fewer false notes). A variant may be the default when every user can pull its model (its
-files come from a pinned wheel or URL, not from a conversion recipe that needs the
-development tools (torch) at pull time) and it runs in the default latency mode: Fast and
-Accurate trade latency for steadier notes, a choice the user makes, so they are measured
-side by side but not ranked against each other (:func:`ineligible`). Then
+files come from a pinned wheel, a URL or this repository, not from a conversion recipe that
+needs the development tools (torch) at pull time), the engine runs it live (an f0 model, or
+our streaming note model) and it runs in the default latency mode (Instant, which a pitch
+model runs as Fast): Accurate trades latency for steadier notes, a choice the user makes,
+so it is measured side by side but not ranked against the default (:func:`ineligible`). Then
 :func:`default_choice` writes down that choice with its numbers: the object stored as
 ``default_choice`` in ``models/manifest.json`` (schema: ``models/manifest.schema.json``).
 """
@@ -58,11 +59,11 @@ def ineligible(systems: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict[
             out[name] = f"model {model!r} is not in the manifest"
             continue
         kinds = {f["source"]["type"] for f in entry["files"]}
-        if not kinds <= {"wheel", "url"}:
+        if not kinds <= {"wheel", "url", "path"}:
             out[name] = (f"{model} is made at pull time by a {'/'.join(sorted(kinds))} "
                          "source that needs the development tools (torch)")
-        elif entry.get("task") != "f0":
-            out[name] = f"{model} is not a live f0 model"
+        elif entry.get("task") != "f0" and entry.get("adapter") != "vocalnote":
+            out[name] = f"{model} does not run live (an f0 model or our streaming note model)"
         elif default_mode is not None and mode(name) not in (None, default_mode):
             out[name] = (f"{mode(name)} latency mode: a trade-off the user picks; the default "
                          f"is {default_mode}")

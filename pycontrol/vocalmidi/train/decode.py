@@ -16,8 +16,8 @@ Rules, per frame ``k`` (see docs/note-model.md):
    the onset is stamped at the edge), with ``note_conf >= start_conf`` or, failing that,
    once ``start_wait_frames`` have passed since the edge (a guess the model is unsure of
    waits a little for the pitch, then goes anyway). A note that sounds for ``sounding_start_frames``
-   without any onset edge also starts (onset stamped at the first of those frames): a
-   soft attack the onset head missed is late rather than lost.
+   without any onset edge (none waiting for its pitch) also starts (onset stamped at the
+   first of those frames): a soft attack the onset head missed is late rather than lost.
 3. A note held:
    - ``sounding < sounding_off`` for ``off_frames`` frames: note-off (the note ends at
      the first quiet frame);
@@ -201,7 +201,9 @@ class NoteDecoder:
             if self._started >= 0 and (note_conf >= cfg.start_conf
                                        or k - self._started >= cfg.start_wait_frames):
                 events.append(self._on(note_i, self._pending, k, level_db))
-            elif self._loud >= cfg.sounding_start_frames:
+            elif self._started < 0 and self._loud >= cfg.sounding_start_frames:
+                # (Until 2026-12-04 this also cut short an onset's wait for a sure pitch:
+                # start_wait_frames acted as at most sounding_start_frames.)
                 events.append(self._on(note_i, k - self._loud + 1, k, level_db))
             return events
 

@@ -1,10 +1,12 @@
-"""Humming and whistling made directly: a band-limited harmonic source through formants.
+"""Humming, whistling and plain tones made directly: a band-limited harmonic source
+through formants.
 
 The source is additive (every harmonic below a ceiling under Nyquist, so nothing
 aliases), its phase runs continuously through a phrase so legato notes glide. Each
 harmonic's amplitude is a spectral tilt times the formant envelope at its frequency
-(a closed-mouth nasal hum, an "oo" hum, or a whistle's nearly pure tone), updated every
-32 samples as the pitch moves. Breath noise follows the loudness (strongly for the
+(a closed-mouth nasal hum, an "oo" hum, a whistle's nearly pure tone, or a plain tone: no
+formants, a random tilt and harmonic ceiling, as synth test tones and simple synthetic
+voices are), updated every 32 samples as the pitch moves. Breath noise follows the loudness (strongly for the
 whistle). A note's onset is the start of its attack ramp (10-30 ms rise), exact to the
 sample; a repeated pitch is re-articulated by a fade-out 25-50 ms before the next note.
 """
@@ -39,7 +41,14 @@ HUM_KINDS: dict[str, tuple[tuple[tuple[float, float, float], ...], float, float]
     "oo": (((320.0, 90.0, 0.0), (850.0, 120.0, -8.0), (2300.0, 200.0, -24.0)), -7.0, -36.0),
     # Whistle: the fundamental almost alone, with much breath.
     "whistle": (((1500.0, 4000.0, 0.0),), -30.0, -26.0),
+    # Plain tone: a flat envelope; its tilt (-12..-3 dB/octave), harmonic ceiling
+    # (1.5-8 kHz) and attack (5-50 ms) are drawn per take (_TONE_*). Added for stage 10:
+    # the stage 9 model guessed wrong first notes on such tones (dawtest's phrase).
+    "tone": (((1000.0, 1.0e6, 0.0),), -7.5, -60.0),
 }
+_TONE_TILT = (-12.0, -3.0)
+_TONE_CEILING_HZ = (1500.0, 8000.0)
+_TONE_ATTACK_S = (0.005, 0.05)
 
 
 @numba.njit(cache=True)
@@ -103,7 +112,9 @@ class HumVoice:
         formants, tilt, noise_db = HUM_KINDS[self.kind]
         shift = rng.uniform(0.92, 1.08)  # a different mouth each take
         fm = np.array([[f * shift, bw, g] for f, bw, g in formants])
-        tilt += rng.uniform(-2.0, 2.0)
+        tone = self.kind == "tone"
+        tilt = rng.uniform(*_TONE_TILT) if tone else tilt + rng.uniform(-2.0, 2.0)
+        attack_s = _TONE_ATTACK_S if tone else (0.010, 0.030)
         total = max(n.end for n in ordered) + TAIL_S
         n_out = int(round(total * fs))
         f0 = np.zeros(n_out)
@@ -134,7 +145,7 @@ class HumVoice:
                 ramp = 1.0 - (1.0 - np.clip(np.arange(idx.size) / g, 0.0, 1.0)) ** 2
                 semis = prev_semi + (semis - prev_semi) * ramp
             else:
-                att = rng.uniform(0.010, 0.030) * fs
+                att = rng.uniform(*attack_s) * fs
                 env *= np.sin(0.5 * np.pi * np.clip(np.arange(idx.size) / att, 0.0, 1.0)) ** 2
             rel = idx >= e
             if np.any(rel):
@@ -149,7 +160,9 @@ class HumVoice:
         wobble = np.interp(np.arange(n_out), np.linspace(0, n_out, 64),
                            rng.normal(0.0, 0.08, 64))
         amp *= np.exp(wobble)
-        ceiling = min(0.45 * fs, 8000.0 if self.kind != "whistle" else 12000.0)
+        top = rng.uniform(*_TONE_CEILING_HZ) if tone else \
+            (12000.0 if self.kind == "whistle" else 8000.0)
+        ceiling = min(0.45 * fs, top)
         y = _additive(f0, amp, float(fs), tilt, fm, ceiling)
         tone_rms = float(np.sqrt(np.mean(y[amp > 0.1] ** 2))) if np.any(amp > 0.1) else 0.0
         lo, hi = (800.0, min(6000.0, 0.45 * fs)) if self.kind == "whistle" else (200.0, 0.4 * fs)
