@@ -56,6 +56,7 @@ def local_manifest(model_cache: Path, tmp_path: Path) -> Path:
     doc["models"] = models
     doc["presets"] = {}
     doc.pop("default_file_model", None)  # names a model this subset drops
+    doc["default_model"] = "swiftf0"  # as does default_model (vocalnote-s)
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(doc))
     return path
@@ -89,6 +90,7 @@ def test_wheel_that_does_not_exist_gives_a_clear_error(tmp_path: Path) -> None:
     doc["models"] = [m for m in doc["models"] if m["id"] == "swiftf0"]
     doc["presets"] = {}
     doc.pop("default_file_model", None)  # names a model this subset drops
+    doc["default_model"] = "swiftf0"  # as does default_model (vocalnote-s)
     doc["models"][0]["files"][0]["source"]["version"] = "99.0.0"
     with pytest.raises(DownloadError, match=r"pip could not download swift-f0==99\.0\.0"):
         pull(manifest=parse_manifest(doc), cache=tmp_path, options=PullOptions(offline=False))

@@ -125,7 +125,7 @@ def test_info_unknown_model_is_a_one_line_error(
     out = capsys.readouterr().out.strip()
     assert out.count("\n") == 0 and "unknown model 'nope'" in out
     code, data = run_json(capsys, "info", "--cache", str(cache))
-    assert code == 0 and data["id"] == "swiftf0" and data["status"] == "cached"
+    assert code == 0 and data["id"] == "vocalnote-s" and data["status"] == "cached"
     assert data["cache_files"][0]["state"] == "ok"
 
 

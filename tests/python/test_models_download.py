@@ -58,6 +58,7 @@ def url_manifest(server: FaultServer, extra_models: int = 0) -> Manifest:
     doc["models"] = models
     doc["presets"] = {}
     doc.pop("default_file_model", None)  # names a model this subset drops
+    doc["default_model"] = "swiftf0"  # as does default_model (vocalnote-s)
     return parse_manifest(doc)
 
 

@@ -37,6 +37,7 @@ def derived_manifest(sha256: str, size: int) -> dict:
     doc["models"] = [base, variant]
     doc["presets"] = {}
     doc.pop("default_file_model", None)  # names a model this subset drops
+    doc["default_model"] = "swiftf0"  # as does default_model (vocalnote-s)
     return doc
 
 

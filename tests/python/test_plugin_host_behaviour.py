@@ -38,8 +38,8 @@ DOCUMENTED = {
     "MIDI Channel": ("", "1", "16", "1"),
     "Lowest Note": ("", "C-1", "G9", "C2"),
     "Highest Note": ("", "C-1", "G9", "C7"),
-    "Model": ("", "swiftf0", "vocalnote-s", "swiftf0"),
-    "Latency Mode": ("", "Fast", "Instant", "Fast"),
+    "Model": ("", "swiftf0", "vocalnote-s", "vocalnote-s"),
+    "Latency Mode": ("", "Fast", "Instant", "Instant"),
     "Early Correction": ("", "Retrigger", "Bend", "Retrigger"),
     "Monitor Mix": ("%", "0 %", "100 %", "0 %"),
     "Device": ("", "Auto", "CUDA", "Auto"),
@@ -85,17 +85,23 @@ def test_parameters_have_the_documented_units_ranges_and_defaults(vst3: Path) ->
 
 def test_sample_rate_changes_keep_notes_and_latency_current(vst3: Path) -> None:
     """One instance re-prepared at 44.1, 96 and 48 kHz, as when a project's rate changes."""
+    seconds: list[float] = []
     with PluginHost(vst3) as host:
         for rate in (44100, 96000, 48000):
             host.prepare(rate, 512, channels=1)
             _, midi = host.process(phrase_at(rate), realtime=False)
-            assert [n for _, _, n in notes_of(midi)] == [A3, E4], rate
+            assert {A3, E4} <= {n for _, _, n in notes_of(midi)}, rate
             with fresh(vst3, rate) as new:
-                new.process(np.zeros(rate // 10, np.float32), realtime=False)
+                # Re-prepared, the instance is a fresh one at the new rate, note for note.
+                # (Not [A3, E4] exactly: the default note model starts this plain tone's A3
+                # as A#3 for a few ms at 44.1 kHz, then corrects it; README "Measured".)
+                _, reference = new.process(phrase_at(rate), realtime=False)
+                assert events(midi) == events(reference), rate
                 assert host.latency_samples == new.latency_samples > 0, rate
-            # The time the voice is delayed by stays about the same (the model's hop is
-            # fixed in its own rate, so the sample count follows the host's rate).
-            assert 0.02 < host.latency_samples / rate < 0.5, rate
+            seconds.append(host.latency_samples / rate)
+    # The time the voice is delayed by stays about the same (the model's hop is fixed in its
+    # own rate, so the sample count follows the host's rate): ~8.7 ms for vocalnote-s.
+    assert 0.005 < min(seconds) and max(seconds) - min(seconds) < 0.001, seconds
 
 
 def test_reset_ends_the_sounding_note_and_forgets_what_it_heard(vst3: Path) -> None:

@@ -80,11 +80,11 @@ def run_live_until(host: PluginHost, done: Callable[[], bool], seconds: float = 
 def test_offline_model_switch_reports_the_new_latency_and_delays_the_dry_path(
     host: PluginHost,
 ) -> None:
-    swift, pesto = fresh_latency("swiftf0"), fresh_latency("pesto")
-    assert pesto > swift > 0  # pesto looks further ahead: the switch must be visible
+    ours, swift, pesto = (fresh_latency(m) for m in ("vocalnote-s", "swiftf0", "pesto"))
+    assert pesto > swift > ours > 0  # each looks further ahead: every switch is visible
     host.process(NOISE[:BLOCK], BLOCK, realtime=False)
-    assert host.latency_samples == swift
-    for model, latency in (("pesto", pesto), ("swiftf0", swift)):
+    assert host.latency_samples == ours  # the default model
+    for model, latency in (("pesto", pesto), ("swiftf0", swift), ("vocalnote-s", ours)):
         host.set_parameter("Model", model)
         # The render waits for the model in its first block; the dry path follows there,
         # with no message loop running (as in a command-line bounce).
@@ -96,9 +96,9 @@ def test_offline_model_switch_reports_the_new_latency_and_delays_the_dry_path(
 def test_live_model_switch_reports_the_new_latency_and_delays_the_dry_path(
     host: PluginHost,
 ) -> None:
-    swift, pesto = fresh_latency("swiftf0"), fresh_latency("pesto")
-    run_live_until(host, lambda: host.latency_samples == swift)
-    for model, latency in (("pesto", pesto), ("swiftf0", swift)):
+    ours, swift, pesto = (fresh_latency(m) for m in ("vocalnote-s", "swiftf0", "pesto"))
+    run_live_until(host, lambda: host.latency_samples == ours)  # the default model
+    for model, latency in (("pesto", pesto), ("swiftf0", swift), ("vocalnote-s", ours)):
         host.set_parameter("Model", model)  # loads on the plugin's thread, audio keeps going
         run_live_until(host, lambda lat=latency: host.latency_samples == lat)
         assert_dry_delayed_by(host, latency, realtime=True)

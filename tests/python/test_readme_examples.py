@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from vocalmidi.eval.metrics import score_clip
+from vocalmidi.notes import Note
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -38,9 +41,29 @@ def test_readme_python_examples_run_as_written(
 
     truth = namespace["truth"]
     assert isinstance(truth, list) and len(truth) >= 20
-    # transcribe() and the plugin in our host both find about the notes that were sung.
-    for found in (namespace["notes"], [m for m in namespace["midi"] if m.is_note_on]):
-        assert abs(len(found) - len(truth)) <= 0.2 * len(truth), (len(found), len(truth))
+    # transcribe() (the whole-take model) finds about the notes that were sung ...
+    found = namespace["notes"]
+    assert abs(len(found) - len(truth)) <= 0.2 * len(truth), (len(found), len(truth))
     printed = capsys.readouterr().out
     count, latency = re.search(r"(\d+) notes; latency (\d+) samples", printed).groups()
     assert int(count) > 0 and int(latency) > 0, printed
+    # ... and the plugin's MIDI, moved back by the latency it reports, holds most of them
+    # on time. Its default (vocalnote-s) scored F1@50 0.645 here (2026-12-04; SwiftF0 0.377):
+    # its extra notes are early corrections of scooped starts.
+    sr = namespace["sr"]
+    played = notes_of(namespace["midi"], int(latency), sr)
+    score = score_clip(truth, played, namespace["audio"].size / sr)
+    assert 2 * score.hits_50 / (len(truth) + len(played)) >= 0.6, (score.hits_50, len(played))
+
+
+def notes_of(midi: list, latency: int, sr: float) -> list[Note]:
+    """Note-on/off pairs as notes, in seconds, ``latency`` samples earlier."""
+    opened: dict[int, int] = {}
+    out = []
+    for m in midi:
+        if m.is_note_on:
+            opened[m.note] = m.sample
+        elif m.is_note_off and m.note in opened:
+            on = opened.pop(m.note)
+            out.append(Note((on - latency) / sr, (m.sample - latency) / sr, m.note, 100))
+    return sorted(out, key=lambda n: n.start)

@@ -125,7 +125,7 @@ def test_model_not_pulled_says_how_to_get_it(tmp_path: Path, model_cache: Path,
     monkeypatch.setenv("VOCALMIDI_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(ModelError, match="vocalmidi models pull vocalnote-offline-s"):
         transcribe(sing(16000), sr=16000)
-    with pytest.raises(ModelError, match="vocalmidi models pull swiftf0"):
+    with pytest.raises(ModelError, match="vocalmidi models pull vocalnote-s"):
         transcribe(sing(16000), sr=16000, live=True)
 
 
@@ -133,7 +133,7 @@ def test_through_plugin_matches_the_engine(fresh_cache: Path) -> None:
     from vocalmidi import transcribe
 
     audio = sing(48000)
-    direct = transcribe(audio, sr=48000, model="swiftf0", use_cache=False)
+    direct = transcribe(audio, sr=48000, live=True, use_cache=False)  # the plugin's default
     via_plugin = transcribe(audio, sr=48000, use_cache=False, through_plugin=True)
     assert [n.pitch for n in via_plugin] == [n.pitch for n in direct]
     for a, b in zip(via_plugin, direct, strict=True):

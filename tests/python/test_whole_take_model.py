@@ -137,7 +137,7 @@ def test_transcribe_uses_it_for_files_and_refuses_it_live(model_cache: Path) -> 
     from vocalmidi.transcribe import Settings, resolve_model
 
     assert resolve_model(files=True)[0].id == "vocalnote-offline-s"
-    assert resolve_model(files=Settings(live=True).for_files())[0].id == "swiftf0"
+    assert resolve_model(files=Settings(live=True).for_files())[0].id == "vocalnote-s"
     notes = vocalmidi.transcribe(sing(44100), sr=44100, use_cache=False)
     assert [n.pitch for n in notes] == [p for p, _ in MELODY]
     for n, t in zip(notes, onsets(), strict=True):
