@@ -35,7 +35,8 @@ std::string lower(std::string s) {
     return s;
 }
 
-const std::string kDefaultPullId = "swiftf0";
+// The model to pull when the cache itself is missing or broken: the default (our note model).
+const std::string kDefaultPullId = "vocalnote-s";
 
 // The ONNX file of a manifest entry: the one with role "onnx", else the only *.onnx file.
 const nlohmann::json* onnxFileOf(const nlohmann::json& entry) {

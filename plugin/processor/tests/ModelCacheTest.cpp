@@ -119,7 +119,7 @@ TEST_CASE("the errors say what is wrong and which command fixes it") {
         ModelCache cache((dir.path / "nothing-here").string());
         CHECK_FALSE(cache.locate("swiftf0", m, error));
         CHECK_THAT(error, Catch::Contains("manifest.json missing") &&
-                              Catch::Contains("run: vocalmidi models pull swiftf0"));
+                              Catch::Contains("run: vocalmidi models pull vocalnote-s"));
     }
     SECTION("a manifest that is not JSON") {
         writeFile(dir.path / "manifest.json", "{ not json");

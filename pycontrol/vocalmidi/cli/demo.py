@@ -91,10 +91,12 @@ def _live_line(audio: Any, sr: int, truth: list[Any]) -> str:
     e = r.emission
     if not e.matched:
         return "live (plugin, 128-sample blocks): no note-on matched its true note"
+    f1 = r.stream.get("f1_50")
+    recorded = "" if f1 is None else f"; the MIDI it sent scores note F1@50 {f1:.2f}"
     return (f"live (plugin, 128-sample blocks): note-ons left a median "
             f"{e.median_ms:.0f} ms (p95 {e.p95_ms:.0f} ms) after the true onsets, "
-            f"{e.matched}/{e.n_truth} notes with the right pitch; the plugin reports "
-            f"{r.reported_latency_ms:.0f} ms to the host")
+            f"{e.matched}/{e.n_truth} notes with the right pitch{recorded}; the plugin "
+            f"reports {r.reported_latency_ms:.0f} ms to the host")
 
 
 def _name(pitch: int) -> str:

@@ -194,7 +194,8 @@ def default_choice(results: Mapping[str, Any], command: str,
         "eval_set": {"clips": set_doc.get("clips"), "quick": set_doc.get("quick")},
         "candidates": candidates,
         "rule": "among variants in the default latency mode whose model every user can pull "
-                "(wheel or URL source), the best note F1@50ms over all conditions; within "
+                "(wheel, URL or repository source) and the engine runs live, the best note "
+                "F1@50ms over all conditions; within "
                 f"{F1_MARGIN:.2f} of it, the lowest median emission latency through the plugin",
         "compared_with": sorted(k for k in systems if k != name),
         "date": datetime.date.today().isoformat(),
