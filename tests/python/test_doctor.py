@@ -48,7 +48,8 @@ def test_doctor_fails_with_one_line_per_problem(tmp_path: Path,
     lines = err.strip().splitlines()
     assert len(lines) == 3, err
     assert any("engine" in line and "make build" in line for line in lines)
-    assert any("vocalnote-s" in line and "vocalmidi models pull vocalnote-s" in line for line in lines)
+    assert any("vocalnote-s" in line and "vocalmidi models pull vocalnote-s" in line
+               for line in lines)
 
 
 def test_doctor_detects_a_damaged_model(model_cache: Path, tmp_path: Path,

@@ -141,7 +141,8 @@ def test_cuda_without_a_gpu_sends_the_same_notes_and_reports_the_cpu(
     assert notes == cpu
     assert _pixels(bar, STATUS_FALLBACK) > 20, "the status light is not amber (fallback)"
     assert not _pixels(bar, STATUS_READY)
-    assert "VocalMIDI: vocalnote-s: CUDA unavailable (no NVIDIA GPU found), running on the CPU" in err
+    assert ("VocalMIDI: vocalnote-s: CUDA unavailable (no NVIDIA GPU found), running on the CPU"
+            in err)
 
     bar, _, err = _status("Auto", tmp_path)  # Auto on a CPU-only machine is no fallback
     assert _pixels(bar, STATUS_READY) > 20 and not _pixels(bar, STATUS_FALLBACK)

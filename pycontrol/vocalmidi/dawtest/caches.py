@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 # The plugin's default model (its "Model" parameter's default), which the broken caches
 # damage: the plugin looks it up by id, so the fake manifest names it with its own file.
 DEFAULT_MODEL = ("vocalnote-s", "vocalnote", "vocalnote-s.onnx")  # id, adapter, file

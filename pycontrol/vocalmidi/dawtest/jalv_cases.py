@@ -36,8 +36,8 @@ class JalvRig:
         ref = self.juce.reference()
         got = render_lv2_in_jalv(self.lv2, audio, 48000, period=256, tail=1.0)
         ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
-        out.add(o.notes_close(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
-                              "live LV2 notes as the offline reference"))
+        out.add(o.live_notes_cover(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
+                                   "live LV2 notes as the offline reference"))
         out.add(o.no_stuck_notes(got.events))
         out.add(o.finite(got.audio_out))
         if got.latency_samples is not None:

@@ -186,8 +186,8 @@ def realtime(rig: JuceRig) -> Outcome:
         host.set_pacing(1.0)
         got = render(host, audio, REF_BLOCK, realtime=True)
     ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
-    out.add(o.notes_close(got.events, ref_notes, 48000, REALTIME_TOLERANCE_S,
-                          "real-time notes as offline"))
+    out.add(o.live_notes_cover(got.events, ref_notes, 48000, REALTIME_TOLERANCE_S,
+                               "real-time notes as offline"))
     out.add(o.no_stuck_notes(got.events))
     out.add(o.finite(got.audio))
     out.add(o.passes_through(audio, got.audio, got.latency))

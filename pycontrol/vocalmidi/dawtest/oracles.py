@@ -108,6 +108,51 @@ def notes_close(actual: Sequence[Event], reference_notes: Sequence[tuple[float, 
                  f"(tolerance {tolerance_s * 1000:.0f} ms)")
 
 
+# Extra notes a live phrase may hold in live_notes_cover: the default note model's early
+# decisions that a later frame corrects (a neighbour, or a re-attack of the same note).
+MAX_BLIPS = 2
+
+
+def cover_reference(notes: Sequence[Note], reference_notes: Sequence[tuple[float, int]],
+                    sample_rate: float, tolerance_s: float) -> tuple[list[Note], list[Note]]:
+    """(the first note matching each reference note in order: same pitch, onset within
+    ``tolerance_s``; the other notes)."""
+    matched: list[Note] = []
+    extra: list[Note] = []
+    for n in notes:
+        k = len(matched)
+        if k < len(reference_notes) and n.pitch == reference_notes[k][1] \
+                and abs(n.on / sample_rate - reference_notes[k][0]) <= tolerance_s:
+            matched.append(n)
+        else:
+            extra.append(n)
+    return matched, extra
+
+
+def live_notes_cover(actual: Sequence[Event], reference_notes: Sequence[tuple[float, int]],
+                     sample_rate: float, tolerance_s: float,
+                     what: str = "live notes cover the reference") -> Check:
+    """Every reference note, in order, with its onset within ``tolerance_s``, and at most
+    :data:`MAX_BLIPS` notes besides.
+
+    For a live run in a host whose audio path is not bit-exact with the offline reference
+    (Ardour's track, the Standalone's JACK input): on dawtest's plain synthetic tone the
+    default note model (vocalnote-s) sometimes starts a note on a neighbour, or re-attacks
+    it, for a few tens of ms before it settles (README "Measured", session 10). A missing,
+    late or wrong reference note, or more extra notes, still fails.
+    """
+    notes = notes_of(actual)
+    matched, extra = cover_reference(notes, reference_notes, sample_rate, tolerance_s)
+    pairs = zip(matched, reference_notes, strict=False)
+    worst = max((abs(n.on / sample_rate - t) for n, (t, _) in pairs), default=0.0)
+    ok = len(matched) == len(reference_notes) and len(extra) <= MAX_BLIPS
+    return Check(what, ok,
+                 f"{len(matched)}/{len(reference_notes)} reference notes (worst onset "
+                 f"difference {worst * 1000:.1f} ms), extra {[n.pitch for n in extra]}; "
+                 f"pitches {[n.pitch for n in notes]}, reference "
+                 f"{[p for _, p in reference_notes]}")
+
+
 def no_stuck_notes(events: Sequence[Event]) -> Check:
     """Every note-on has its note-off before the render ends."""
     stuck = [n for n in notes_of(events) if n.off is None]

@@ -6,9 +6,10 @@ aliases), its phase runs continuously through a phrase so legato notes glide. Ea
 harmonic's amplitude is a spectral tilt times the formant envelope at its frequency
 (a closed-mouth nasal hum, an "oo" hum, a whistle's nearly pure tone, or a plain tone: no
 formants, a random tilt and harmonic ceiling, as synth test tones and simple synthetic
-voices are), updated every 32 samples as the pitch moves. Breath noise follows the loudness (strongly for the
-whistle). A note's onset is the start of its attack ramp (10-30 ms rise), exact to the
-sample; a repeated pitch is re-articulated by a fade-out 25-50 ms before the next note.
+voices are), updated every 32 samples as the pitch moves. Breath noise follows the
+loudness (strongly for the whistle). A note's onset is the start of its attack ramp (10-30
+ms rise; 5-50 ms for the plain tone), exact to the sample; a repeated pitch is
+re-articulated by a fade-out 25-50 ms before the next note.
 """
 
 from __future__ import annotations
