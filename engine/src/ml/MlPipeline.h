@@ -108,6 +108,7 @@ private:
     NoteDecoder noteDecoder;           // note models (NoteModel)
     std::vector<NoteFrame> noteFrames;  // one call's outputs, sized at adoption
     int64_t noteFed = 0;               // model samples of this segment fed to the note model
+    int quietHops = 0;                 // note model: hops fed in a row below kQuietDb
     int maxBlock = 512;
     OnsetDetector onsets;
     PolyTranscriber poly;              // polyphonic models (offline only)

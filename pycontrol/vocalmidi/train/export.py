@@ -57,6 +57,25 @@ OFFLINE_CHUNK_HOPS = 2000
 OFFLINE_MARGIN_HOPS = 100
 OPSET = 17
 OUTPUTS = (OUTPUT_ONSET, OUTPUT_SOUNDING, OUTPUT_NOTE, OUTPUT_NOTE_CONF, OUTPUT_PITCH)
+#: A streaming model's state restarts from zero after this many hops in a row below
+#: QUIET_DB (a second): the recurrent state drifts in long silence, which training clips
+#: never hold (engine: MlPipeline::runNoteFrames, the same rule hop for hop).
+QUIET_RESET_HOPS = 200
+QUIET_DB = -70.0
+
+
+def quiet_restarts(padded: np.ndarray) -> list[int]:
+    """Hops (indices into ``padded``, whole hops of model-rate audio) after which the state
+    restarts: each completes :data:`QUIET_RESET_HOPS` quiet hops since the last restart."""
+    from vocalmidi.train.decode import frame_levels_db
+
+    out, quiet = [], 0
+    for k, level in enumerate(frame_levels_db(padded)):
+        quiet = quiet + 1 if level < QUIET_DB else 0
+        if quiet >= QUIET_RESET_HOPS:
+            out.append(k)
+            quiet = 0
+    return out
 
 
 def pad_for_frames(audio: np.ndarray) -> tuple[np.ndarray, int]:
@@ -228,7 +247,8 @@ class OnnxNoteModel:
         return outs, {INPUT_CONTEXT: res[-2], INPUT_HIDDEN: res[-1]}
 
     def run(self, audio: np.ndarray, hops_per_call: int | None = None) -> ModelOutputs:
-        """Label-frame outputs of a whole 16 kHz clip, from a zero state.
+        """Label-frame outputs of a whole 16 kHz clip, from a zero state (and again after
+        each quiet second, :func:`quiet_restarts`).
 
         ``hops_per_call=None`` feeds the clip in one call; ``1`` streams it hop by hop as
         the engine does (the outputs are the same). A whole-take model ignores
@@ -237,14 +257,17 @@ class OnnxNoteModel:
         padded, frames = pad_for_frames(np.asarray(audio, np.float32))
         if not self.causal:
             return self._run_whole_take(padded, frames)
-        state = self.initial_state()
         total = len(padded) // HOP
         per = total if hops_per_call is None else max(1, hops_per_call)
         parts: dict[str, list[np.ndarray]] = {n: [] for n in OUTPUTS}
-        for start in range(0, total, per):
-            outs, state = self.step(padded[start * HOP:min(total, start + per) * HOP], state)
-            for n in OUTPUTS:
-                parts[n].append(outs[n])
+        # From a zero state, again after each quiet second (quiet_restarts).
+        ends = [k + 1 for k in quiet_restarts(padded)]
+        for first, end in zip([0, *ends], [*ends, total], strict=True):
+            state = self.initial_state()
+            for start in range(first, end, per):
+                outs, state = self.step(padded[start * HOP:min(end, start + per) * HOP], state)
+                for n in OUTPUTS:
+                    parts[n].append(outs[n])
         return _join(parts, frames)
 
 
