@@ -108,9 +108,12 @@ def notes_close(actual: Sequence[Event], reference_notes: Sequence[tuple[float, 
                  f"(tolerance {tolerance_s * 1000:.0f} ms)")
 
 
-# Extra notes a live phrase may hold in live_notes_cover: the default note model's early
-# decisions that a later frame corrects (a neighbour, or a re-attack of the same note).
-MAX_BLIPS = 2
+# Extra notes a live phrase may hold in live_notes_cover, per reference note: the default
+# note model's early decisions that a later frame corrects (a neighbour, or a re-attack).
+# Measured offline on dawtest's phrase shifted by 0-236 samples (48 kHz, steps of 4)
+# against the model's hop grid, as a live host places it: 0 extra notes at 27 of 60
+# positions, 1 at 22, 2 at 9, 3 (one per note) at 2.
+BLIPS_PER_NOTE = 1
 
 
 def cover_reference(notes: Sequence[Note], reference_notes: Sequence[tuple[float, int]],
@@ -133,19 +136,21 @@ def live_notes_cover(actual: Sequence[Event], reference_notes: Sequence[tuple[fl
                      sample_rate: float, tolerance_s: float,
                      what: str = "live notes cover the reference") -> Check:
     """Every reference note, in order, with its onset within ``tolerance_s``, and at most
-    :data:`MAX_BLIPS` notes besides.
+    :data:`BLIPS_PER_NOTE` notes besides per reference note.
 
     For a live run in a host whose audio path is not bit-exact with the offline reference
     (Ardour's track, the Standalone's JACK input): on dawtest's plain synthetic tone the
     default note model (vocalnote-s) sometimes starts a note on a neighbour, or re-attacks
-    it, for a few tens of ms before it settles (README "Measured", session 10). A missing,
-    late or wrong reference note, or more extra notes, still fails.
+    it, for a few tens of ms before it settles, depending on where the phrase falls on its
+    5 ms hop grid (README "Measured", session 10). A missing, late or wrong reference
+    note, or more extra notes, still fails.
     """
     notes = notes_of(actual)
     matched, extra = cover_reference(notes, reference_notes, sample_rate, tolerance_s)
     pairs = zip(matched, reference_notes, strict=False)
     worst = max((abs(n.on / sample_rate - t) for n, (t, _) in pairs), default=0.0)
-    ok = len(matched) == len(reference_notes) and len(extra) <= MAX_BLIPS
+    ok = len(matched) == len(reference_notes) and \
+        len(extra) <= BLIPS_PER_NOTE * len(reference_notes)
     return Check(what, ok,
                  f"{len(matched)}/{len(reference_notes)} reference notes (worst onset "
                  f"difference {worst * 1000:.1f} ms), extra {[n.pitch for n in extra]}; "
