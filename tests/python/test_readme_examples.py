@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_host_vocalmidi import notes_of
 
 from vocalmidi.eval.metrics import score_clip
 from vocalmidi.notes import Note
@@ -51,19 +52,9 @@ def test_readme_python_examples_run_as_written(
     # on time. Its default (vocalnote-s) scored F1@50 0.645 here (2026-12-04; SwiftF0 0.377):
     # its extra notes are early corrections of scooped starts.
     sr = namespace["sr"]
-    played = notes_of(namespace["midi"], int(latency), sr)
+    lat = int(latency)
+    played = [Note((on - lat) / sr, (off - lat) / sr, pitch, 100)
+              for on, off, pitch in notes_of(namespace["midi"])]
     score = score_clip(truth, played, namespace["audio"].size / sr)
     assert 2 * score.hits_50 / (len(truth) + len(played)) >= 0.6, (score.hits_50, len(played))
 
-
-def notes_of(midi: list, latency: int, sr: float) -> list[Note]:
-    """Note-on/off pairs as notes, in seconds, ``latency`` samples earlier."""
-    opened: dict[int, int] = {}
-    out = []
-    for m in midi:
-        if m.is_note_on:
-            opened[m.note] = m.sample
-        elif m.is_note_off and m.note in opened:
-            on = opened.pop(m.note)
-            out.append(Note((on - latency) / sr, (m.sample - latency) / sr, m.note, 100))
-    return sorted(out, key=lambda n: n.start)
