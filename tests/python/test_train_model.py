@@ -216,25 +216,105 @@ def assert_same_outputs(warm, grown, tmp_path):
     return path
 
 
-def test_adding_the_middle_window_starts_from_the_trained_model(tmp_path) -> None:
-    """A model widened with the middle window gives the narrower model's outputs until it
-    is trained (the added weights start at zero), and reads back from its ONNX."""
-    from vocalmidi.train.features import FEATURES
+@pytest.mark.parametrize("warm_front,grown_front", [
+    ({}, {"mid_window": contract.MID_WINDOW}),
+    ({"mid_window": contract.MID_WINDOW},
+     {"mid_window": contract.MID_WINDOW, "lag_window": contract.LAG_WINDOW}),
+])
+def test_adding_front_end_blocks_starts_from_the_trained_model(tmp_path, warm_front,
+                                                               grown_front) -> None:
+    """A model given the middle window or the lag correlations gives the narrower model's
+    outputs until it is trained (the added weights start at zero), and reads back from its
+    ONNX. Growing from a model whose front end is not a prefix is refused."""
     from vocalmidi.train.from_onnx import net_from_onnx
     from vocalmidi.train.model import ModelConfig, NoteNet, build_model
 
-    warm = build_model(ModelConfig(mlp=[48], hidden=24, layers=1), seed=3)
-    warm.set_normalisation(torch.full((FEATURES,), -3.0), torch.full((FEATURES,), 2.0))
-    config = ModelConfig(**{**warm.config.as_dict(), "mid_window": contract.MID_WINDOW})
+    warm = build_model(ModelConfig(mlp=[48], hidden=24, layers=1, **warm_front), seed=3)
+    n = warm.config.features
+    warm.set_normalisation(torch.full((n,), -3.0), torch.full((n,), 2.0))
+    config = ModelConfig(**{**warm.config.as_dict(), **grown_front})
     wide = NoteNet(config)
     wide.load_narrower(warm, torch.zeros(config.features), torch.ones(config.features))
     path = assert_same_outputs(warm, wide, tmp_path)
     assert net_from_onnx(path).config == config
-    with pytest.raises(ValueError, match="without mid_window is needed"):
+    with pytest.raises(ValueError, match="lacks some of its last blocks"):
         NoteNet(config).load_narrower(wide, torch.zeros(config.features),
                                       torch.ones(config.features))
+    with pytest.raises(ValueError, match="lacks some of its last blocks"):  # lag without mid
+        NoteNet(ModelConfig(mlp=[48], hidden=24, layers=1, mid_window=contract.MID_WINDOW)
+                ).load_narrower(build_model(ModelConfig(mlp=[48], hidden=24, layers=1,
+                                                        lag_window=contract.LAG_WINDOW)),
+                                torch.zeros(1), torch.ones(1))
     with pytest.raises(ValueError, match="mid_window must be 0 or 512"):
         ModelConfig(mid_window=300)
+    with pytest.raises(ValueError, match="lag_window must be 0 or 160"):
+        ModelConfig(lag_window=100)
+
+
+def test_the_lag_correlations_are_the_band_limited_cross_correlation() -> None:
+    """Each lag feature is, against numpy's FFT, the correlation of the frame's last 10 ms
+    with the stretch one period earlier (band-limited to LAG_BINS, fractional periods by
+    the DFT's own interpolation), over the root of both stretches' energies."""
+    from vocalmidi.train.features import (
+        FEATURES,
+        LAG_BINS,
+        LAG_COUNT,
+        LAG_FFT,
+        LAG_SPAN,
+        POWER_FLOOR,
+        FrontEnd,
+        lag_periods,
+    )
+
+    rng = np.random.default_rng(7)
+    hops = 3
+    buf = rng.standard_normal(contract.CONTEXT + hops * contract.HOP).astype(np.float32)
+    feats = FrontEnd(lag_window=contract.LAG_WINDOW)(torch.from_numpy(buf)[None])[0].numpy()
+    assert feats.shape == (hops, FEATURES + LAG_COUNT)
+    periods = lag_periods().numpy()
+    k = np.arange(*LAG_BINS)
+    start = LAG_SPAN - contract.LAG_WINDOW
+    for j in range(hops):
+        end = contract.CONTEXT + (j + 1) * contract.HOP
+        span = buf[end - LAG_SPAN:end].astype(np.float64)
+        recent = np.where(np.arange(LAG_SPAN) >= start, span, 0.0)
+        cross = (np.fft.rfft(recent, LAG_FFT) * np.conj(np.fft.rfft(span, LAG_FFT)))[k]
+        corr = 2.0 / LAG_FFT * np.real(cross[:, None]
+                                       * np.exp(2j * np.pi * np.outer(k, periods) / LAG_FFT)
+                                       ).sum(0)
+        first = np.round(start - periods).astype(int)
+        before = np.array([np.sum(span[f:f + contract.LAG_WINDOW] ** 2) for f in first])
+        want = corr / np.sqrt(np.sum(recent ** 2) * before + POWER_FLOOR)
+        np.testing.assert_allclose(feats[j, FEATURES:], want, atol=2e-3, err_msg=f"frame {j}")
+
+
+def test_the_lag_correlations_name_a_new_note_within_10_ms_and_a_period() -> None:
+    """At a legato change A2 -> B2 on a harmonic tone, the correlation at B2's period
+    passes A2's 10 ms plus one B2 period after the change, while the 32 ms middle window's
+    spectrum still holds mostly A2 (why the block exists)."""
+    from vocalmidi.train.features import FEATURES, LAG_COUNT, FrontEnd, lag_periods
+
+    sr = contract.SAMPLE_RATE
+    t = np.arange(sr // 2) / sr
+    change = sr // 4
+
+    def tone(f0: float) -> np.ndarray:
+        return sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 8))
+
+    a2, b2 = 110.0, 110.0 * 2 ** (2 / 12)
+    audio = np.where(np.arange(t.size) < change, tone(a2), tone(b2)).astype(np.float32) * 0.1
+    buf = np.concatenate([np.zeros(contract.CONTEXT, np.float32), audio])
+    feats = FrontEnd(lag_window=contract.LAG_WINDOW)(torch.from_numpy(buf)[None])[0].numpy()
+    assert feats.shape[1] == FEATURES + LAG_COUNT
+    notes = np.linspace(36, 86, LAG_COUNT)
+    col_a, col_b = int(np.argmin(abs(notes - 45))), int(np.argmin(abs(notes - 47)))
+    # output j's audio ends at sample (j + 1) * HOP of the take
+    ready = change + contract.LAG_WINDOW + int(np.ceil(sr / b2))
+    j = -(-ready // contract.HOP) - 1
+    lags = feats[:, FEATURES:]
+    assert lags[j - 8, col_a] > 0.9 > lags[j - 8, col_b]  # before the change: A2
+    assert lags[j, col_b] > 0.9 and lags[j, col_b] > lags[j, col_a] + 0.3
+    assert abs(lag_periods()[col_b].item() - sr / b2) < 1e-6
 
 
 def test_a_model_given_more_gru_units_starts_from_the_trained_model(tmp_path) -> None:

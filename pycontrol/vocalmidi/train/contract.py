@@ -31,6 +31,7 @@ LOOKAHEAD_HOPS = 1  # model output for frame k needs audio up to (k + 2) * HOP
 WINDOW = 1024  # long analysis window (64 ms) for pitch
 SHORT_WINDOW = 256  # short window (16 ms) for attacks, same right edge
 MID_WINDOW = 512  # optional middle window (32 ms), same right edge ([model] mid_window)
+LAG_WINDOW = 160  # optional lag correlations of the last 10 ms ([model] lag_window)
 CONTEXT = WINDOW - HOP  # audio samples carried in the state
 
 # Written pitch classes: MIDI NOTE_MIN..NOTE_MAX (C2..D6), covering low male to whistle.

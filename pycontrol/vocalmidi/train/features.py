@@ -18,30 +18,62 @@ end one hop after the frame:
   of the previous note when the new one is 20 ms old, and the short window cannot
   resolve low voices' harmonics; the middle one hears the new note sooner than the long
   one at twice the short one's resolution. Same right edge, so no added lookahead.
+- optionally (``lag_window=160``, a recipe's ``[model] lag_window``) ``LAG_COUNT``
+  normalised lag correlations: the last 160 samples (10 ms) against the audio one period
+  earlier, at the periods of MIDI ``LAG_NOTES`` in half-semitone steps, band-limited to
+  1.5 kHz (broad peaks between grid periods, and a small back-projection: the model must
+  stay under 2 MB), appended last. Why: the stream's most common false note (stage 10, dev split) is
+  a legato change named more than 50 ms late; a spectrum names a new pitch only once its
+  window is mostly the new note (16 ms short window too coarse for low voices, the others
+  32 and 64 ms), while this correlation needs the new note for 10 ms plus one period, and
+  gives the period directly (a pitch the MLP need not learn from log spectra).
 """
 
 from __future__ import annotations
 
 import torch
 
-from vocalmidi.train.contract import HOP, MID_WINDOW, SHORT_WINDOW, WINDOW
+from vocalmidi.train.contract import (
+    HOP,
+    LAG_WINDOW,
+    MID_WINDOW,
+    SAMPLE_RATE,
+    SHORT_WINDOW,
+    WINDOW,
+)
 
-__all__ = ["FEATURES", "LONG_BINS", "MID_BINS", "SHORT_BINS", "FrontEnd", "feature_count"]
+__all__ = ["FEATURES", "LAG_COUNT", "LAG_NOTES", "LONG_BINS", "MID_BINS", "SHORT_BINS",
+           "FrontEnd", "feature_count", "lag_periods"]
 
 LONG_BINS = (2, 257)  # rfft bins [2, 257) of the 1,024-sample window
 SHORT_BINS = (1, 129)  # rfft bins [1, 129) of the 256-sample window
 MID_BINS = (1, 129)  # rfft bins [1, 129) of the optional 512-sample window
 FEATURES = (LONG_BINS[1] - LONG_BINS[0]) + (SHORT_BINS[1] - SHORT_BINS[0]) + 1
 POWER_FLOOR = 1e-10  # -100 dB: keeps log10 finite on digital silence
+LAG_NOTES = (36.0, 86.0)  # MIDI range of the lag correlations (the model's note classes)
+LAG_COUNT = int(round((LAG_NOTES[1] - LAG_NOTES[0]) * 2)) + 1  # half-semitone steps (101)
+LAG_SPAN = 512  # the lag correlation's audio: the recent part and up to one period before
+LAG_FFT = WINDOW  # zero-padded DFT size (the long window's DFT): no wrap for any period
+LAG_BINS = (1, 97)  # 15.6 Hz to 1.5 kHz: DC out, the harmonics that carry the period in
 _SPAN = -(-WINDOW // HOP)  # hops a window touches (13)
 _PAD = _SPAN * HOP - WINDOW  # zeros before the context so frames align to hops (16)
 
 
-def feature_count(mid_window: int = 0) -> int:
-    """Features per frame of a front end with (``MID_WINDOW``) or without (0) the middle window."""
+def feature_count(mid_window: int = 0, lag_window: int = 0) -> int:
+    """Features per frame of a front end with (``MID_WINDOW``) or without (0) the middle
+    window, and with (``LAG_WINDOW``) or without (0) the lag correlations."""
     if mid_window not in (0, MID_WINDOW):
         raise ValueError(f"mid_window must be 0 or {MID_WINDOW}, got {mid_window}")
-    return FEATURES + (MID_BINS[1] - MID_BINS[0] if mid_window else 0)
+    if lag_window not in (0, LAG_WINDOW):
+        raise ValueError(f"lag_window must be 0 or {LAG_WINDOW}, got {lag_window}")
+    return (FEATURES + (MID_BINS[1] - MID_BINS[0] if mid_window else 0)
+            + (LAG_COUNT if lag_window else 0))
+
+
+def lag_periods() -> torch.Tensor:
+    """Periods in model samples (float64) of the lag correlations, lowest note first."""
+    notes = torch.linspace(LAG_NOTES[0], LAG_NOTES[1], LAG_COUNT, dtype=torch.float64)
+    return SAMPLE_RATE / (440.0 * 2.0 ** ((notes - 69.0) / 12.0))
 
 
 def _split(size: int) -> tuple[int, int]:
@@ -97,17 +129,84 @@ class _Dft(torch.nn.Module):
         for name, value in _dft_factors(size, hi).items():
             self.register_buffer(name, value, persistent=False)
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """``[N, size]`` real -> ``[N, hi - lo]`` power."""
-        a, b, k2 = self.rows, self.cols, self.k2
+    def stages(self, frames: torch.Tensor) -> torch.Tensor:
+        """``[N, size]`` real -> ``[N, k1, (re k2 | im k2)]`` (bin k = k1 + rows * k2)."""
+        a, b = self.rows, self.cols
         x = frames.reshape(-1, a, b)  # [m1, m2], sample m = cols * m1 + m2
         y = torch.matmul(self.f, x) * self.tw  # [4A, m2]: the four products of the twiddle
         z = y.reshape(-1, 2, 2, a, b).sum(2)  # [re/im, k1, m2]
         z = z.transpose(1, 2).reshape(-1, a, 2 * b)  # [k1, (re m2 | im m2)]
-        out = torch.matmul(z, self.g)  # [k1, (re k2 | im k2)]
+        return torch.matmul(z, self.g)
+
+    def power(self, out: torch.Tensor) -> torch.Tensor:
+        """:meth:`stages` output -> ``[N, hi - lo]`` power."""
+        a, k2 = self.rows, self.k2
         power = (out * out).reshape(-1, a, 2, k2).sum(2)  # [k1, k2]
         # bin k = k1 + rows * k2: k2-major order
         return power.transpose(1, 2).reshape(-1, a * k2)[:, self.lo:self.hi]
+
+    def complex(self, out: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+        """:meth:`stages` output -> ``[N, 2, hi - lo]``: real and imaginary parts of bins
+        ``[lo, hi)`` (``hi`` at most this DFT's own ``hi`` rounded up to whole columns)."""
+        a, k2 = self.rows, self.k2
+        if hi > a * k2:
+            raise ValueError(f"bins up to {a * k2} only, asked {hi}")
+        out = out.reshape(-1, a, 2, k2).permute(0, 2, 3, 1)  # [re/im, k2, k1]
+        return out.reshape(-1, 2, a * k2)[..., lo:hi]
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """``[N, size]`` real -> ``[N, hi - lo]`` power."""
+        return self.power(self.stages(frames))
+
+
+class _LagCorrelation(torch.nn.Module):
+    """``[N, LAG_SPAN]`` samples -> ``[N, LAG_COUNT]`` normalised correlations of the last
+    ``LAG_WINDOW`` samples with the same stretch one period earlier, at each period of
+    :func:`lag_periods` (fractional periods by band-limited interpolation).
+
+    ``c(p) = sum_n a[n] b[n - p]``, with ``b`` the span and ``a`` its last ``LAG_WINDOW``
+    samples (zeros before), comes from the cross-spectrum ``A conj(B)`` of both zero-padded
+    to ``LAG_FFT`` points (the long window's DFT: same size, so :class:`FrontEnd` runs all
+    three in one call and the graph holds its constants once), one MatMul back to the
+    periods. Divided by the root of both
+    stretches' energies (the earlier one's from a running sum of the span's squares), so
+    a periodic sound gives ~1 at its period whatever its level; silence gives 0.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        periods = lag_periods()
+        k = torch.arange(*LAG_BINS, dtype=torch.float64)
+        theta = 2.0 * torch.pi * torch.outer(k, periods) / LAG_FFT  # [bins, periods]
+        # c(p) = 2/M * sum_k (Re C_k cos(theta) - Im C_k sin(theta)), C = A conj(B)
+        back = torch.cat([torch.cos(theta), -torch.sin(theta)]) * (2.0 / LAG_FFT)
+        self.register_buffer("back", back.float(), persistent=False)
+        start = LAG_SPAN - LAG_WINDOW
+        self.register_buffer("recent", (torch.arange(LAG_SPAN) >= start).float(),
+                             persistent=False)
+        # The earlier stretch of period p: span samples [first, first + LAG_WINDOW); its
+        # energy is a difference of the running sum (index i = sum of samples before i).
+        first = torch.round(start - periods).long()
+        self.register_buffer("sum_lo", first, persistent=False)
+        self.register_buffer("sum_hi", first + LAG_WINDOW, persistent=False)
+
+    def inputs(self, span: torch.Tensor) -> torch.Tensor:
+        """``[N, LAG_SPAN]`` -> ``[2N, LAG_FFT]``: the recent part, then the span, zero-padded."""
+        both = torch.cat([span * self.recent, span])
+        return torch.nn.functional.pad(both, (0, LAG_FFT - LAG_SPAN))
+
+    def forward(self, span: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
+        """The span and the spectra ``[2N, re/im, LAG_BINS]`` of :meth:`inputs`."""
+        n = span.shape[0]
+        a, b = spec[:n], spec[n:]
+        c_re = a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]
+        c_im = a[:, 1] * b[:, 0] - a[:, 0] * b[:, 1]
+        corr = torch.matmul(torch.cat([c_re, c_im], dim=-1), self.back)
+        recent = span * self.recent
+        energy_recent = torch.sum(recent * recent, dim=-1, keepdim=True)
+        running = torch.nn.functional.pad(torch.cumsum(span * span, dim=-1), (1, 0))
+        energy_before = running[:, self.sum_hi] - running[:, self.sum_lo]
+        return corr / torch.sqrt(energy_recent * energy_before + POWER_FLOOR)
 
 
 class FrontEnd(torch.nn.Module):
@@ -119,10 +218,12 @@ class FrontEnd(torch.nn.Module):
     end at fixed offsets from the end, so the graph computes no indices.
     """
 
-    def __init__(self, mid_window: int = 0) -> None:
+    def __init__(self, mid_window: int = 0, lag_window: int = 0) -> None:
         super().__init__()
-        self.features = feature_count(mid_window)  # raises on a size it does not have
+        # raises on a size it does not have
+        self.features = feature_count(mid_window, lag_window)
         self.mid_window = mid_window
+        self.lag_window = lag_window
         self.register_buffer("long_window", torch.hann_window(WINDOW, periodic=True),
                              persistent=False)
         self.register_buffer("short_window", torch.hann_window(SHORT_WINDOW, periodic=True),
@@ -133,6 +234,8 @@ class FrontEnd(torch.nn.Module):
             self.register_buffer("mid_window_fn", torch.hann_window(MID_WINDOW, periodic=True),
                                  persistent=False)
             self.mid_dft = _Dft(MID_WINDOW, *MID_BINS)
+        if lag_window:
+            self.lag = _LagCorrelation()
 
     def frames(self, buf: torch.Tensor) -> torch.Tensor:
         """``[B, CONTEXT + n * HOP]`` samples -> ``[B * n, WINDOW]`` analysis frames."""
@@ -151,10 +254,21 @@ class FrontEnd(torch.nn.Module):
         tail = frames[:, WINDOW - SHORT_WINDOW:]
         # Powers first, one log10 for all: the level feature is log10 of the short
         # window's mean square (its level in dB / 10).
-        parts = [self.long_dft(frames * self.long_window),
+        long_in = frames * self.long_window
+        if self.lag_window:  # the lag spectra ride along in the long window's DFT call
+            span = frames[:, WINDOW - LAG_SPAN:]
+            out = self.long_dft.stages(torch.cat([long_in, self.lag.inputs(span)]))
+            n = frames.shape[0]
+            long_power = self.long_dft.power(out[:n])
+            lags = self.lag(span, self.long_dft.complex(out[n:], *LAG_BINS))
+        else:
+            long_power = self.long_dft(long_in)
+        parts = [long_power,
                  self.short_dft(tail * self.short_window),
                  torch.mean(tail * tail, dim=-1, keepdim=True)]
         if self.mid_window:
             parts.append(self.mid_dft(frames[:, WINDOW - MID_WINDOW:] * self.mid_window_fn))
         feats = torch.log10(torch.cat(parts, dim=-1) + POWER_FLOOR)
+        if self.lag_window:  # signed correlations: appended after the logs
+            feats = torch.cat([feats, lags], dim=-1)
         return feats.reshape(batch, -1, self.features)

@@ -53,9 +53,10 @@ class ModelConfig:
     layers: int = 2
     backward: int = 0  # hidden size of a backward GRU (whole-take model); 0 = causal
     mid_window: int = 0  # 512: the front end adds a 32 ms window (features.py); 0 = none
+    lag_window: int = 0  # 160: the front end adds lag correlations (features.py); 0 = none
 
     def __post_init__(self) -> None:
-        feature_count(self.mid_window)  # raises on a size the front end does not have
+        self.front_end()  # raises on a size the front end does not have
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
@@ -67,7 +68,7 @@ class ModelConfig:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("backward", "mid_window"):  # older models' metadata stays as it was
+        for key in ("backward", "mid_window", "lag_window"):  # older models' metadata stays
             if not d[key]:
                 d.pop(key)
         return d
@@ -75,12 +76,22 @@ class ModelConfig:
     @property
     def features(self) -> int:
         """Front-end features per frame."""
-        return feature_count(self.mid_window)
+        return feature_count(self.mid_window, self.lag_window)
+
+    def front_end(self) -> FrontEnd:
+        """The front end these features come from (features.py)."""
+        return FrontEnd(self.mid_window, self.lag_window)
 
     @property
     def causal(self) -> bool:
         """Whether each output depends only on audio up to its frame (plus lookahead)."""
         return self.backward == 0
+
+
+def _front_blocks(config: ModelConfig) -> list[str]:
+    """The optional front-end blocks of a model, in feature order (features.py)."""
+    return [name for name, size in (("mid", config.mid_window), ("lag", config.lag_window))
+            if size]
 
 
 class NoteNet(nn.Module):
@@ -135,10 +146,12 @@ class NoteNet(nn.Module):
     def load_causal(self, causal: NoteNet) -> None:
         """Start from a trained causal model of the same sizes: its weights, and a head
         that ignores the backward GRU at first, so training starts from its outputs."""
-        if not causal.config.causal or causal.config.hidden != self.config.hidden \
-                or causal.config.mid_window != self.config.mid_window:
-            raise ValueError(f"a causal model with hidden {self.config.hidden} and mid_window "
-                             f"{self.config.mid_window} is needed, got {causal.config.as_dict()}")
+        c = causal.config
+        if not c.causal or c.hidden != self.config.hidden \
+                or _front_blocks(c) != _front_blocks(self.config):
+            raise ValueError(f"a causal model with hidden {self.config.hidden}, mid_window "
+                             f"{self.config.mid_window} and lag_window {self.config.lag_window}"
+                             f" is needed, got {c.as_dict()}")
         state = {k: v for k, v in causal.state_dict().items() if not k.startswith("head.")}
         self.load_state_dict(state, strict=False)
         with torch.no_grad():
@@ -147,13 +160,16 @@ class NoteNet(nn.Module):
             self.head.bias.copy_(causal.head.bias)
 
     def load_narrower(self, warm: NoteNet, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Start from a trained model whose front end lacks the middle window: its weights,
-        and first-layer weights of zero for the added features, so training starts from
-        its outputs; ``mean``/``std`` normalise the added features (from training data)."""
-        same = ModelConfig(**{**warm.config.as_dict(), "mid_window": self.config.mid_window})
-        if warm.config.mid_window or not self.config.mid_window or same != self.config:
-            raise ValueError(f"a model like {self.config.as_dict()} without mid_window is "
-                             f"needed, got {warm.config.as_dict()}")
+        """Start from a trained model whose front end lacks blocks this one adds at the
+        end (the middle window, the lag correlations): its weights, and first-layer
+        weights of zero for the added features, so training starts from its outputs;
+        ``mean``/``std`` normalise the added features (from training data)."""
+        same = ModelConfig(**{**warm.config.as_dict(), "mid_window": self.config.mid_window,
+                              "lag_window": self.config.lag_window})
+        mine, theirs = _front_blocks(self.config), _front_blocks(warm.config)
+        if same != self.config or len(theirs) >= len(mine) or mine[:len(theirs)] != theirs:
+            raise ValueError(f"a model like {self.config.as_dict()} whose front end lacks "
+                             f"some of its last blocks is needed, got {warm.config.as_dict()}")
         old = warm.config.features
         state = warm.state_dict()
         with torch.no_grad():
@@ -206,7 +222,7 @@ class StreamingNoteModel(nn.Module):
 
     def __init__(self, net: NoteNet) -> None:
         super().__init__()
-        self.front = FrontEnd(net.config.mid_window)
+        self.front = net.config.front_end()
         self.net = net
 
     def forward(self, audio: torch.Tensor, ctx_in: torch.Tensor,
@@ -230,7 +246,7 @@ class WholeTakeNoteModel(nn.Module):
 
     def __init__(self, net: NoteNet) -> None:
         super().__init__()
-        self.front = FrontEnd(net.config.mid_window)
+        self.front = net.config.front_end()
         self.net = net
 
     def forward(self, audio: torch.Tensor, ctx_in: torch.Tensor, h_in: torch.Tensor,

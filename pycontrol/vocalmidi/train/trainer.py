@@ -509,7 +509,8 @@ def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
 # ---------------------------------------------------------------------------- training
 
 
-def _load(roots: list[Path], limit: int, what: str, mid_window: int = 0) -> list[Clip]:
+def _load(roots: list[Path], limit: int, what: str, front: ModelConfig | None = None
+          ) -> list[Clip]:
     from vocalmidi.train.dataset import read_clips
 
     clips: list[Clip] = []
@@ -517,8 +518,9 @@ def _load(roots: list[Path], limit: int, what: str, mid_window: int = 0) -> list
         if not (root / "clips").is_dir():
             raise UsageError(f"{what} data {root} not found: make it with "
                              "`vocalmidi train data`")
-        clips += read_clips(root, features=(what == "training"), limit=limit or None,
-                            mid_window=mid_window)
+        clips += read_clips(root, features=front is not None, limit=limit or None,
+                            mid_window=front.mid_window if front else 0,
+                            lag_window=front.lag_window if front else 0)
     return clips
 
 
@@ -557,7 +559,7 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
         raise UsageError(f"{recipe.path}: {exc}") from exc
     t0 = time.monotonic()
     train_clips = [c for c in _load(recipe.train_data, cfg.max_train_clips, "training",
-                                    model_cfg.mid_window) if c.frames > 0]
+                                    model_cfg) if c.frames > 0]
     dev_clips = _load(recipe.dev_data, 0, "dev")
     prep_s = time.monotonic() - t0
     frames_total = sum(c.frames for c in train_clips)
@@ -579,7 +581,7 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                 net.load_causal(warm)
             except ValueError as exc:
                 raise UsageError(f"init_from {cfg.init_from}: {exc}") from exc
-        elif model_cfg.mid_window and not warm.config.mid_window:  # add the middle window
+        elif model_cfg.features > warm.config.features:  # add front-end blocks
             try:
                 net.load_narrower(warm, *feature_stats())
             except ValueError as exc:
