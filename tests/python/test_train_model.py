@@ -254,12 +254,15 @@ def test_adding_front_end_blocks_starts_from_the_trained_model(tmp_path, warm_fr
 def test_the_lag_correlations_are_the_band_limited_cross_correlation() -> None:
     """Each lag feature is, against numpy's FFT, the correlation of the frame's last 10 ms
     with the stretch one period earlier (band-limited to LAG_BINS, fractional periods by
-    the DFT's own interpolation), over the root of both stretches' energies."""
+    the DFT's own interpolation), over the root of both stretches' energies (the earlier
+    one floored at a share of the recent one), clipped."""
     from vocalmidi.train.features import (
         FEATURES,
         LAG_BINS,
+        LAG_CLIP,
         LAG_COUNT,
         LAG_FFT,
+        LAG_FLOOR,
         LAG_SPAN,
         POWER_FLOOR,
         FrontEnd,
@@ -284,7 +287,9 @@ def test_the_lag_correlations_are_the_band_limited_cross_correlation() -> None:
                                        ).sum(0)
         first = np.round(start - periods).astype(int)
         before = np.array([np.sum(span[f:f + contract.LAG_WINDOW] ** 2) for f in first])
-        want = corr / np.sqrt(np.sum(recent ** 2) * before + POWER_FLOOR)
+        e_recent = np.sum(recent ** 2)
+        want = np.clip(corr / np.sqrt(e_recent * (before + LAG_FLOOR * e_recent) + POWER_FLOOR),
+                       -LAG_CLIP, LAG_CLIP)
         np.testing.assert_allclose(feats[j, FEATURES:], want, atol=2e-3, err_msg=f"frame {j}")
 
 

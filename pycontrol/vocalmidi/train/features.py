@@ -54,6 +54,8 @@ LAG_NOTES = (36.0, 86.0)  # MIDI range of the lag correlations (the model's note
 LAG_COUNT = int(round((LAG_NOTES[1] - LAG_NOTES[0]) * 2)) + 1  # half-semitone steps (101)
 LAG_SPAN = 512  # the lag correlation's audio: the recent part and up to one period before
 LAG_FFT = WINDOW  # zero-padded DFT size (the long window's DFT): no wrap for any period
+LAG_FLOOR = 0.05  # the earlier stretch's energy counts at least this share of the recent one
+LAG_CLIP = 1.5  # |correlation| cap (it is ~1 at a clean period)
 LAG_BINS = (1, 97)  # 15.6 Hz to 1.5 kHz: DC out, the harmonics that carry the period in
 _SPAN = -(-WINDOW // HOP)  # hops a window touches (13)
 _PAD = _SPAN * HOP - WINDOW  # zeros before the context so frames align to hops (16)
@@ -206,7 +208,12 @@ class _LagCorrelation(torch.nn.Module):
         energy_recent = torch.sum(recent * recent, dim=-1, keepdim=True)
         running = torch.nn.functional.pad(torch.cumsum(span * span, dim=-1), (1, 0))
         energy_before = running[:, self.sum_hi] - running[:, self.sum_lo]
-        return corr / torch.sqrt(energy_recent * energy_before + POWER_FLOOR)
+        # The band limit smears the recent sound a little into a silent earlier stretch, so
+        # a plain ratio explodes at an onset after silence: the earlier energy gets a floor
+        # of LAG_FLOOR of the recent one (no evidence of a period yet reads ~0), and the
+        # result is clipped to +-LAG_CLIP (cached as float16; a flat input for the MLP).
+        denom = energy_recent * (energy_before + LAG_FLOOR * energy_recent)
+        return torch.clamp(corr / torch.sqrt(denom + POWER_FLOOR), -LAG_CLIP, LAG_CLIP)
 
 
 class FrontEnd(torch.nn.Module):
