@@ -340,3 +340,19 @@ def test_a_model_given_more_gru_units_starts_from_the_trained_model(tmp_path) ->
     assert wide.head.weight.grad[:, 24:].abs().sum() > 0  # the added units have a say
     with pytest.raises(ValueError, match="fewer than 24 hidden units"):
         NoteNet(ModelConfig(mlp=[48], hidden=24, layers=2)).load_wider(wide)
+
+
+def test_the_first_frames_of_a_legato_note_weigh_more_in_the_note_loss() -> None:
+    """Early-note weights: the first frames after every onset get early_note_weight; those
+    of a note that starts while the previous one sounds get legato_note_weight times more;
+    the rest 1."""
+    from vocalmidi.train.trainer import TrainConfig, _early_weights
+
+    onset = torch.zeros(1, 12)
+    sounding = torch.zeros(1, 12)
+    onset[0, [1, 5, 9]] = 1  # fresh start at 1, legato change at 5, fresh again at 9
+    sounding[0, 1:8] = 1
+    sounding[0, 9:] = 1
+    cfg = TrainConfig(early_note_weight=3.0, early_note_frames=2, legato_note_weight=4.0)
+    got = _early_weights(onset, sounding, cfg)[0].tolist()
+    assert got == [1, 3, 3, 1, 1, 12, 12, 1, 1, 3, 3, 1]
