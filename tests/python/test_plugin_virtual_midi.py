@@ -38,8 +38,9 @@ def virtual_ports(rec: JackMidiRecorder, timeout: float) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def reference() -> list[o.Note]:
-    """The phrase's notes as the VST3 bounces them offline in our JUCE host."""
-    notes = o.notes_of(JuceRig(native.vst3_path()).reference().events)
+    """The phrase's notes as the VST3 bounces them offline in our JUCE host (corrected
+    early guesses left out, oracles.settled)."""
+    notes = o.settled(o.notes_of(JuceRig(native.vst3_path()).reference().events), SR)
     assert len(notes) >= 3
     return notes
 
@@ -73,7 +74,7 @@ def test_standalone_sends_the_take_to_its_virtual_jack_port(model_cache: Path,
             player.close()
         finally:
             rec.close()
-    got = o.notes_of([(frame - start, data) for frame, data in rec.events])
+    got = o.settled(o.notes_of([(frame - start, data) for frame, data in rec.events]), SR)
     # The reference's notes in order (the JACK I/O may add up to 0.1 s, checked below), and
     # at most one early decision per note that the note model corrects
     # (oracles.live_notes_cover).

@@ -138,7 +138,7 @@ class ArdourRig:
         got = _render_with_retries(bundle, kind, instrument, 48000)
         out.add(o.Check("Ardour gives the track the plugin's MIDI output", got.streams[1] == 1,
                         f"plugin outputs: {got.streams[0]} audio, {got.streams[1]} MIDI"))
-        ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+        ref_notes = o.sung_notes(ref.events, 48000)
         out.add(o.live_notes_cover(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
                                    f"the {kind} live in Ardour: the offline reference's notes"))
         out.add(o.no_stuck_notes(got.events))

@@ -179,7 +179,7 @@ def realtime(rig: JuceRig) -> Outcome:
     with closing(fresh()) as host:
         host.set_pacing(1.0)
         got = render(host, phrase(48000), REF_BLOCK, realtime=True)
-    ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+    ref_notes = o.sung_notes(ref.events, 48000)
     out.add(o.live_notes_cover(got.events, ref_notes, 48000, REALTIME_TOLERANCE_S,
                                "real-time notes as the effect's offline ones"))
     out.add(o.no_stuck_notes(got.events))
@@ -204,7 +204,7 @@ def lv2_in_jalv(rig: JalvRig) -> Outcome:
         return out
     ref = rig.juce.reference()
     got = render_lv2_in_jalv(bundle, phrase(48000), 48000, period=256, tail=1.0)
-    ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+    ref_notes = o.sung_notes(ref.events, 48000)
     out.add(o.live_notes_cover(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
                                "live LV2 instrument notes as the effect's offline reference"))
     out.add(o.no_stuck_notes(got.events))

@@ -35,7 +35,7 @@ class JalvRig:
         audio = phrase(48000)
         ref = self.juce.reference()
         got = render_lv2_in_jalv(self.lv2, audio, 48000, period=256, tail=1.0)
-        ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+        ref_notes = o.sung_notes(ref.events, 48000)
         out.add(o.live_notes_cover(got.events, ref_notes, 48000, JALV_TOLERANCE_S,
                                    "live LV2 notes as the offline reference"))
         out.add(o.no_stuck_notes(got.events))

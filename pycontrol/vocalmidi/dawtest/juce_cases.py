@@ -70,7 +70,7 @@ def sample_rate(rig: JuceRig, rate: int) -> Outcome:
     out = Outcome()
     ref48 = rig.reference(48000)
     got = rig.reference(rate)
-    ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref48.events)]
+    ref_notes = o.sung_notes(ref48.events, 48000)
     out.add(o.notes_close(got.events, ref_notes, rate, RATE_TOLERANCE_S,
                           "same notes as at 48 kHz"))
     out.add(o.no_stuck_notes(got.events))
@@ -185,7 +185,7 @@ def realtime(rig: JuceRig) -> Outcome:
     with closing(rig.fresh()) as host:
         host.set_pacing(1.0)
         got = render(host, audio, REF_BLOCK, realtime=True)
-    ref_notes = [(n.on / 48000, n.pitch) for n in o.notes_of(ref.events)]
+    ref_notes = o.sung_notes(ref.events, 48000)
     out.add(o.live_notes_cover(got.events, ref_notes, 48000, REALTIME_TOLERANCE_S,
                                "real-time notes as offline"))
     out.add(o.no_stuck_notes(got.events))
