@@ -72,12 +72,12 @@ def notes_of(midi: list[MidiMessage]) -> list[tuple[int, int, int]]:
     return sorted(out)
 
 
-def settled(midi: list[MidiMessage]) -> list[tuple[int, int, int]]:
-    """:func:`notes_of` without corrected early guesses (oracles.settled): the default note
-    model may start a note on a neighbour for a few ms and correct it (on this plain tone
-    stage 12 starts A#3 for 15 ms, then A3)."""
-    notes = [o.Note(on, off, p, 0, 1) for on, off, p in notes_of(midi)]
-    return [(n.on, n.off, n.pitch) for n in o.settled(notes, SR)]
+def settled(notes: list[tuple[int, int | None, int]]) -> list[tuple[int, int | None, int]]:
+    """(on, off, note) tuples without corrected early guesses (oracles.settled): the
+    default note model may start a note on a neighbour for a few ms and correct it (on
+    this plain tone stage 12 starts A#3 for 15 ms, then A3)."""
+    kept = o.settled([o.Note(on, off, p, 0, 1) for on, off, p in notes], SR)
+    return [(n.on, n.off, n.pitch) for n in kept]
 
 
 def test_loads_as_a_midi_producing_vst3(host: PluginHost) -> None:
@@ -90,7 +90,7 @@ def test_sung_notes_come_out_at_plausible_samples(host: PluginHost) -> None:
     audio, truth = phrase()
     out, midi = host.process(audio, 512, realtime=False)
     latency = host.latency_samples  # final once the model is loaded (offline: before audio)
-    notes = settled(midi)
+    notes = settled(notes_of(midi))
     assert [n for _, _, n in notes] == [A3, E4], notes_of(midi)
     for (on, off, _), (t_on, t_off, _) in zip(notes, truth, strict=True):
         # Emitted after the voice starts, no later than the reported latency plus the time
@@ -192,7 +192,7 @@ def test_transport_stopped_or_playing_the_voice_still_plays(host: PluginHost) ->
     _, playing = host.process(audio, 512, realtime=False)
     assert host.transport_position == 10 * SR + audio.size
     assert notes_of(stopped) == notes_of(playing)
-    assert [n for _, _, n in settled(stopped)] == [A3, E4]
+    assert [n for _, _, n in settled(notes_of(stopped))] == [A3, E4]
 
 
 def test_bypass_passes_audio_and_sends_no_notes(host: PluginHost) -> None:
@@ -210,4 +210,4 @@ def test_stereo_input(vst3: Path) -> None:
         audio, _ = phrase()
         out, midi = h.process(np.stack([audio, audio]), realtime=False)
         assert out.shape == (2, audio.size)
-        assert [n for _, _, n in settled(midi)] == [A3, E4]
+        assert [n for _, _, n in settled(notes_of(midi))] == [A3, E4]
