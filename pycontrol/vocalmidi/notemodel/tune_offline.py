@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dev", type=Path, nargs="+")
     args = p.parse_args(argv)
     runner = NoteModelRunner(args.model)
-    clips = [c for d in args.dev for c in read_clips(d, features=False)]
+    clips = [c for d in args.dev for c in read_clips(d)]
     outputs = [runner.analyse(c.audio, C.SAMPLE_RATE) for c in clips]
     current = runner.offline_config()
     best, metrics = tune_offline_decoder(outputs, clips, current)

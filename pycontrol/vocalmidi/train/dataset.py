@@ -33,10 +33,10 @@ __all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "feature_versi
 FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
 
 
-def feature_version(mid_window: int = 0, lag_window: int = 0) -> str:
+def feature_version(front: FrontEnd) -> str:
     """Cache folder name of a front end (with its optional blocks or without)."""
-    return (FEATURE_VERSION + (f"+mid{mid_window}" if mid_window else "")
-            + (f"+lag{lag_window}" if lag_window else ""))
+    return (FEATURE_VERSION + (f"+mid{front.mid_window}" if front.mid_window else "")
+            + (f"+lag{front.lag_window}" if front.lag_window else ""))
 
 
 @dataclass
@@ -113,7 +113,7 @@ def _cached_features(root: Path, clip: Clip, front: FrontEnd) -> np.ndarray:
     from vocalmidi.train.contract import CONTEXT, LOOKAHEAD_HOPS
     from vocalmidi.train.export import pad_for_frames
 
-    path = root / "features" / feature_version(front.mid_window, front.lag_window) / f"{clip.id}.npy"
+    path = root / "features" / feature_version(front) / f"{clip.id}.npy"
     if path.exists():
         feats = np.load(path)
         if len(feats) == clip.frames:
@@ -130,17 +130,11 @@ def _cached_features(root: Path, clip: Clip, front: FrontEnd) -> np.ndarray:
     return feats
 
 
-def read_clips(root: str | Path, features: bool = False,
-               limit: int | None = None, mid_window: int = 0,
-               lag_window: int = 0) -> Iterator[Clip]:
-    """Yield the clips of a data folder, with cached front-end features if asked (of the
-    front end with ``mid_window`` and ``lag_window``, see :mod:`vocalmidi.train.features`)."""
+def read_clips(root: str | Path, front: FrontEnd | None = None,
+               limit: int | None = None) -> Iterator[Clip]:
+    """Yield the clips of a data folder, with ``front``'s features (cached in the folder)
+    when a front end is given (:mod:`vocalmidi.train.features`)."""
     root = Path(root)
-    front = None
-    if features:
-        from vocalmidi.train.features import FrontEnd
-
-        front = FrontEnd(mid_window, lag_window).eval()
     for entry in clip_entries(root)[:limit]:
         clip = load_clip(root, entry["id"])
         clip.meta = entry

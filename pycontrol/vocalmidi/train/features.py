@@ -170,8 +170,8 @@ class _LagCorrelation(torch.nn.Module):
     samples (zeros before), comes from the cross-spectrum ``A conj(B)`` of both zero-padded
     to ``LAG_FFT`` points (the long window's DFT: same size, so :class:`FrontEnd` runs all
     three in one call and the graph holds its constants once), one MatMul back to the
-    periods. Divided by the root of both
-    stretches' energies (the earlier one's from a running sum of the span's squares), so
+    periods. Divided by the root of both stretches' energies (differences of one running
+    sum of the span's squares), so
     a periodic sound gives ~1 at its period whatever its level; silence gives 0.
     """
 
@@ -204,9 +204,9 @@ class _LagCorrelation(torch.nn.Module):
         c_re = a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]
         c_im = a[:, 1] * b[:, 0] - a[:, 0] * b[:, 1]
         corr = torch.matmul(torch.cat([c_re, c_im], dim=-1), self.back)
-        recent = span * self.recent
-        energy_recent = torch.sum(recent * recent, dim=-1, keepdim=True)
         running = torch.nn.functional.pad(torch.cumsum(span * span, dim=-1), (1, 0))
+        start = LAG_SPAN - LAG_WINDOW
+        energy_recent = running[:, LAG_SPAN:] - running[:, start:start + 1]
         energy_before = running[:, self.sum_hi] - running[:, self.sum_lo]
         # The band limit smears the recent sound a little into a silent earlier stretch, so
         # a plain ratio explodes at an onset after silence: the earlier energy gets a floor

@@ -523,18 +523,18 @@ def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
 # ---------------------------------------------------------------------------- training
 
 
-def _load(roots: list[Path], limit: int, what: str, front: ModelConfig | None = None
+def _load(roots: list[Path], limit: int, what: str, model: ModelConfig | None = None
           ) -> list[Clip]:
+    """The clips of ``roots``, with the features of ``model``'s front end if one is given."""
     from vocalmidi.train.dataset import read_clips
 
+    front = model.front_end().eval() if model is not None else None
     clips: list[Clip] = []
     for root in roots:
         if not (root / "clips").is_dir():
             raise UsageError(f"{what} data {root} not found: make it with "
                              "`vocalmidi train data`")
-        clips += read_clips(root, features=front is not None, limit=limit or None,
-                            mid_window=front.mid_window if front else 0,
-                            lag_window=front.lag_window if front else 0)
+        clips += read_clips(root, front, limit=limit or None)
     return clips
 
 
