@@ -165,11 +165,10 @@ def test_live_session_plays_the_melody_to_jack_midi_and_rtmidi(
         ons, offs = receiver.notes()
         receiver.close()
         if stats["xruns"]:
-            # A JACK xrun (on a busy 2-core CI machine a client, usually our Python player,
-            # misses its cycle)
-            # leaves a period of silence in the sung note, and the session rightly ends
-            # the note there and starts it again: [60, 64, 64, 67, ...]. The melody must
-            # still be there, in order, with nothing else.
+            # A JACK xrun (on a busy 2-core CI machine a client, usually our Python
+            # player, misses its cycle) leaves a gap in the sung note, and the session
+            # rightly ends the note there and starts it again: [60, 64, 64, 67, ...].
+            # The melody must still be there, in order, with nothing else.
             melody = [p for i, p in enumerate(ons) if i == 0 or p != ons[i - 1]]
         else:
             melody = ons
