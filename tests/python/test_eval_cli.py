@@ -161,6 +161,25 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
     assert len(rows) == 4 and rows[0].startswith("| swift-f0 | ")
     assert f"| {100 * clean['voice_oohs']['onset_f1_50']:.1f} |" in rows[0] + rows[1]
     assert "Clean takes per voice patch" in out
+    # Where F1@50 is lost: every true note of the positive takes sorted once, per
+    # condition and per voice source, in the terminal and in the summary.
+    census = doc["systems"]["swift-f0"]["census"]
+    for cond in ("clean", "room", "noisy", "all"):
+        c = census[cond]
+        assert c["on_time"] + c["late_100"] + c["late"] + c["missed"] == c["n_ref"] \
+            == doc["systems"]["swift-f0"]["conditions"][cond]["n_ref"]
+        assert c["f1_50_all_late_on_time"] >= c["f1_50_late_100_on_time"] >= c["f1_50"]
+    assert abs(census["all"]["f1_50"]
+               - doc["systems"]["swift-f0"]["conditions"]["all"]["f1_50"]) < 0.03
+    by_source = doc["systems"]["swift-f0"]["census_by_soundfont"]
+    assert set(by_source) == {"timgm6mb", "musescore", "espeak"}
+    assert sum(v["n_ref"] for v in by_source.values()) == census["all"]["n_ref"]
+    assert "Where F1@50 is lost" in out
+    lines = summary.splitlines()
+    head = next(i for i, line in enumerate(lines) if "| F1 no guesses |" in line)
+    clean_row = lines[head + 2].split("|")
+    assert clean_row[1:3] == [" swift-f0 ", " clean "]
+    assert int(clean_row[3]) == census["clean"]["on_time"]
 
 
 def test_vocalmidi_system_says_when_the_engine_is_not_built(

@@ -261,6 +261,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     from vocalmidi.eval.dataset import load_set, make_set
     from vocalmidi.eval.report import (
+        census_table,
         cost_table,
         group_table,
         latency_table,
@@ -336,6 +337,7 @@ def _bench(args: argparse.Namespace) -> int:
         plots = write_plots(results, out)
         print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
         print_table(group_table(results, "patch", title="Clean takes per voice patch"))
+        print_table(census_table(results))
         print_table(targets_table(doc))
     if args.live:
         live = doc["live"]

@@ -119,9 +119,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        from vocalmidi.eval.report import group_table, print_table, results_table
+        from vocalmidi.eval.report import census_table, group_table, print_table, results_table
 
         print_table(results_table(results, title=f"Note transcription on {args.dir}"))
+        print_table(census_table(results))
         if args.by:
             print_table(group_table(results, args.by, conditions=None))
     return 0

@@ -1,7 +1,8 @@
 """Show results: rich tables and PNG plots (matplotlib, Agg).
 
-Accuracy per system and condition (:func:`results_table`, :func:`write_plots`) and per
-voice patch or other clip metadata (:func:`group_table`); the live latency sweep and
+Accuracy per system and condition (:func:`results_table`, :func:`write_plots`), per
+voice patch or other clip metadata (:func:`group_table`), where F1@50 is lost
+(:func:`census_table`); the live latency sweep and
 running cost (:func:`latency_table`, :func:`cost_table`, :func:`write_live_plots`), from
 the plain-JSON rows of :mod:`vocalmidi.eval.sweep`.
 """
@@ -17,8 +18,8 @@ from rich.table import Table
 from vocalmidi.eval.runner import ALL, SystemResult
 from vocalmidi.eval.targets import live_matrix_markdown, targets_markdown
 
-__all__ = ["cost_table", "group_table", "latency_table", "markdown_summary", "print_table",
-           "results_table", "variants_table", "write_live_plots", "write_plots"]
+__all__ = ["census_table", "cost_table", "group_table", "latency_table", "markdown_summary",
+           "print_table", "results_table", "variants_table", "write_live_plots", "write_plots"]
 
 _ORDER = ("clean", "room", "noisy", ALL)
 
@@ -81,6 +82,55 @@ def group_table(results: Sequence[SystemResult], key: str = "patch",
                       _fmt(s.f1_50, True), _fmt(s.pitch_accuracy, True), str(s.clips),
                       str(s.n_ref), end_section=i == len(rows) - 1)
     return t
+
+
+# (heading, key of Census.as_dict()); the F1 columns are F1@50 with one class fixed.
+_CENSUS_COLS = (("on time", "on_time"), ("late 50-100", "late_100"), ("late 100-300", "late"),
+                ("missed", "missed"), ("guesses", "guess"), ("extra", "extra"),
+                ("F1@50", "f1_50"), ("F1 no guesses", "f1_50_without_guesses"),
+                ("F1 late<=100 on time", "f1_50_late_100_on_time"),
+                ("F1 all late on time", "f1_50_all_late_on_time"))
+
+
+def _census_rows(by_condition: Mapping[str, Mapping[str, Any]],
+                 by_source: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(takes, cells) per condition, then per voice source over all conditions."""
+    labelled = [(c, by_condition[c]) for c in _ORDER if c in by_condition]
+    labelled += [(f"{k} (all)", v) for k, v in by_source.items()]
+    return [(label, [_fmt(v[k], True) if k.startswith("f1") else str(v[k])
+                     for _, k in _CENSUS_COLS]) for label, v in labelled]
+
+
+def census_table(results: Sequence[SystemResult]) -> Table:
+    """Where each system's F1@50 goes (:mod:`vocalmidi.eval.census`): per condition and
+    voice source, the true notes on time, late or missed, the false notes (corrected
+    early guesses, others), and F1@50 with one class of error fixed."""
+    t = Table(title="Where F1@50 is lost: true notes on time / late / missed, false notes, "
+                    "F1@50 with one class fixed")
+    t.add_column("system")
+    t.add_column("takes")
+    for heading, _ in _CENSUS_COLS:
+        t.add_column(heading, justify="right")
+    for r in results:
+        rows = _census_rows({c: v.as_dict() for c, v in r.census.items()},
+                            {k: v.as_dict() for k, v in r.census_by("soundfont").items()})
+        for i, (label, cells) in enumerate(rows):
+            t.add_row(r.system if i == 0 else "", label, *cells, end_section=i == len(rows) - 1)
+    return t
+
+
+def _census_lines(doc: Mapping[str, Any]) -> list[str]:
+    """:func:`census_table` as Markdown, from a ``results.json`` document."""
+    rows = [(name, _census_rows(s["census"], s.get("census_by_soundfont", {})))
+            for name, s in doc["systems"].items() if s.get("census")]
+    if not rows:
+        return []
+    lines = ["", "| system | takes | " + " | ".join(h for h, _ in _CENSUS_COLS) + " |",
+             "|---|---|" + "---|" * len(_CENSUS_COLS)]
+    for name, system_rows in rows:
+        lines += [f"| {name if i == 0 else ''} | {label} | " + " | ".join(cells) + " |"
+                  for i, (label, cells) in enumerate(system_rows)]
+    return lines
 
 
 def print_table(table: Table) -> None:
@@ -347,6 +397,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {_fmt(v['lag_median_ms'])} / {_fmt(v['lag_p95_ms'])} | {false_cell} "
                 f"| {rtf_cell} |")
     lines += _patch_lines(doc)
+    lines += _census_lines(doc)
     lines += targets_markdown(doc)
     live = doc.get("live")
     if live:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocalmidi.eval.census import Census, census
 from vocalmidi.eval.dataset import EvalSet
 from vocalmidi.eval.latency import EmissionStats, emission_latencies
 from vocalmidi.eval.metrics import ClipScore, Summary, score_clip, summarize
@@ -28,6 +29,8 @@ class SystemResult:
     ``scores`` keeps each clip's condition, set metadata and score, for :meth:`by`.
     ``emission`` (systems that say when each note-on was available, see
     :func:`evaluate`) maps each condition and ``"all"`` to its emission latencies.
+    ``census`` maps each positive condition and ``"all"`` to the error census of its
+    notes (:mod:`vocalmidi.eval.census`); :meth:`census_by` groups it by clip metadata.
     """
 
     system: str
@@ -39,6 +42,24 @@ class SystemResult:
     scores: list[tuple[str, dict[str, Any], ClipScore]] = field(default_factory=list,
                                                                repr=False)
     emission: dict[str, EmissionStats] = field(default_factory=dict)
+    censuses: list[tuple[str, dict[str, Any], Census]] = field(default_factory=list,
+                                                               repr=False)
+
+    @property
+    def census(self) -> dict[str, Census]:
+        out: dict[str, Census] = {}
+        for cond, _, c in self.censuses:
+            for key in (cond, ALL):
+                out[key] = out.get(key, Census()) + c
+        return out
+
+    def census_by(self, key: str) -> dict[str, Census]:
+        """The census of every positive clip pooled per value of ``meta[key]``, sorted."""
+        out: dict[str, Census] = {}
+        for _, meta, c in self.censuses:
+            if key in meta:
+                out[str(meta[key])] = out.get(str(meta[key]), Census()) + c
+        return dict(sorted(out.items()))
 
     @property
     def rtf(self) -> float:
@@ -99,6 +120,8 @@ def evaluate(
             s = score_clip(clip.notes, est, clip.duration, clip.negative)
             scores.setdefault(clip.condition, []).append(s)
             res.scores.append((clip.condition, clip.meta, s))
+            if not clip.negative:
+                res.censuses.append((clip.condition, clip.meta, census(clip.notes, est)))
             emitted = getattr(system, "emissions", None)
             if emitted is not None and not clip.negative:
                 e = emission_latencies(clip.notes, emitted)
@@ -125,6 +148,8 @@ def results_to_json(results: Sequence[SystemResult],
 
     For each ``key`` of ``by``, ``by_<key>`` holds the summaries per condition and value
     of that clip metadata (:meth:`SystemResult.by`): ``by_patch`` per voice patch.
+    ``census`` holds the error census per condition, ``census_by_soundfont`` per voice
+    source (all conditions pooled).
     """
     return {
         "systems": {
@@ -138,6 +163,9 @@ def results_to_json(results: Sequence[SystemResult],
                    if r.emission else {}),
                 **{f"by_{key}": {c: {v: s.as_dict() for v, s in g.items()}
                                  for c, g in r.by(key).items()} for key in by},
+                "census": {c: v.as_dict() for c, v in r.census.items()},
+                "census_by_soundfont": {k: v.as_dict()
+                                        for k, v in r.census_by("soundfont").items()},
                 "clips": r.clips,
             }
             for r in results
