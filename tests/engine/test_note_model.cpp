@@ -205,6 +205,8 @@ TEST_CASE("note model: the C++ session gives the Python reference's outputs", "[
 
 TEST_CASE("note model through the engine: the reference's notes, each sent when it was decided",
           "[notemodel][golden][offline]") {
+    // How far a resampled take's note-on may move: see the 48 kHz case below.
+    const double slack = std::max(0.030, (openNoteModel()->decoderConfig().startWaitFrames + 1) * 0.005);
     for (const char* name : kClips) {
         GoldenClip clip;
         std::string error;
@@ -251,10 +253,13 @@ TEST_CASE("note model through the engine: the reference's notes, each sent when 
                 // differences - legato flicker between neighbouring notes on a low voice
                 // (change_frames 3), and re-starts in a decaying tail (sounding_start_frames
                 // 4). Measured on synth-timgm with vocalnote-s stage 4: 11 of 13 matched;
-                // the two misses are the tail's re-starts.
+                // the two misses are the tail's re-starts. A note waits up to
+                // startWaitFrames for a sure pitch (stage 13: note_conf >= 0.95, 8 frames),
+                // and the resampled audio may cross that threshold a few frames sooner or
+                // later (stage 13, oohs-fluidr3: its first note 34 ms before the reference's).
                 auto onTime = [&](const DecodedEvent& w) {
                     for (const auto& g : got)
-                        if (g.event.note == w.note && std::abs(g.pos / rate - due(w)) <= 0.030 + 1.0 / rate)
+                        if (g.event.note == w.note && std::abs(g.pos / rate - due(w)) <= slack + 1.0 / rate)
                             return true;
                     return false;
                 };
