@@ -50,7 +50,7 @@ def test_the_bound_is_never_later_than_the_reference_decoder() -> None:
     cfg = DecoderConfig.from_dict(json.loads(model.metadata["vocalmidi.decoder"]))
     notes, emitted = events_to_notes(decode(out.onset, out.sounding, out.note, out.note_conf,
                                             frame_levels_db(heard), cfg))
-    bound = first_named(truth, out.note)
+    bound = first_named(truth, out.note, out.sounding)
     checked = 0
     for true, earliest in zip(truth, bound, strict=True):
         sent = [t for n, t in zip(notes, emitted, strict=True)
@@ -71,3 +71,18 @@ def test_a_note_never_named_has_no_latency() -> None:
 def test_the_whole_take_model_is_refused() -> None:
     with pytest.raises(UsageError, match="not a streaming note model"):
         note_model_bound(truth_of_sing(), np.zeros(16000, np.float32), 16000, WHOLE)
+
+
+def test_a_note_named_only_in_silence_is_not_heard() -> None:
+    """The note head names some note in silence too; only frames where the model hears a
+    note sounding can start one, in any decoder the trainer tunes."""
+    from vocalmidi.eval.note_bound import SOUNDING_FLOOR
+    from vocalmidi.train.trainer import TUNE_GRID
+
+    assert SOUNDING_FLOOR <= min(TUNE_GRID["sounding_on"])
+    named = np.full(400, 60.0)
+    sounding = np.zeros(400)
+    sounding[110:200] = 0.9  # the note sounds from 0.55 s
+    (at,) = first_named([Note(0.5, 1.0, 60, 100)], named, sounding)
+    assert at is not None and at > 0.55
+    assert first_named([Note(0.5, 1.0, 60, 100)], named, np.zeros(400)) == [None]

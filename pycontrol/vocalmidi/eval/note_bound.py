@@ -12,7 +12,10 @@ confidence gates, corrections), the bound itself is the model's (what it hears i
 
 Why it is optimistic: the first frame that names the note counts however briefly it
 does (a decoder that trusted single frames would send every flicker), and nothing of a
-block size or a host is added. A note that is never named from ``EARLY_S`` before its
+block size or a host is added. Only frames where the model hears a note sounding at all
+count (``sounding >= SOUNDING_FLOOR``, the lowest ``sounding_on`` the decoder tuning
+tries): in silence the note head still names some note, and stage 13 named a test
+melody's third note there 30 ms before it was sung. A note that is never named from ``EARLY_S`` before its
 onset to ``WINDOW_S`` after it (or its end) has no latency, as a note-on that never comes.
 """
 
@@ -27,19 +30,25 @@ from vocalmidi.errors import UsageError
 from vocalmidi.eval.latency import EARLY_S, EmissionStats
 from vocalmidi.notes import Note
 
-__all__ = ["WINDOW_S", "first_named", "note_model_bound"]
+__all__ = ["SOUNDING_FLOOR", "WINDOW_S", "first_named", "note_model_bound"]
+
+SOUNDING_FLOOR = 0.3
+"""No decoder the trainer tunes starts a note where P(sounding) is lower
+(``TUNE_GRID["sounding_on"]``)."""
 
 WINDOW_S = 0.5
 """The latest a note may be named after its onset and count (as emission_latencies)."""
 
 
-def first_named(truth: Sequence[Note], note: np.ndarray) -> list[float | None]:
+def first_named(truth: Sequence[Note], note: np.ndarray,
+                sounding: np.ndarray | None = None) -> list[float | None]:
     """For each true note, the time its right note-on could leave at the earliest.
 
-    ``note`` is the model's per-frame written note (label frames from 0). Returns, in the
-    order of ``truth``, :func:`~vocalmidi.train.decode.emission_time` of the first frame
-    from ``EARLY_S`` before the onset to ``WINDOW_S`` after it (and before the note's end)
-    that names the note's pitch, or None.
+    ``note`` is the model's per-frame written note (label frames from 0), ``sounding``
+    its P(a note sounds) (None: every frame counts). Returns, in the order of ``truth``,
+    :func:`~vocalmidi.train.decode.emission_time` of the first frame from ``EARLY_S``
+    before the onset to ``WINDOW_S`` after it (and before the note's end) that names the
+    note's pitch while ``sounding >= SOUNDING_FLOOR``, or None.
     """
     from vocalmidi.train.contract import HOP, SAMPLE_RATE
     from vocalmidi.train.decode import emission_time
@@ -47,10 +56,12 @@ def first_named(truth: Sequence[Note], note: np.ndarray) -> list[float | None]:
     frame_s = HOP / SAMPLE_RATE
     starts = np.arange(len(note)) * frame_s
     named = np.rint(np.asarray(note, dtype=float)).astype(int)
+    heard = np.ones(len(named), bool) if sounding is None \
+        else np.asarray(sounding) >= SOUNDING_FLOOR
     out: list[float | None] = []
     for n in truth:
         ok = ((starts + frame_s > n.start - EARLY_S) & (starts <= min(n.end, n.start + WINDOW_S))
-              & (named == n.pitch))
+              & (named == n.pitch) & heard)
         out.append(emission_time(int(np.argmax(ok))) if ok.any() else None)
     return out
 
@@ -86,6 +97,6 @@ def note_model_bound(truth: Sequence[Note], audio: np.ndarray, sr: float,
         raise UsageError(f"{model} is not a streaming note model: the bound is for a live one")
     out = runner.run(resample_to_model(mono, sr))
     notes = sorted(truth, key=lambda n: n.start)
-    named = first_named(notes, out.note)
+    named = first_named(notes, out.note, out.sounding)
     lat = [1000.0 * (t - n.start) for n, t in zip(notes, named, strict=True) if t is not None]
     return EmissionStats(len(notes), len(lat), lat)
