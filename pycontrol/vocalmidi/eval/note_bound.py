@@ -15,8 +15,9 @@ does (a decoder that trusted single frames would send every flicker), and nothin
 block size or a host is added. Only frames where the model hears a note sounding at all
 count (``sounding >= SOUNDING_FLOOR``, the lowest ``sounding_on`` the decoder tuning
 tries): in silence the note head still names some note, and stage 13 named a test
-melody's third note there 30 ms before it was sung. A note that is never named from ``EARLY_S`` before its
-onset to ``WINDOW_S`` after it (or its end) has no latency, as a note-on that never comes.
+melody's third note there 30 ms before it was sung. A note that is never named from
+``EARLY_S`` before its onset to ``WINDOW_S`` after it (or its end) has no latency, as a
+note-on that never comes.
 """
 
 from __future__ import annotations
