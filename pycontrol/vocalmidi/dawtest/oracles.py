@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vocalmidi.eval.census import GUESS_MAX_S
+from vocalmidi.eval.census import is_corrected_guess
 
 Event = tuple[int, bytes]  # (sample, raw MIDI bytes)
 
@@ -65,25 +65,20 @@ def notes_of(events: Iterable[Event]) -> list[Note]:
     return sorted(done, key=lambda n: (n.on, n.pitch))
 
 
-# The longest early guess the default note model corrects in "retrigger" mode (the
-# bench's error census counts the same guesses). See settled().
-CORRECTION_MAX_S = GUESS_MAX_S
-
-
 def settled(notes: Sequence[Note], sample_rate: float) -> list[Note]:
     """``notes`` without the early guesses the note model corrected: a note of at most
-    :data:`CORRECTION_MAX_S` whose note-off falls (within 5 ms) on the next note's note-on,
-    of another pitch. In the default "retrigger" correction the plugin sends the first
-    pitch it is sure enough of, and when a later frame names another note within the
+    65 ms whose note-off falls (within 5 ms) on the next note's note-on, of another pitch
+    (:func:`vocalmidi.eval.census.is_corrected_guess`: the bench's error census counts the
+    same guesses). In the default "retrigger" correction the plugin sends the first pitch
+    it is sure enough of, and when a later frame names another note within the
     correction window it ends the guess and starts the settled note at that sample
     (docs/note-model.md; e.g. dawtest's phrase with vocalnote-s stage 12: a 15 ms 58
     before 57). A guess that lasts longer, or leaves a gap, stays a note."""
-    joint = 0.005 * sample_rate
     keep: list[Note] = []
     for n, nxt in zip(notes, [*notes[1:], None], strict=True):
-        if nxt is not None and n.off is not None and nxt.pitch != n.pitch \
-                and abs(nxt.on - n.off) <= joint \
-                and n.off - n.on <= CORRECTION_MAX_S * sample_rate:
+        if nxt is not None and n.off is not None and is_corrected_guess(
+                (n.off - n.on) / sample_rate, (nxt.on - n.off) / sample_rate,
+                nxt.pitch != n.pitch):
             continue
         keep.append(n)
     return keep

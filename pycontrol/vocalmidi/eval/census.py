@@ -24,19 +24,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from vocalmidi.eval.latency import EARLY_S  # F1@50's tolerance before the onset, too
 from vocalmidi.notes import Note
 
-__all__ = ["Census", "census"]
+__all__ = ["GUESS_MAX_S", "Census", "census", "is_corrected_guess"]
 
 ON_TIME_S = 0.05
 LATE_100_S = 0.1
 LATE_MAX_S = 0.3  # past this a sent note of the pitch is not this note's, late
-EARLY_S = 0.05  # F1@50's tolerance before the onset
 # The longest early guess the note model's decoder corrects in "retrigger" mode: its
 # correction window (`correction_frames`, at most 12 frames = 60 ms in any shipped
 # tuning) plus a hop. dawtest.oracles.settled leaves out the same guesses.
 GUESS_MAX_S = 0.065
 JOINT_S = 0.005
+
+
+def is_corrected_guess(length_s: float, gap_s: float, next_is_other_pitch: bool) -> bool:
+    """A sent note the decoder corrected: at most :data:`GUESS_MAX_S` long, ended (within
+    5 ms) on the next note's note-on, of another pitch. ``gap_s`` is that next note-on
+    minus this note's end."""
+    return next_is_other_pitch and abs(gap_s) <= JOINT_S and length_s <= GUESS_MAX_S
 
 
 @dataclass
@@ -104,8 +111,8 @@ def census(ref: Sequence[Note], est: Sequence[Note]) -> Census:
         if i in claimed:
             continue
         nxt = est[i + 1] if i + 1 < len(est) else None
-        if nxt is not None and nxt.pitch != e.pitch and abs(nxt.start - e.end) <= JOINT_S \
-                and e.end - e.start <= GUESS_MAX_S:
+        if nxt is not None and is_corrected_guess(e.end - e.start, nxt.start - e.end,
+                                                  nxt.pitch != e.pitch):
             out.guess += 1
         else:
             out.extra += 1
