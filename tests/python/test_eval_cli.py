@@ -182,6 +182,27 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
     assert int(clean_row[3]) == census["clean"]["on_time"]
 
 
+def test_bench_fetches_peers_and_lists_those_it_could_not_run(
+        quick_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # An empty cache, offline: the bench tries to fetch every model of the manifest, gets
+    # our own (they ship in the repository), and says which peers it could not run and why
+    # (in the terminal, results.json and summary.md) instead of leaving them out quietly.
+    monkeypatch.setenv("VOCALMIDI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("VOCALMIDI_OFFLINE", "1")
+    out_dir = tmp_path / "bench"
+    code, out, err = run_cli(["bench", "--set", str(quick_set), "--out", str(out_dir),
+                              "--no-live"], capsys)
+    assert code == 0
+    assert "could not fetch crepe-tiny" in " ".join((out + err).split())
+    doc = json.loads((out_dir / "results.json").read_text())
+    assert "vocalnote-live" in doc["systems"]  # fetched from the repository
+    assert "models pull swiftf0" in doc["not_run"]["vocalmidi@swiftf0"]
+    assert "crepe-tiny" in doc["not_run"] and "crepe-tiny" not in doc["systems"]
+    summary = (out_dir / "summary.md").read_text()
+    assert "- vocalmidi@swiftf0: model swiftf0 is not downloaded" in summary
+
+
 def test_vocalmidi_system_says_when_the_engine_is_not_built(
         quick_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -77,10 +77,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--live-negatives", type=int, default=0,
                    help="negative clips (no notes) streamed after them: false notes/min "
                         "(default 0)")
+    p.add_argument("--no-pull", dest="pull", action="store_false",
+                   help="do not fetch missing models before a run of all systems (those whose "
+                        "model is not in the cache are then left out, and listed as not run)")
     p.add_argument("--write-choice", type=Path, metavar="MANIFEST",
                    help="record the chosen default (best vocalmidi variant) and its numbers "
                         "as default_choice in this manifest file")
     p.set_defaults(func=_bench)
+
+
+def _pull_models(say: Any) -> dict[str, str]:
+    """Fetch every model of the manifest (the peers' as well as ours) that the cache lacks,
+    so the run compares against the peers instead of quietly leaving them out. Returns
+    model id -> why, for each that could not be had (offline, no network)."""
+    from vocalmidi.errors import DownloadError
+    from vocalmidi.models import load_manifest, pull
+
+    failed: dict[str, str] = {}
+    for model_id in load_manifest().models:
+        try:
+            for r in pull([model_id]):
+                if r.fetched:
+                    say(f"fetched {model_id} ({', '.join(r.fetched)})")
+        except (DownloadError, ModelError) as exc:
+            failed[model_id] = str(exc)
+    return failed
 
 
 def _block_sizes(text: str) -> list[int]:
@@ -295,6 +316,10 @@ def _bench(args: argparse.Namespace) -> int:
     eval_set = load_set(set_dir)
 
     params = parse_params(args.param)
+    if args.pull and not args.system:  # the full comparison; named systems are the user's pick
+        for model_id, why in _pull_models(console.print).items():
+            console.print(f"[yellow]could not fetch {model_id}: {why}[/yellow]")
+    not_run: dict[str, str] = {}
     if args.live_only:
         systems = []
     elif args.system:
@@ -306,6 +331,7 @@ def _bench(args: argparse.Namespace) -> int:
                 systems.extend(build_systems([name], params))
             except (BackendUnavailableError, NotBuiltError, ModelError) as exc:
                 console.print(f"[yellow]skipping {name}: {exc}[/yellow]")
+                not_run[name] = str(exc)
         if not systems:
             raise BackendUnavailableError("no system can run here")
 
@@ -316,6 +342,7 @@ def _bench(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     doc = results_to_json(results)
     doc["set"] = {"dir": str(set_dir), "clips": len(eval_set), "quick": eval_set.quick}
+    doc["not_run"] = not_run
     doc["command"] = "vocalmidi " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] \
         else "vocalmidi bench"
     if args.live:

@@ -396,6 +396,10 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
                 f"| {name if i == 0 else ''} | {c} | {shares} "
                 f"| {_fmt(v['lag_median_ms'])} / {_fmt(v['lag_p95_ms'])} | {false_cell} "
                 f"| {rtf_cell} |")
+    # A peer left out (its model or package missing) must show, not just be absent.
+    not_run = doc.get("not_run") or {}
+    if not_run:
+        lines += ["", "Not run:", *(f"- {name}: {why}" for name, why in not_run.items())]
     lines += _patch_lines(doc)
     lines += _census_lines(doc)
     lines += targets_markdown(doc)
