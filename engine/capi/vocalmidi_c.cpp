@@ -64,6 +64,7 @@ bool setField(vocalmidi::Params& p, const std::string& name, double v, std::stri
     else if (name == "note_max") { if (!inRange(0, 127)) return false; p.noteMax = int(v); }
     else if (name == "latency_mode") { if (!inRange(0, 2)) return false; p.latencyMode = LatencyMode(int(v)); }
     else if (name == "early_correction") { if (!inRange(0, 1)) return false; p.earlyCorrection = EarlyCorrection(int(v)); }
+    else if (name == "aligned_timing") { if (!inRange(0, 1)) return false; p.alignedTiming = v >= 0.5; }
     else {
         err = "unknown parameter: " + name;
         return false;
@@ -87,6 +88,7 @@ bool getField(const vocalmidi::Params& p, const std::string& name, double& v) {
     else if (name == "note_max") v = p.noteMax;
     else if (name == "latency_mode") v = int(p.latencyMode);
     else if (name == "early_correction") v = int(p.earlyCorrection);
+    else if (name == "aligned_timing") v = p.alignedTiming ? 1 : 0;
     else return false;
     return true;
 }

@@ -387,16 +387,18 @@ int Engine::latencySamples() const {
     if (m.info.polyphonic.load(std::memory_order_relaxed)) return MlPipeline::polyLatencySamples(m.hostRate);
     StreamingResampler r;
     r.configure(static_cast<int>(std::lround(m.hostRate)), rate);
-    // The note model decides at its own frame: only its lookahead is reported (Instant).
-    if (m.info.decidesNotes.load(std::memory_order_relaxed))
-        return MlPipeline::noteModelLatencySamples(m.hostRate, r.halfTaps());
     Params p;
     m.shared.params.load(p);
+    const int align = p.alignedTiming ? MlPipeline::alignSamples(m.hostRate, m.maxBlock) : 0;
+    // The note model decides at its own frame: only its lookahead is reported (Instant).
+    if (m.info.decidesNotes.load(std::memory_order_relaxed))
+        return MlPipeline::noteModelLatencySamples(m.hostRate, r.halfTaps()) + align;
     const int look = p.latencyMode == LatencyMode::Accurate ? m.info.lookAccurate.load(std::memory_order_relaxed)
                                                             : m.info.lookFast.load(std::memory_order_relaxed);
     // Note events go out exactly this long after the voice sounded them (MlPipeline).
     return MlPipeline::latencySamples(m.hostRate, rate, hop, look,
-                                      NoteTracker::budgetFrames(p, static_cast<double>(rate) / hop), r.halfTaps());
+                                      NoteTracker::budgetFrames(p, static_cast<double>(rate) / hop), r.halfTaps()) +
+           align;
 }
 
 float Engine::currentPitchHz() const { return impl->shared.currentPitchHz.load(std::memory_order_relaxed); }
@@ -463,6 +465,7 @@ std::string Engine::statsJson() const {
                        : cur.latencyMode == LatencyMode::Accurate ? "accurate"
                                                                   : "fast";  // Instant on a pitch model is Fast
     j["latency"] = {{"mode", mode},
+                    {"timing", cur.alignedTiming ? "aligned" : "immediate"},
                     {"algorithmic_samples", latencySamples()},
                     {"algorithmic_ms", latencySamples() * 1000.0 / m.hostRate},
                     {"emission_delay_beyond_decision_ms_mean", ed.meanUs / 1000.0},

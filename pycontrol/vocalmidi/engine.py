@@ -60,6 +60,7 @@ PARAM_NAMES = (
     "note_max",
     "latency_mode",
     "early_correction",
+    "aligned_timing",  # 1: events held one block + 5 ms, and reported (sample-exact recordings)
 )
 _EVENT_CAPACITY = 4096
 

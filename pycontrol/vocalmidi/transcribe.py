@@ -460,10 +460,11 @@ PLUGIN_PARAM_NAMES = {
     "note_max": "Highest Note",
     "latency_mode": "Latency Mode",
     "early_correction": "Early Correction",
+    "aligned_timing": "MIDI Timing",
 }
 #: Parameters that are choices: the engine value is the choice index.
 _PLUGIN_CHOICES = ("bend_mode", "key_root", "scale", "velocity_mode", "latency_mode",
-                   "early_correction")
+                   "early_correction", "aligned_timing")
 #: Order of the plugin's "model" choice parameter (by adapter; vocalnote is vocalnote-s).
 PLUGIN_MODEL_CHOICES = ("swiftf0", "crepe-tiny", "pesto", "basic-pitch", "vocalnote")
 

@@ -17,6 +17,7 @@
 #include "TestSignals.h"
 #include "cache/Sha256.h"
 #include "dsp/StreamingResampler.h"
+#include "ml/MlPipeline.h"
 #include "ml/ModelFactory.h"
 #include "ml/NoteModel.h"
 
@@ -360,4 +361,82 @@ TEST_CASE("note model realtime: a backlog is analysed late, not dropped", "[note
                 }
         CHECK(matched >= offline.size() - offline.size() / 10);
     }
+}
+
+TEST_CASE("note model: Aligned MIDI timing records at 1024-sample blocks what offline renders",
+          "[notemodel][realtime][timing]") {
+    const double rate = 48000;
+    const int block = 1024;
+    const int align = MlPipeline::alignSamples(rate, block);
+    std::vector<float> audio;  // both golden clips, 0.3 s apart
+    for (const char* name : kClips) {
+        GoldenClip clip;
+        std::string error;
+        REQUIRE(loadGolden(name, clip, error));
+        const auto part = resample(clip.audio, 16000, static_cast<int>(rate));
+        audio.insert(audio.end(), part.begin(), part.end());
+        audio.resize(audio.size() + static_cast<size_t>(rate * 0.3), 0.0f);
+    }
+    int immediateLatency = 0;
+    const auto offline = transcribe(audio, rate, block, EarlyCorrection::Retrigger, &immediateLatency);
+    const auto offlineOns = ons(offline);
+    REQUIRE(offlineOns.size() >= 3);
+
+    // Runs the clip (and 0.5 s of silence) through an engine; realtime runs are paced like a
+    // sound card. Returns the note-ons at their absolute positions and the reported latency.
+    auto run = [&](bool aligned, bool realtime) {
+        Engine engine;
+        REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
+        Params p;
+        p.alignedTiming = aligned;
+        engine.setParams(p);
+        engine.prepare(rate, block, realtime);
+        std::vector<float> all = audio;
+        all.resize(all.size() + static_cast<size_t>(rate * 0.5), 0.0f);
+        std::vector<NoteEvent> ev(1024);
+        std::vector<AbsEvent> out;
+        auto next = std::chrono::steady_clock::now();
+        for (size_t pos = 0; pos + block <= all.size(); pos += block) {
+            const int k = engine.process(all.data() + pos, block, ev.data(), static_cast<int>(ev.size()));
+            for (int i = 0; i < k; ++i)
+                out.push_back({ev[size_t(i)], static_cast<int64_t>(pos) + ev[size_t(i)].sampleOffset});
+            if (realtime) {
+                next += std::chrono::microseconds(static_cast<int64_t>(1e6 * block / rate));
+                std::this_thread::sleep_until(next);
+            }
+        }
+        const int latency = engine.latencySamples();
+        engine.release();
+        return std::make_pair(ons(out), latency);
+    };
+    // Each note-on the run sent exactly `shift` samples after the offline render's (same note).
+    auto exact = [&](const std::vector<AbsEvent>& got, int64_t shift) {
+        size_t n = 0;
+        for (const auto& o : offlineOns)
+            for (const auto& g : got)
+                if (g.event.note == o.event.note && std::abs(g.pos - shift - o.pos) <= 1) {
+                    ++n;
+                    break;
+                }
+        return n;
+    };
+
+    // Offline: the same notes, each held `align` samples, and that much more latency reported.
+    const auto [offAligned, alignedLatency] = run(true, false);
+    CHECK(alignedLatency == immediateLatency + align);
+    CHECK(offAligned.size() == offlineOns.size());
+    CHECK(exact(offAligned, align) == offlineOns.size());
+
+    // Realtime, Immediate: a note-on leaves at the start of the block after the one that held
+    // its decision, so after the host's latency compensation it lands up to a block late.
+    const auto [immediate, il] = run(false, true);
+    CHECK(il == immediateLatency);
+    const size_t immediateExact = exact(immediate, 0);
+    // Realtime, Aligned: sample-exact (a note the ML thread could not decide within 5 ms of
+    // its block would go out late: allow one on a loaded machine).
+    const auto [aligned, al] = run(true, true);
+    INFO("note-ons offline " << offlineOns.size() << ", exact immediate " << immediateExact
+                             << ", exact aligned " << exact(aligned, align));
+    CHECK(exact(aligned, align) + 1 >= offlineOns.size());
+    CHECK(immediateExact * 2 < offlineOns.size());
 }

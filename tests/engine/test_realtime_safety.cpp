@@ -116,6 +116,7 @@ void checkAudioThreadClean(ModelKind kind, const char* path, int block) {
             p.sensitivity = 0.4f + 0.01f * static_cast<float>(i++ % 20);
             p.bendMode = (i % 2) ? BendMode::Continuous : BendMode::Off;
             p.earlyCorrection = (i % 3) ? EarlyCorrection::Retrigger : EarlyCorrection::Bend;
+            p.alignedTiming = (i % 5) == 0;
             engine.setParams(p);
             std::this_thread::sleep_for(std::chrono::microseconds(300));
         }

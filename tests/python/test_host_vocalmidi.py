@@ -164,6 +164,34 @@ def test_latency_follows_the_latency_mode(host: PluginHost) -> None:
     assert host.latency_samples >= fast > 0
 
 
+def test_aligned_midi_timing_records_live_what_offline_renders(vst3: Path) -> None:
+    # At 1024-sample blocks, as many DAWs record: with "MIDI Timing" Aligned the note-ons of
+    # a real-time run, moved back by the latency the plugin reports (as the host does when it
+    # records), land on the very samples of an offline render; Immediate ones land up to a
+    # block later.
+    audio, _ = phrase()
+
+    def recorded(timing: str, realtime: bool) -> list[tuple[int, int]]:
+        with PluginHost(vst3) as h:
+            h.set_parameter("MIDI Timing", timing)
+            h.prepare(SR, 1024, channels=1)
+            for _ in range(100):  # realtime: the model loads in the background
+                if h.latency_samples > 0:
+                    break
+                h.pump_messages(50)
+            _, midi = h.process(audio, 1024, realtime=realtime)
+            h.pump_messages(50)
+            return [(m.sample - h.latency_samples, m.note) for m in midi if m.is_note_on]
+
+    offline = recorded("Immediate", realtime=False)
+    assert [n for _, n in offline] == [A3, E4]
+    assert recorded("Aligned", realtime=False) == offline
+    assert recorded("Aligned", realtime=True) == offline
+    late = [(t - t0) for (t, _), (t0, _) in zip(recorded("Immediate", realtime=True), offline,
+                                                strict=True)]
+    assert all(0 <= d <= 1024 + SR // 100 for d in late) and max(late) > 0, late
+
+
 def test_state_round_trips_into_a_fresh_instance(host: PluginHost, vst3: Path) -> None:
     host.set_parameter("Scale", "Blues")
     host.set_parameter("Key", "F#")

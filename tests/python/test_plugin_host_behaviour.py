@@ -42,6 +42,7 @@ DOCUMENTED = {
     "Model": ("", "swiftf0", "vocalnote-s", "vocalnote-s"),
     "Latency Mode": ("", "Fast", "Instant", "Instant"),
     "Early Correction": ("", "Retrigger", "Bend", "Retrigger"),
+    "MIDI Timing": ("", "Immediate", "Aligned", "Immediate"),
     "Monitor Mix": ("%", "0 %", "100 %", "0 %"),
     "Device": ("", "Auto", "CUDA", "Auto"),
     "Bypass": ("", "Off", "On", "Off"),

@@ -73,6 +73,14 @@ struct Params {
     // was 0.504 retrigger vs 0.385 bend (a bend leaves the first, wrong note number in the
     // recording). Until stage 2, bend had measured better (benchmarks/test_note_model_bench.py).
     EarlyCorrection earlyCorrection = EarlyCorrection::Retrigger;
+    // MIDI timing. Off ("Immediate"): a note event goes out in the first block after it is
+    // decided, so a host that compensates the reported latency records it up to one block
+    // (plus the ML thread's polling) late: at 1024-sample blocks that cost the recorded stream
+    // a third of its note F1@50. On ("Aligned"): every event is held a fixed
+    // MlPipeline::alignSamples() (the largest block plus 5 ms) past its decision and the
+    // reported latency grows by as much, so the compensated recording is sample-exact, the
+    // same as an offline render, at any block size; the notes sound that much later live.
+    bool alignedTiming = false;
 };
 
 }  // namespace vocalmidi

@@ -48,7 +48,8 @@ VM_API void vm_engine_reset(vm_engine* e);
 /* Parameter names are the Params field names in snake_case (input_gain_db, sensitivity,
  * min_note_ms, bend_mode, bend_range_semitones, key_root, scale, velocity_mode,
  * velocity_curve, fixed_velocity, midi_channel, note_min, note_max, latency_mode (0 fast,
- * 1 accurate, 2 instant), early_correction (0 retrigger, 1 bend; note model only)). */
+ * 1 accurate, 2 instant), early_correction (0 retrigger, 1 bend; note model only),
+ * aligned_timing (0 immediate, 1 aligned: events held one block + 5 ms, reported too)). */
 VM_API int vm_engine_set_param(vm_engine* e, const char* name, double value);
 VM_API int vm_engine_get_param(vm_engine* e, const char* name, double* value);
 /* Returns the number of events written to out (<= max_out). */

@@ -113,6 +113,8 @@ int MlPipeline::latencySamples(double hostRate, int modelRate, int hop, int look
 }
 
 void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency) {
+    // Aligned timing holds a decision as long as it adds to the latency (currentLatency()).
+    if (params.alignedTiming) decided += alignSamples(hostRate, maxBlock);
     for (int i = 0; i < n; ++i) {
         const int64_t sounded = segmentHostStart + static_cast<int64_t>(std::llround(
             static_cast<double>(ev[i].at) * hostRate / model->sampleRate()));
@@ -128,6 +130,10 @@ int MlPipeline::noteModelLatencySamples(double rate, int halfTaps) {
                           NoteModel::kHop / 2, 0, halfTaps);
 }
 
+int MlPipeline::alignSamples(double rate, int maxBlock) {
+    return maxBlock + static_cast<int>(std::ceil(0.005 * rate));
+}
+
 int64_t MlPipeline::skipLimit(double rate, bool decidesNotes) {
     // The ring holds 2 s. A pitch model skips after 0.5 s (its frames are expensive); the
     // note model analyses a 1.5 s backlog in a few calls and loses nothing.
@@ -135,11 +141,12 @@ int64_t MlPipeline::skipLimit(double rate, bool decidesNotes) {
 }
 
 int MlPipeline::currentLatency() const {
-    if (model->decidesNotes()) return noteModelLatencySamples(hostRate, resampler.halfTaps());
+    const int align = params.alignedTiming ? alignSamples(hostRate, maxBlock) : 0;
+    if (model->decidesNotes()) return noteModelLatencySamples(hostRate, resampler.halfTaps()) + align;
     const int hop = model->hop();
     return latencySamples(hostRate, model->sampleRate(), hop, model->lookaheadSamples(params.latencyMode),
                           NoteTracker::budgetFrames(params, static_cast<double>(model->sampleRate()) / hop),
-                          resampler.halfTaps());
+                          resampler.halfTaps()) + align;
 }
 
 int64_t MlPipeline::decisionPos(int64_t frame, LatencyMode mode) const {

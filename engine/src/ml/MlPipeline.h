@@ -83,6 +83,11 @@ public:
     // Host samples the ring may hold before the ML side skips audio (drops frames): a note
     // model catches up instead, up to most of the ring.
     static int64_t skipLimit(double hostRate, bool decidesNotes);
+    // Host samples every event is held past its decision with Params::alignedTiming (and
+    // added to the reported latency): the largest block, by which a decision can precede
+    // the callback that sees its audio, plus 5 ms for the ML thread's 2 ms polling and a
+    // model call. Events still later than that go out late, as in Immediate timing.
+    static int alignSamples(double hostRate, int maxBlock);
 
 private:
     void adoptPendingModel();

@@ -113,6 +113,11 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     // note, or bend the started one to it (note model only).
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::earlyCorrection, kVersion},
                                                       "Early Correction", StringArray{"Retrigger", "Bend"}, 0));
+    // Immediate: a note leaves in the first block after it is decided (live playing).
+    // Aligned: every note is held one block + 5 ms and the reported latency says so, so a
+    // recording lands sample-exact at any buffer size (Params::alignedTiming).
+    layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::midiTiming, kVersion}, "MIDI Timing",
+                                                      StringArray{"Immediate", "Aligned"}, 0));
 
     layout.add(std::make_unique<AudioParameterFloat>(
         ParameterID{ids::monitorMix, kVersion}, "Monitor Mix", NormalisableRange<float>(0.0f, 1.0f, 0.01f), 0.0f,
@@ -138,7 +143,7 @@ ParamReader::ParamReader(juce::AudioProcessorValueTreeState& s)
       fixedVelocity(get(s, ids::fixedVelocity)), midiChannel(get(s, ids::midiChannel)),
       noteLow(get(s, ids::noteLow)), noteHigh(get(s, ids::noteHigh)), model(get(s, ids::model)),
       latencyMode(get(s, ids::latencyMode)), earlyCorrection(get(s, ids::earlyCorrection)),
-      mix(get(s, ids::monitorMix)), deviceChoice(get(s, ids::device)) {}
+      midiTiming(get(s, ids::midiTiming)), mix(get(s, ids::monitorMix)), deviceChoice(get(s, ids::device)) {}
 
 std::atomic<float>* ParamReader::get(juce::AudioProcessorValueTreeState& s, const char* id) {
     auto* p = s.getRawParameterValue(id);
@@ -168,6 +173,7 @@ Params ParamReader::read() const {
     p.noteMax = std::max(lo, hi);
     p.latencyMode = LatencyMode(juce::jlimit(0, 2, li(latencyMode)));
     p.earlyCorrection = EarlyCorrection(juce::jlimit(0, 1, li(earlyCorrection)));
+    p.alignedTiming = li(midiTiming) == 1;
     return p;
 }
 
@@ -190,7 +196,8 @@ bool operator==(const Params& a, const Params& b) {
            a.scale == b.scale && a.velocityMode == b.velocityMode &&
            a.velocityCurve == b.velocityCurve && a.fixedVelocity == b.fixedVelocity &&
            a.midiChannel == b.midiChannel && a.noteMin == b.noteMin && a.noteMax == b.noteMax &&
-           a.latencyMode == b.latencyMode && a.earlyCorrection == b.earlyCorrection;
+           a.latencyMode == b.latencyMode && a.earlyCorrection == b.earlyCorrection &&
+           a.alignedTiming == b.alignedTiming;
 }
 
 }  // namespace vocalmidi::plugin

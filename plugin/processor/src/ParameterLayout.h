@@ -30,6 +30,7 @@ inline constexpr const char* noteHigh = "noteHigh";
 inline constexpr const char* model = "model";
 inline constexpr const char* latencyMode = "latencyMode";
 inline constexpr const char* earlyCorrection = "earlyCorrection";
+inline constexpr const char* midiTiming = "midiTiming";
 inline constexpr const char* monitorMix = "monitorMix";
 inline constexpr const char* device = "device";
 inline constexpr const char* bypass = "bypass";
@@ -84,6 +85,7 @@ private:
     std::atomic<float>* model;
     std::atomic<float>* latencyMode;
     std::atomic<float>* earlyCorrection;
+    std::atomic<float>* midiTiming;
     std::atomic<float>* mix;
     std::atomic<float>* deviceChoice;
 };

@@ -236,9 +236,11 @@ void VocalMidiProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::Mi
 
     const Params p = reader.read();
     if (!paramsSent || p != lastParams) {
-        // The latency follows the mode and the minimum note length (the decision waits for it).
+        // The latency follows the mode, the minimum note length (the decision waits for it)
+        // and the MIDI timing.
         const bool latencyMayChange = !paramsSent || p.latencyMode != lastParams.latencyMode ||
-                                      p.minNoteMs != lastParams.minNoteMs;
+                                      p.minNoteMs != lastParams.minNoteMs ||
+                                      p.alignedTiming != lastParams.alignedTiming;
         engine.setParams(p);
         lastParams = p;
         paramsSent = true;

@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--live-model", metavar="ID",
                    help="model the plugin runs in the sweep (default: the manifest's default; "
                         "a note model runs in the Instant latency mode)")
+    p.add_argument("--live-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a plugin parameter for the sweep, by its name in the plugin, e.g. "
+                        "'MIDI Timing=Aligned' (repeatable)")
     p.add_argument("--live-hosts", default="juce",
                    help="hosts of the sweep: juce (the VST3 in our host), jalv (the LV2 on "
                         "JACK's dummy driver); default: juce")
@@ -102,6 +105,16 @@ def _pull_models(say: Any) -> dict[str, str]:
         except (DownloadError, ModelError) as exc:
             failed[model_id] = str(exc)
     return failed
+
+
+def _live_params(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--live-param {item!r}: give NAME=VALUE, e.g. 'MIDI Timing=Aligned'")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def _block_sizes(text: str) -> list[int]:
@@ -147,10 +160,11 @@ def _plugin_parameters(name: str) -> dict[str, str] | None:
 
 def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list[str],
           rates: list[int] | None = None, model: str | None = None,
-          hosts: list[str] | None = None, negatives: int = 0) -> dict[str, Any]:
+          hosts: list[str] | None = None, negatives: int = 0,
+          extra: dict[str, str] | None = None) -> dict[str, Any]:
     """The latency sweep through the plugin (the swept model at every sample rate and
-    block size, in each host; one block at 48 kHz for each variant of ours), the
-    engine's cost, and offline cost per model."""
+    block size, in each host, with the ``extra`` plugin parameters; one block at 48 kHz for
+    each variant of ours), the engine's cost, and offline cost per model."""
     from vocalmidi import native
     from vocalmidi.errors import BackendUnavailableError
     from vocalmidi.eval.sweep import (
@@ -172,7 +186,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list
     # The plugin loads the swept model from the cache: make sure it is there.
     get_model_path(model)
     resolved, _ = resolve_model(model)
-    swept = _swept_parameters(model, resolved.adapter)
+    swept = {**_swept_parameters(model, resolved.adapter), **(extra or {})}
     chosen = takes_from_set(eval_set, takes)
     if not chosen:
         raise UsageError("the evaluation set has no clean takes for the latency sweep")
@@ -207,6 +221,7 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list
                 say(f"no live sweep of {name}: only the model and latency_mode map to plugin "
                     "parameters")
                 continue
+            params = {**params, **(extra or {})}
             try:
                 [r] = host_latency_sweep(chosen, [block], plugin=plugin, parameters=params,
                                          rates=[main_rate],
@@ -303,9 +318,10 @@ def _bench(args: argparse.Namespace) -> int:
     rates, hosts = _rates(args.rates), _hosts(args.live_hosts)
     if args.live_only and not args.live:
         raise UsageError("--live-only and --no-live exclude each other")
-    if args.write_choice and args.live_model:
-        raise UsageError("--write-choice weighs the default model's live rows: "
-                         "run it without --live-model")
+    if args.write_choice and (args.live_model or args.live_param):
+        raise UsageError("--write-choice weighs the default plugin's live rows: "
+                         "run it without --live-model and --live-param")
+    live_params = _live_params(args.live_param)
     set_dir: Path = args.set_dir or out / "evalset"
     if not (set_dir / "index.json").is_file():
         if args.set_dir:
@@ -348,6 +364,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.live:
         ours = [s.name for s in systems if parse_variant(s.name) is not None]
         doc["live"] = _live(eval_set, blocks, args.live_takes, say, ours, rates=rates,
+                            extra=live_params,
                             model=args.live_model, hosts=hosts, negatives=args.live_negatives)
     (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "summary.md").write_text(markdown_summary(doc))
