@@ -181,6 +181,7 @@ void VocalMidiEditor::updateStatus() {
         // The mode the engine runs (the note model is always Instant) and what the notes
         // sent so far measured: reported latency plus any delay beyond their decision.
         text << "   |   " << stats["latency"]["mode"].toString() << " mode";
+        if (stats["latency"]["timing"].toString() == "aligned") text << ", aligned";
         const double measured = stats["latency"]["measured_emission_latency_ms_mean"];
         if (measured > 0.0)
             text << ", emission " << juce::String(measured, 1) << " ms";
