@@ -33,7 +33,7 @@ struct ModelInfo {
     std::atomic<int> lookFast{0};
     std::atomic<int> lookAccurate{0};
     std::atomic<bool> polyphonic{false};  // decides notes itself, offline only
-    std::atomic<bool> decidesNotes{false};  // our note model: Instant latency whatever the mode
+    std::atomic<bool> decidesNotes{false};  // our note model: its lookahead (+ a budget in Fast/Accurate)
 };
 
 const char* kPolyRealtime =
@@ -390,9 +390,10 @@ int Engine::latencySamples() const {
     Params p;
     m.shared.params.load(p);
     const int align = p.alignedTiming ? MlPipeline::alignSamples(m.hostRate, m.maxBlock) : 0;
-    // The note model decides at its own frame: only its lookahead is reported (Instant).
+    // The note model decides at its own frame: its lookahead (Instant), plus its decision
+    // budget in Fast and Accurate (MlPipeline::noteModelBudgetMs).
     if (m.info.decidesNotes.load(std::memory_order_relaxed))
-        return MlPipeline::noteModelLatencySamples(m.hostRate, r.halfTaps()) + align;
+        return MlPipeline::noteModelLatencySamples(m.hostRate, r.halfTaps(), p.latencyMode) + align;
     const int look = p.latencyMode == LatencyMode::Accurate ? m.info.lookAccurate.load(std::memory_order_relaxed)
                                                             : m.info.lookFast.load(std::memory_order_relaxed);
     // Note events go out exactly this long after the voice sounded them (MlPipeline).
@@ -460,10 +461,11 @@ std::string Engine::statsJson() const {
     const auto ed = m.eventDelay.snapshot();
     Params cur;
     m.shared.params.load(cur);
-    const bool instant = m.info.decidesNotes.load(std::memory_order_relaxed);
-    const char* mode = instant ? "instant"
-                       : cur.latencyMode == LatencyMode::Accurate ? "accurate"
-                                                                  : "fast";  // Instant on a pitch model is Fast
+    // The note model runs every mode; Instant on a pitch model is Fast.
+    const bool noteModel = m.info.decidesNotes.load(std::memory_order_relaxed);
+    const char* mode = cur.latencyMode == LatencyMode::Accurate                  ? "accurate"
+                       : noteModel && cur.latencyMode == LatencyMode::Instant ? "instant"
+                                                                              : "fast";
     j["latency"] = {{"mode", mode},
                     {"timing", cur.alignedTiming ? "aligned" : "immediate"},
                     {"algorithmic_samples", latencySamples()},

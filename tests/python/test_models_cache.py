@@ -323,6 +323,23 @@ def test_offline_get_model_path_uses_only_the_cache(
         get_model_path("swiftf0", manifest=manifest, cache=tmp_path / "empty")
 
 
+def test_cache_manifest_follows_a_preset_changed_in_the_manifest(
+    model_cache: Path, tmp_path: Path
+) -> None:
+    # Same model files, another preset: a pull (nothing to fetch) still updates the copy
+    # the plugin and resolve_model read presets from.
+    store = ModelCache(tmp_path / "cache")
+    shutil.copytree(model_cache / "models", store.root / "models")
+    doc = bundled_doc()
+    pull(["swiftf0"], manifest=parse_manifest(doc, "a", None), cache=store,
+         options=PullOptions(offline=True))
+    assert store.read_manifest().presets == doc["presets"]
+    doc["presets"]["live-accurate"]["settings"] = {"latency_mode": "fast"}
+    pull(["swiftf0"], manifest=parse_manifest(doc, "b", None), cache=store,
+         options=PullOptions(offline=True))
+    assert store.read_manifest().presets["live-accurate"]["settings"] == {"latency_mode": "fast"}
+
+
 def test_cache_manifest_keeps_entries_of_models_pulled_with_another_manifest(
     local_manifest: Path, model_cache: Path, tmp_path: Path
 ) -> None:

@@ -230,3 +230,19 @@ def test_the_tuner_finds_the_start_gate_when_first_guesses_are_unsure() -> None:
     assert metrics["live_f1_50"] == pytest.approx(1.0)
     _, ungated = tune_decoder([out], [clip], base, grid={"onset_on": [0.5]}, refine={})
     assert ungated["live_f1_50"] == pytest.approx(2 / 3, abs=1e-3)  # a wrong note per note
+
+
+def test_a_decision_budget_moves_late_notes_back_in_the_recording_and_no_note_before() -> None:
+    # The engine's Fast/Accurate budget on a note model: the plugin reports it and holds
+    # each event until the budget has passed since it could first have left. A note decided
+    # at its onset frame records where it did without a budget; one decided 10 frames late
+    # records a budget's worth earlier.
+    from vocalmidi.train.decode import events_to_stream
+
+    ev = [NoteEvent("on", 20, 20, 60, 100), NoteEvent("off", 60, 60, 60),
+          NoteEvent("on", 100, 110, 62, 100), NoteEvent("off", 150, 150, 62)]
+    instant, fast = events_to_stream(ev), events_to_stream(ev, budget_s=0.015)
+    assert [n.pitch for n in fast] == [60, 62]
+    assert fast[0].start == pytest.approx(instant[0].start)
+    assert fast[1].start == pytest.approx(instant[1].start - 0.015)
+    assert fast[1].start >= 100 * HOP / SAMPLE_RATE  # never before the onset frame

@@ -65,8 +65,10 @@ struct Params {
     int midiChannel = 1;             // 1..16
     int noteMin = 36;                // lowest MIDI note emitted (C2; low male voices)
     int noteMax = 96;                // highest MIDI note emitted
-    // Instant by default: the default model is our note model (vocalnote-s), which always
-    // runs so; a pitch model runs Instant as Fast.
+    // Instant by default: the default model is our note model (vocalnote-s), whose note-ons
+    // leave as soon as decided; Fast and Accurate give it a decision budget of 15 / 40 ms
+    // (MlPipeline::noteModelBudgetMs: recordings line up better, the reported latency grows).
+    // A pitch model runs Instant as Fast.
     LatencyMode latencyMode = LatencyMode::Instant;
     // Note model only. Retrigger by default: with vocalnote-s stage 4 and its decoder, the
     // live MIDI stream's note F1@50 on the dev split (training voices, reference decoder)

@@ -125,9 +125,14 @@ void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int
     }
 }
 
-int MlPipeline::noteModelLatencySamples(double rate, int halfTaps) {
+int MlPipeline::noteModelBudgetMs(LatencyMode mode) {
+    return mode == LatencyMode::Fast ? 15 : mode == LatencyMode::Accurate ? 40 : 0;
+}
+
+int MlPipeline::noteModelLatencySamples(double rate, int halfTaps, LatencyMode mode) {
     return latencySamples(rate, NoteModel::kRate, NoteModel::kHop, NoteModel::kHop * (1 + NoteModel::kLookaheadHops) -
-                          NoteModel::kHop / 2, 0, halfTaps);
+                          NoteModel::kHop / 2, 0, halfTaps) +
+           static_cast<int>(std::ceil(noteModelBudgetMs(mode) * rate / 1000.0));
 }
 
 int MlPipeline::alignSamples(double rate, int maxBlock) {
@@ -142,7 +147,8 @@ int64_t MlPipeline::skipLimit(double rate, bool decidesNotes) {
 
 int MlPipeline::currentLatency() const {
     const int align = params.alignedTiming ? alignSamples(hostRate, maxBlock) : 0;
-    if (model->decidesNotes()) return noteModelLatencySamples(hostRate, resampler.halfTaps()) + align;
+    if (model->decidesNotes())
+        return noteModelLatencySamples(hostRate, resampler.halfTaps(), params.latencyMode) + align;
     const int hop = model->hop();
     return latencySamples(hostRate, model->sampleRate(), hop, model->lookaheadSamples(params.latencyMode),
                           NoteTracker::budgetFrames(params, static_cast<double>(model->sampleRate()) / hop),

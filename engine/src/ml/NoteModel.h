@@ -58,7 +58,8 @@ public:
     int sampleRate() const override { return kRate; }
     int hop() const override { return kHop; }
     // From the middle of frame k (where its onset is stamped, 80k + 40) to the end of the
-    // audio its output needs, 80(k + 2): 120 samples (7.5 ms), whatever the mode.
+    // audio its output needs, 80(k + 2): 120 samples (7.5 ms), whatever the mode (the
+    // decision budget of Fast/Accurate is added by MlPipeline::noteModelLatencySamples).
     int lookaheadSamples(LatencyMode) const override { return kHop * (1 + kLookaheadHops) - kHop / 2; }
     int leftContextSamples() const override { return 0; }  // the state carries it
     bool batchInvariant(LatencyMode) const override { return true; }

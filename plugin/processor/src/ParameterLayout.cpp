@@ -106,7 +106,8 @@ juce::AudioProcessorValueTreeState::ParameterLayout createLayout() {
     // (models/manifest.json default_choice). Saved sessions keep the model they stored.
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::model, kVersion}, "Model", models,
                                                       kDefaultModelChoice));
-    // Instant: the note model's own ~8 ms (it always runs so); with a pitch model it is Fast.
+    // Instant: the note model's own ~8 ms; Fast / Accurate add its decision budget (15 / 40 ms,
+    // MlPipeline::noteModelBudgetMs). With a pitch model Instant is Fast.
     layout.add(std::make_unique<AudioParameterChoice>(ParameterID{ids::latencyMode, kVersion}, "Latency Mode",
                                                       StringArray{"Fast", "Accurate", "Instant"}, 2));
     // When a note's pitch settles on another note in its first ms (a scoop): start the right

@@ -37,7 +37,7 @@ inline constexpr const char* bypass = "bypass";
 }  // namespace ids
 
 // Model choices, in the order of the "model" parameter (basic-pitch: offline renders only;
-// vocalnote: our note model, which always runs in the Instant latency mode). New choices go
+// vocalnote: our note model, Instant by default). New choices go
 // at the end so saved sessions keep their model.
 inline constexpr std::array<ModelKind, 5> kModelChoices = {
     ModelKind::SwiftF0, ModelKind::CrepeTiny, ModelKind::Pesto, ModelKind::BasicPitch, ModelKind::VocalNote};

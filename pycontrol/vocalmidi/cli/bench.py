@@ -47,7 +47,10 @@ _F0_MODELS = ("swiftf0", "crepe-tiny", "pesto")
 # The default is our note model (Instant); the pitch models run as Fast (Instant on a pitch
 # model), and SwiftF0 also in Accurate, the user's trade of latency for steadier notes.
 _VARIANTS = ("vocalmidi@swiftf0", "vocalmidi@crepe-tiny", "vocalmidi@pesto",
-             "vocalmidi@swiftf0+latency_mode=accurate")
+             "vocalmidi@swiftf0+latency_mode=accurate",
+             # our note model with its decision budget (MlPipeline::noteModelBudgetMs)
+             "vocalmidi@vocalnote-s+latency_mode=fast",
+             "vocalmidi@vocalnote-s+latency_mode=accurate")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -370,14 +370,20 @@ class VocalNoteLiveSystem(VocalNoteSystem):
 
     name = "vocalnote-live"
 
+    def __init__(self, model: str | None = None, budget_ms: float = 0.0, **decoder: Any) -> None:
+        # budget_ms: the engine's decision budget (0 Instant, 15 Fast, 40 Accurate)
+        super().__init__(model, **decoder)
+        self._budget = float(budget_ms) / 1000.0
+        self.meta["budget_ms"] = float(budget_ms)
+
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         from vocalmidi.train.contract import HOP, LOOKAHEAD_HOPS, SAMPLE_RATE
         from vocalmidi.train.decode import decode, events_to_stream
 
         out = self._runner.analyse(_mono(audio), sr)
         notes = events_to_stream(decode(out.onset, out.sounding, out.note, out.note_conf,
-                                        out.level_db, self._cfg))
-        lookahead = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE
+                                        out.level_db, self._cfg), self._budget)
+        lookahead = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE + self._budget
         self.emissions = [(n.start + lookahead, n.pitch) for n in notes]
         return notes
 

@@ -283,18 +283,20 @@ class ModelCache:
             return None
 
     def manifest_covers(self, manifest: Manifest, model_ids: list[str]) -> bool:
-        """Whether ``<root>/manifest.json`` already pins the same files for ``model_ids``."""
+        """Whether ``<root>/manifest.json`` already says what ``manifest`` says of
+        ``model_ids`` (their whole entries) and of everything but the models (presets,
+        defaults, the default choice). Why the rest too: ``resolve_model`` and the plugin
+        read presets and defaults from this copy, and a manifest that changed only a preset
+        (2026-12-05: live-accurate moved to vocalnote-s) was never written here."""
         try:
             doc = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
-            stored = {m["id"]: m["files"] for m in doc["models"]}
+            stored = {m["id"]: m for m in doc["models"]}
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        for model_id in model_ids:
-            want = [(f.name, f.sha256) for f in manifest.model(model_id).files]
-            have = [(f.get("name"), f.get("sha256")) for f in stored.get(model_id, [])]
-            if want != have:
-                return False
-        return True
+        rest = {k: v for k, v in manifest.raw.items() if k != "models"}
+        if {k: v for k, v in doc.items() if k != "models"} != rest:
+            return False
+        return all(stored.get(i) == manifest.model(i).raw for i in model_ids)
 
     def write_manifest(self, manifest: Manifest) -> Path:
         """Store ``manifest`` as ``<root>/manifest.json``.

@@ -323,7 +323,7 @@ def events_to_notes(events: Sequence[NoteEvent]) -> tuple[list[Note], list[float
     return notes, emitted
 
 
-def events_to_stream(events: Sequence[NoteEvent]) -> list[Note]:
+def events_to_stream(events: Sequence[NoteEvent], budget_s: float = 0.0) -> list[Note]:
     """The notes a DAW records from the live MIDI stream of ``events``.
 
     Unlike :func:`events_to_notes`, nothing is stamped back to its onset frame: each
@@ -332,16 +332,25 @@ def events_to_stream(events: Sequence[NoteEvent]) -> list[Note]:
     at its note-off. A retriggered correction stays two notes (the short wrong one and
     the corrected one), and a bend leaves the note number as it was sent. This is what
     the plugin's users get, so the live decoder is tuned on it.
+
+    ``budget_s`` is the engine's decision budget (its Fast and Accurate latency modes on a
+    note model, ``MlPipeline::noteModelBudgetMs``): the plugin reports that much more
+    latency and holds every event until ``budget_s`` after the earliest moment it could
+    have left (:func:`emission_time` of its own frame).
     """
-    compensated = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE
+    compensated = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE + budget_s
+
+    def leaves(ev: NoteEvent) -> float:
+        return max(emission_time(ev.decided), emission_time(ev.frame) + budget_s)
+
     notes: list[Note] = []
     open_on: NoteEvent | None = None
     for ev in events:
         if ev.kind == "on":
             open_on = ev
         elif ev.kind == "off" and open_on is not None:
-            start = emission_time(open_on.decided) - compensated
-            end = max(start, emission_time(ev.decided) - compensated)
+            start = leaves(open_on) - compensated
+            end = max(start, leaves(ev) - compensated)
             notes.append(Note(start, end, open_on.note, max(1, open_on.velocity)))
             open_on = None
     return notes
