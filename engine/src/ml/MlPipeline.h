@@ -85,9 +85,10 @@ public:
     // out exactly that long after its stamped onset, so a host that compensates records it
     // there; one decided later goes out when decided, as in Instant. Why: the decoder
     // decides a median ~30 ms after the onset, so in Instant (budget 0) a recording holds
-    // most notes ~30 ms late. On evaluation set v2 (validation voices, Python twin of the
-    // shipped decoder) the recorded stream's F1@50 was 0.745 / 0.800 / 0.811 with budgets
-    // 0 / 15 / 40 ms, the note-ons leaving a median 37.5 / 37.5 / 48.9 ms after the onset.
+    // most notes ~30 ms late. On evaluation set v2 (validation voices; the engine, all
+    // conditions) the recorded notes' F1@50 was 0.755 / 0.794 / 0.803 with budgets
+    // 0 / 15 / 40 ms; in the plugin (128-sample blocks) the note-ons left a median 39.1 /
+    // 39.1 / 51.4 ms after the onset (README "Measured").
     static int noteModelBudgetMs(LatencyMode mode);
     // Host samples the ring may hold before the ML side skips audio (drops frames): a note
     // model catches up instead, up to most of the ring.
