@@ -453,7 +453,8 @@ std::string Engine::statsJson() const {
                {"frames_late", m.shared.framesLate.load(std::memory_order_relaxed)},
                {"catch_up_calls", m.shared.catchUpCalls.load(std::memory_order_relaxed)},
                {"max_catch_up_hops", m.shared.maxCatchUpHops.load(std::memory_order_relaxed)},
-               {"model_errors", m.shared.modelErrors.load(std::memory_order_relaxed)}};
+               {"model_errors", m.shared.modelErrors.load(std::memory_order_relaxed)},
+               {"guesses_withheld", m.shared.guessesWithheld.load(std::memory_order_relaxed)}};
     j["queues"] = {{"audio_to_ml_fill", m.prepared ? m.audioToMl.fillLevel() : 0},
                    {"audio_to_ml_capacity", m.audioToMl.capacity()},
                    {"ml_to_audio_fill", m.prepared ? m.mlToAudio.fillLevel() : 0},

@@ -49,6 +49,7 @@ TEST_CASE("note decoder: same decisions as the Python reference on real clips an
         REQUIRE(clip.events.count("retrigger") == 1);
         REQUIRE(clip.events.count("bend") == 1);
         for (const auto& [modeName, expected] : clip.events) {
+            if (modeName == "retrigger-hold8") continue;  // after the hold queue: test_note_hold_queue.cpp
             const auto mode = modeName == "bend" ? NoteDecoderConfig::Correction::Bend
                                                  : NoteDecoderConfig::Correction::Retrigger;
             const auto got = runStep(clip, mode);

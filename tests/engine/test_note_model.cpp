@@ -201,6 +201,20 @@ TEST_CASE("note model: in Fast a note decided within the budget is sent exactly 
     INFO("held " << held);
 }
 
+TEST_CASE("note model: Accurate decodes with its own thresholds, the other modes with the shipped ones",
+          "[notemodel]") {
+    auto m = openNoteModel();
+    CHECK(&m->decoderConfig(LatencyMode::Instant) == &m->decoderConfig());
+    CHECK(&m->decoderConfig(LatencyMode::Fast) == &m->decoderConfig());
+    const char* env = std::getenv("VOCALMIDI_NOTE_ONNX");
+    if (env && *env) return;  // another model may not carry them
+    // vocalnote-s (train/mode_decoder.py): a guess goes sooner, it can be corrected unsent.
+    const auto& accurate = m->decoderConfig(LatencyMode::Accurate);
+    CHECK(&accurate != &m->decoderConfig());
+    CHECK(accurate.startConf < m->decoderConfig().startConf);
+    CHECK(accurate.correctionFrames > m->decoderConfig().correctionFrames);
+}
+
 TEST_CASE("note model: a graph of another contract is refused with a clear error", "[notemodel]") {
     Engine engine;
     CHECK_FALSE(engine.loadModel(ModelKind::VocalNote, VOCALMIDI_SWIFTF0_ONNX));

@@ -53,3 +53,64 @@ def test_pitch_model_file_is_not_a_note_model(model_cache: Path) -> None:
 
     with Engine() as eng, pytest.raises(ModelError, match="note-model/1"):
         eng.load_model(get_model_path("swiftf0"), "vocalnote")
+
+
+def test_accurate_sends_what_the_python_twin_records_and_withholds_corrected_guesses(
+    note_model: Path, tmp_path: Path
+) -> None:
+    # The demo take (Voice Oohs with scoops) through the engine in Accurate, recorded as a
+    # host does (latency compensated), against the Python twin with the same 40 ms budget
+    # (train.decode.events_to_stream: Accurate's own thresholds, a guess corrected within
+    # the budget never sent); Instant withholds nothing. At the model's rate, so
+    # both hear the same samples (the resamplers differ, and a borderline frame with them).
+    from vocalmidi.engine import events_to_notes
+    from vocalmidi.eval.render import render_demo_melody
+    from vocalmidi.eval.systems import VocalNoteLiveSystem
+    from vocalmidi.notemodel.run import resample_to_model
+
+    take, rate, _ = render_demo_melody(tmp_path / "demo.wav")
+    audio, sr = resample_to_model(take, rate), 16000
+
+    def engine_run(mode: str) -> tuple[list, dict]:
+        with Engine(note_model, "vocalnote") as eng:
+            eng.set_param("latency_mode", mode)
+            eng.prepare(sr, 128, realtime=False)
+            events = eng.process(audio) + eng.flush()
+            return events_to_notes(events, sr, eng.latency_samples), eng.stats()
+
+    accurate, stats = engine_run("accurate")
+    twin = VocalNoteLiveSystem(str(note_model), budget_ms=40).transcribe(audio, sr)
+    # The same notes (a zero-length corrected guess may sort either way at its start).
+    assert len(accurate) == len(twin)
+    unmatched = list(accurate)
+    for want in twin:
+        got = next((n for n in unmatched if n.pitch == want.pitch
+                    and abs(n.start - want.start) < 0.006), None)  # a frame's middle
+        assert got is not None, (want, [(n.pitch, n.start) for n in accurate])
+        unmatched.remove(got)
+    withheld = stats["ml"]["guesses_withheld"]
+    assert withheld >= 1
+    _, instant_stats = engine_run("instant")
+    assert instant_stats["ml"]["guesses_withheld"] == 0
+
+
+def test_accurate_has_its_own_thresholds_and_the_other_modes_the_shipped_ones(
+    note_model: Path,
+) -> None:
+    import json
+
+    from vocalmidi.train.export import OnnxNoteModel
+    from vocalmidi.train.mode_decoder import decoder_for, metadata_key, mode_for_budget
+
+    meta = OnnxNoteModel(note_model).metadata
+    shipped = json.loads(meta["vocalmidi.decoder"])
+    accurate = decoder_for(meta, "accurate")
+    # Tuned for a 40 ms budget: a guess goes sooner, as it can still be corrected unsent.
+    assert accurate.start_conf < shipped["start_conf"]
+    assert accurate.as_dict() == json.loads(meta[metadata_key("accurate")])
+    for mode in ("instant", "fast"):
+        assert decoder_for(meta, mode).as_dict() == shipped
+    assert [mode_for_budget(b) for b in (0, 15, 40, 25)] == ["instant", "fast", "accurate",
+                                                              "instant"]
+    # A model without a mode's set decodes it with the shipped one.
+    assert decoder_for({"vocalmidi.decoder": json.dumps(shipped)}, "accurate").as_dict() == shipped

@@ -246,3 +246,26 @@ def test_a_decision_budget_moves_late_notes_back_in_the_recording_and_no_note_be
     assert fast[0].start == pytest.approx(instant[0].start)
     assert fast[1].start == pytest.approx(instant[1].start - 0.015)
     assert fast[1].start >= 100 * HOP / SAMPLE_RATE  # never before the onset frame
+
+
+def test_a_guess_corrected_within_the_budget_is_never_sent() -> None:
+    # A scoop: the note starts on the wrong pitch and is retriggered 4 frames later. In
+    # Instant both went out, so a recording holds a short wrong note and a late right one;
+    # with Accurate's 40 ms (8 frames) the correction is decided before the guess is due,
+    # so only the right note is sent, at the onset. Fast's 15 ms (3 frames) is too short
+    # for this correction: both notes stay.
+    from vocalmidi.train.decode import cancel_unsent_guesses, events_to_stream, hold_frames
+
+    take = Take(60).sing(20, 50, 60)
+    take.note[20:23] = 59
+    events = take.decode(correction="retrigger", correction_frames=8, correction_persist=2)
+    assert hold_frames(0.015) == 3 and hold_frames(0.040) == 8
+    assert [e.kind for e in cancel_unsent_guesses(events, 8)] == ["on", "off"]
+    accurate = events_to_stream(events, budget_s=0.040)
+    # ...recorded where the same note sung without the scoop is
+    clean = events_to_stream(Take(60).sing(20, 50, 60).decode(), budget_s=0.040)
+    assert [n.pitch for n in accurate] == [60]
+    assert accurate[0].start == pytest.approx(clean[0].start)
+    fast = events_to_stream(events, budget_s=0.015)
+    assert [n.pitch for n in fast] == [59, 60]
+    assert [n.pitch for n in events_to_stream(events)] == [59, 60]

@@ -34,6 +34,7 @@ void MlPipeline::restartSegment(int64_t hostStart) {
     nextFrame = 0;
     tracker.reset();
     noteDecoder.reset();
+    held.clear();  // after a host reset its events are stale (the flushing callers released them)
     noteFed = 0;
     quietHops = 0;
     onsets.reset();
@@ -47,6 +48,7 @@ void MlPipeline::restartSegment(int64_t hostStart) {
 }
 
 int MlPipeline::forceOffHeld(NoteEvent* out) {
+    releaseHeld();  // what was decided goes out before the forced note-off
     int n = tracker.forceOff(out);
     n += noteDecoder.forceOff(out + n);
     return n;
@@ -112,17 +114,47 @@ int MlPipeline::latencySamples(double hostRate, int modelRate, int hop, int look
     return static_cast<int>(std::ceil(model * hostRate / modelRate)) + resamplerHalfTaps + 1;
 }
 
-void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency) {
+int64_t MlPipeline::dueAt(const TrackedEvent& ev, int64_t decided, int latency) const {
     // Aligned timing holds a decision as long as it adds to the latency (currentLatency()).
     if (params.alignedTiming) decided += alignSamples(hostRate, maxBlock);
+    const int64_t sounded = segmentHostStart + static_cast<int64_t>(std::llround(
+        static_cast<double>(ev.at) * hostRate / model->sampleRate()));
+    // Never before the decision (a late decision goes out late).
+    return std::max(decided, sounded + latency);
+}
+
+void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency) {
     for (int i = 0; i < n; ++i) {
-        const int64_t sounded = segmentHostStart + static_cast<int64_t>(std::llround(
-            static_cast<double>(ev[i].at) * hostRate / model->sampleRate()));
-        // Never before the decision (a late decision goes out late), never out of order.
-        const int64_t pos = std::max({decided, sounded + latency, lastEventPos});
+        const int64_t pos = std::max(dueAt(ev[i], decided, latency), lastEventPos);  // never out of order
         lastEventPos = pos;
         emitEvents(&ev[i].event, 1, pos);
     }
+}
+
+int MlPipeline::holdFrames() const {
+    return static_cast<int>(std::lround(noteModelBudgetMs(params.latencyMode) * NoteModel::kRate / 1000.0 /
+                                        NoteModel::kHop));
+}
+
+void MlPipeline::holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, int latency, int64_t frame) {
+    auto emit = [this](const NoteHoldQueue::Held& h) {
+        const int64_t pos = std::max(h.pos, lastEventPos);
+        lastEventPos = pos;
+        emitEvents(&h.event, 1, pos);
+    };
+    NoteHoldQueue::Held h[NoteDecoder::kMaxEventsPerFrame];
+    for (int i = 0; i < n; ++i) h[i] = {ev[i].event, ev[i].at / NoteModel::kHop, dueAt(ev[i], decided, latency)};
+    if (held.add(h, n, noteDecoder.lastOnStart(), noteDecoder.lastOnCorrects(), emit) > 0)
+        shared.guessesWithheld.fetch_add(1, std::memory_order_relaxed);
+    held.release(frame, holdFrames(), emit);
+}
+
+void MlPipeline::releaseHeld() {
+    held.releaseAll([this](const NoteHoldQueue::Held& h) {
+        const int64_t pos = std::max(h.pos, lastEventPos);
+        lastEventPos = pos;
+        emitEvents(&h.event, 1, pos);
+    });
 }
 
 int MlPipeline::noteModelBudgetMs(LatencyMode mode) {
@@ -331,11 +363,15 @@ int MlPipeline::runNoteFrames() {
     // a host block, plus two hops for the ML thread's polling.
     const double lateModel = (maxBlock * static_cast<double>(NoteModel::kRate) / hostRate) + 2.0 * hop;
     int total = 0;
+    // Realtime, behind by more than a host block and the polling: the whole backlog in one
+    // call (the graph takes [1, 80n]). Otherwise one hop per call, as offline: a call over
+    // n hops rounds differently, and borderline decisions moved (session 13, Aligned timing
+    // at 1024-sample blocks: 12 of 68 recorded notes a hop off the offline render).
+    const int64_t catchUp = static_cast<int64_t>(std::ceil(maxBlock * static_cast<double>(NoteModel::kRate) /
+                                                           hostRate / hop)) + 2;
     while (modelCount - noteFed >= hop) {
-        // Realtime: the whole backlog in one call (the graph takes [1, 80n], same results).
-        // Offline: one hop per call, so the output is bit-identical for any block size.
-        int hops = realtime ? static_cast<int>(std::min<int64_t>((modelCount - noteFed) / hop, NoteModel::kMaxHops))
-                            : 1;
+        const int64_t ready = (modelCount - noteFed) / hop;
+        int hops = realtime && ready > catchUp ? static_cast<int>(std::min<int64_t>(ready, NoteModel::kMaxHops)) : 1;
         // A call ends where a quiet second completes, so the reset falls on the same hop
         // however the hops are batched.
         int quiet = quietHops;
@@ -380,8 +416,8 @@ int MlPipeline::runNoteFrames() {
             const double level = NoteDecoder::levelDb(stream.data() + (f * hop - streamStart), hop);
             TrackedEvent ev[NoteDecoder::kMaxEventsPerFrame];
             const int n = noteDecoder.processFrame(noteFrames[static_cast<size_t>(j)], level, params,
-                                                   nm->decoderConfig(), ev);
-            emitTracked(ev, n, decisionPos(f, LatencyMode::Instant), latency);
+                                                   nm->decoderConfig(params.latencyMode), ev);
+            holdNoteEvents(ev, n, decisionPos(f, LatencyMode::Instant), latency, f);
             const float pm = noteDecoder.heldPitch();
             shared.currentPitchHz.store(pm > 0 ? 440.0f * std::exp2((pm - 69.0f) / 12.0f) : 0.0f,
                                         std::memory_order_relaxed);
@@ -437,6 +473,7 @@ void MlPipeline::finish(int64_t hostEnd) {
             }
             if (runNoteFrames() == 0 && streamStart + static_cast<int64_t>(stream.size()) >= target) break;
         }
+        releaseHeld();
         TrackedEvent te[NoteDecoder::kMaxEventsPerFrame];
         const int n = noteDecoder.finishStream(te);
         emitTracked(te, n, decisionPos(std::max<int64_t>(0, lastFrame), LatencyMode::Instant) + 1, currentLatency());

@@ -19,6 +19,7 @@
 #include "ml/PitchModel.h"
 #include "ml/PolyTranscriber.h"
 #include "notes/NoteDecoder.h"
+#include "notes/NoteHoldQueue.h"
 #include "notes/NoteTracker.h"
 #include "notes/OnsetDetector.h"
 #include "rt/ParamStore.h"
@@ -48,6 +49,8 @@ struct SharedState {
     std::atomic<uint64_t> catchUpCalls{0};  // model calls that analysed more than one hop
     std::atomic<uint64_t> maxCatchUpHops{0};
     std::atomic<uint64_t> modelErrors{0};
+    // Note model, Fast/Accurate: wrong guesses a retrigger corrected before they were sent.
+    std::atomic<uint64_t> guessesWithheld{0};
     std::atomic<double> mlCpuSeconds{0.0};
     std::atomic<double> mlWallSeconds{0.0};
 };
@@ -109,6 +112,13 @@ private:
     int forceOffHeld(NoteEvent* out);
     void emitEvents(const NoteEvent* ev, int n, int64_t pos);
     void emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency);
+    // emitTracked's due position of one event (never before `decided`, the aligned hold included).
+    int64_t dueAt(const TrackedEvent& ev, int64_t decided, int latency) const;
+    // The note model's events of `frame` through the hold queue (NoteHoldQueue).
+    void holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, int latency, int64_t frame);
+    void releaseHeld();
+    // Frames the note model holds its events in the current latency mode (its budget).
+    int holdFrames() const;
     int64_t decisionPos(int64_t frame, LatencyMode mode) const;
     int currentLatency() const;
     void compact();
@@ -121,6 +131,7 @@ private:
     StreamingResampler resampler;
     NoteTracker tracker;
     NoteDecoder noteDecoder;           // note models (NoteModel)
+    NoteHoldQueue held;                // their events, while a correction may still replace a guess
     std::vector<NoteFrame> noteFrames;  // one call's outputs, sized at adoption
     int64_t noteFed = 0;               // model samples of this segment fed to the note model
     int quietHops = 0;                 // note model: hops fed in a row below kQuietDb

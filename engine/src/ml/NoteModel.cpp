@@ -11,6 +11,8 @@ namespace vocalmidi {
 namespace {
 
 const char* kInputs[3] = {"audio", "ctx_in", "h_in"};
+// The live decoder's thresholds, and Accurate's own (train/mode_decoder.py).
+const char* kDecoderKeys[2] = {"vocalmidi.decoder", "vocalmidi.decoder.accurate"};
 // Order of NoteModel::outs, then the two state outputs.
 const char* kOutputs[7] = {"onset", "sounding", "note", "note_conf", "pitch", "ctx_out", "h_out"};
 
@@ -61,9 +63,11 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, int l, int hsize)
     // validate() has checked that the tuned decoder settings parse.
     Ort::ModelMetadata meta = session->GetModelMetadata();
     Ort::AllocatorWithDefaultOptions alloc;
-    auto tuned = meta.LookupCustomMetadataMapAllocated("vocalmidi.decoder", alloc);
+    auto tuned = meta.LookupCustomMetadataMapAllocated(kDecoderKeys[0], alloc);
     std::string error;
     if (tuned) NoteDecoderConfig::fromJson(tuned.get(), decoder, error);
+    auto forAccurate = meta.LookupCustomMetadataMapAllocated(kDecoderKeys[1], alloc);
+    hasAccurate = forAccurate && NoteDecoderConfig::fromJson(forAccurate.get(), accurate, error);
 }
 
 NoteModel::~NoteModel() = default;
@@ -112,13 +116,13 @@ std::string NoteModel::validate(Ort::Session& s, int& layers, int& hiddenOut) {
         return "metadata vocalmidi.sample_rate must be " + std::to_string(kRate) + ", got '" + got + "'";
     if (!metaEquals(meta, "vocalmidi.lookahead_hops", std::to_string(kLookaheadHops), got))
         return "metadata vocalmidi.lookahead_hops must be " + std::to_string(kLookaheadHops) + ", got '" + got + "'";
-    {
+    for (const char* key : kDecoderKeys) {
         Ort::AllocatorWithDefaultOptions alloc;
-        auto tuned = meta.LookupCustomMetadataMapAllocated("vocalmidi.decoder", alloc);
+        auto tuned = meta.LookupCustomMetadataMapAllocated(key, alloc);
         NoteDecoderConfig probe;
         std::string why;
         if (tuned && !NoteDecoderConfig::fromJson(tuned.get(), probe, why))
-            return "metadata vocalmidi.decoder: " + why;
+            return std::string("metadata ") + key + ": " + why;
     }
     layers = static_cast<int>(hs[0]);
     hiddenOut = static_cast<int>(hs[2]);

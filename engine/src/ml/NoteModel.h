@@ -77,6 +77,12 @@ public:
     // The decoder thresholds tuned with this model (its `vocalmidi.decoder` metadata), else
     // decode.py's defaults.
     const NoteDecoderConfig& decoderConfig() const { return decoder; }
+    // ...for a latency mode: Accurate's own set (`vocalmidi.decoder.accurate`, tuned for its
+    // 40 ms budget, in which a corrected guess is never sent: NoteHoldQueue) when the model
+    // has one, else decoderConfig().
+    const NoteDecoderConfig& decoderConfig(LatencyMode mode) const {
+        return mode == LatencyMode::Accurate && hasAccurate ? accurate : decoder;
+    }
     int layers() const { return numLayers; }
     int hiddenSize() const { return hidden; }
 
@@ -87,6 +93,8 @@ private:
     std::unique_ptr<Ort::Session> session;
     std::unique_ptr<Ort::MemoryInfo> mem;
     NoteDecoderConfig decoder;
+    NoteDecoderConfig accurate;
+    bool hasAccurate = false;
     int numLayers;
     int hidden;
     // State, double-buffered: the call reads [cur] and writes [1 - cur].

@@ -214,17 +214,26 @@ int NoteDecoder::render(const DecodedEvent* d, int n, const NoteFrame& fr, const
     const int hop = NoteModel::kHop;
     auto stamp = [&](int64_t f) { return f * hop + hop / 2; };  // the frame's middle
     int k = 0;
+    // A retrigger's note-off goes out with the corrected note-on (stamped at the onset), not
+    // a decision budget after the correction frame: the right note would wait behind it.
+    const bool retrigger = n == 2 && d[0].kind == DecodedEvent::Kind::Off && d[1].kind == DecodedEvent::Kind::On &&
+                           d[1].corrects;
     for (int i = 0; i < n; ++i) {
         const DecodedEvent& e = d[i];
         if (e.kind == DecodedEvent::Kind::Off) {
-            k += sendOff(stamp(e.frame), out + k);
+            k += sendOff(stamp(retrigger ? d[1].frame : e.frame), out + k);
         } else if (e.kind == DecodedEvent::Kind::On) {
             int velocity = e.velocity;
             if (p.velocityMode == VelocityMode::Loudness && std::abs(p.velocityCurve - 1.0f) > 1e-6f) {
                 const double x = std::clamp((static_cast<double>(e.velocity) - 1.0) / 126.0, 0.0, 1.0);
                 velocity = std::clamp(1 + pyRound(126.0 * std::pow(x, std::clamp(p.velocityCurve, 0.25f, 4.0f))), 1, 127);
             }
+            const int group = k;
             k += sendOn(e.note, velocity, fr.pitch, p, stamp(e.frame), out + k);
+            if (k > group) {
+                onStart = group;
+                onCorrects = e.corrects;
+            }
         } else if (sentNote >= 0) {
             // Early correction by bend: to the corrected note, when the synth's bend range
             // reaches it; else the right note is started (as a retrigger would).
@@ -239,8 +248,10 @@ int NoteDecoder::render(const DecodedEvent* d, int n, const NoteFrame& fr, const
             } else {
                 const int velocity = sentVelocity;
                 k += sendOff(stamp(e.frame), out + k);
+                const int group = k;
                 k += sendOn(pyRound(e.note + static_cast<double>(e.bend)), velocity, fr.pitch, p, stamp(e.frame),
                             out + k);
+                if (k > group) onStart = group;  // not a retrigger decision: never cancels
             }
         }
     }
@@ -254,6 +265,8 @@ int NoteDecoder::processFrame(const NoteFrame& fr, double level, const Params& p
     double note = fr.note;
     if (p.scale != Scale::Chromatic) note = ScaleSnapper::snap(static_cast<float>(pyRound(note)), p.scale, p.keyRoot);
     DecodedEvent d[kMaxDecisions];
+    onStart = -1;
+    onCorrects = false;
     const int n = step(cfg, fr.onset, fr.sounding, note, fr.noteConf, level, d);
     int k = render(d, n, fr, p, out);
     lastPitch = fr.pitch;

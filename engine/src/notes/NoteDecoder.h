@@ -52,6 +52,11 @@ public:
     // sample at which each sounded (the middle of the frame it stands for).
     int processFrame(const NoteFrame& frame, double levelDb, const Params& p, const NoteDecoderConfig& base,
                      TrackedEvent* out);
+    // Of the last processFrame's events: the index of the first of a note-on's group (its
+    // bend, then the note-on), or -1 when no note-on was sent; and whether that note-on
+    // retriggers a guessed pitch (early correction "retrigger"). For NoteHoldQueue.
+    int lastOnStart() const { return onStart; }
+    bool lastOnCorrects() const { return onCorrects; }
     // Ends a held note now (reset, end of stream, dropped frames); returns MIDI events.
     int forceOff(NoteEvent* out);
     // End of stream: decode.py's finish() as MIDI events stamped after the last frame.
@@ -95,6 +100,8 @@ private:
     BendMode sentBendMode = BendMode::Off;
     int16_t lastBend = 0;
     float lastPitch = 0.0f;
+    int onStart = -1;
+    bool onCorrects = false;
 };
 
 }  // namespace vocalmidi

@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         if args.quiet:  # notes already sent but not yet printed when the stop came
             _print_notes(session.pump(), note_name)
         sent = session.stop()
+        if args.quiet:  # ...and those that went out while it stopped
+            _print_notes(session.stop_events, note_name)
         signal.signal(signal.SIGTERM, previous)
     print(f"vocalmidi live: stopped, {session.notes_played} notes played, "
           f"{sent} note(s) ended on stop", file=sys.stderr)

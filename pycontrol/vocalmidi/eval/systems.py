@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import json
 import os
 import tempfile
 import warnings
@@ -338,14 +337,16 @@ class VocalNoteSystem:
 
     name = "vocalnote"
 
-    def __init__(self, model: str | None = None, **decoder: Any) -> None:
+    def __init__(self, model: str | None = None, mode: str = "instant", **decoder: Any) -> None:
+        # mode: the engine latency mode whose shipped thresholds to start from (Accurate
+        # has its own where the model carries them: vocalmidi.train.mode_decoder)
         from vocalmidi.notemodel.run import NoteModelRunner
         from vocalmidi.train.decode import DecoderConfig
+        from vocalmidi.train.mode_decoder import decoder_for
 
         path = note_model_path(model)
         self._runner = NoteModelRunner(path)
-        shipped = self._runner.model.metadata.get("vocalmidi.decoder")
-        base = DecoderConfig.from_dict(json.loads(shipped)) if shipped else DecoderConfig()
+        base = decoder_for(self._runner.model.metadata, mode)
         self._cfg = DecoderConfig.from_dict({**base.as_dict(), **decoder})
         self.emissions: list[tuple[float, int]] = []
         self.meta = {"model": path.name, "decoder": "live reference", **self._cfg.as_dict()}
@@ -371,8 +372,11 @@ class VocalNoteLiveSystem(VocalNoteSystem):
     name = "vocalnote-live"
 
     def __init__(self, model: str | None = None, budget_ms: float = 0.0, **decoder: Any) -> None:
-        # budget_ms: the engine's decision budget (0 Instant, 15 Fast, 40 Accurate)
-        super().__init__(model, **decoder)
+        # budget_ms: the engine's decision budget (0 Instant, 15 Fast, 40 Accurate), and
+        # with it that mode's decoder thresholds
+        from vocalmidi.train.mode_decoder import mode_for_budget
+
+        super().__init__(model, mode_for_budget(float(budget_ms)), **decoder)
         self._budget = float(budget_ms) / 1000.0
         self.meta["budget_ms"] = float(budget_ms)
 

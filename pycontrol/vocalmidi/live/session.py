@@ -67,6 +67,7 @@ class LiveSession:
         self._open: dict[tuple[int, int], PlayedNote] = {}
         self.started_at = 0.0
         self.notes_played = 0
+        self.stop_events: list[LiveEvent] = []
 
     def start(self) -> None:
         """Open JACK, load the model, start processing, open the MIDI forwarder, connect."""
@@ -127,12 +128,14 @@ class LiveSession:
     def stop(self) -> int:
         """Stop: the JACK port sends note-offs, then the forwarder ends what it still holds.
 
-        Returns the number of note-offs sent on the JACK port.
+        Returns the number of note-offs sent on the JACK port. The events that went out
+        since the last :meth:`pump` (those of the last callbacks and the note-offs of the
+        stop) are in :attr:`stop_events`, for a caller that prints what was sent.
         """
         sent = 0
         if self.client is not None:
             sent = self.client.stop()
-            self.pump()
+            self.stop_events = self.pump()
         if self.forwarder is not None:
             self.forwarder.close()
             self.forwarder = None

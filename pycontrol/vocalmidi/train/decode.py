@@ -50,8 +50,9 @@ import numpy as np
 from vocalmidi.notes import Note
 from vocalmidi.train.contract import HOP, LOOKAHEAD_HOPS, SAMPLE_RATE
 
-__all__ = ["DecoderConfig", "NoteDecoder", "NoteEvent", "decode", "emission_time",
-           "events_to_notes", "events_to_stream", "frame_levels_db"]
+__all__ = ["DecoderConfig", "NoteDecoder", "NoteEvent", "cancel_unsent_guesses", "decode",
+           "emission_time", "events_to_notes", "events_to_stream", "frame_levels_db",
+           "hold_frames"]
 
 EventKind = Literal["on", "off", "bend"]
 
@@ -323,6 +324,35 @@ def events_to_notes(events: Sequence[NoteEvent]) -> tuple[list[Note], list[float
     return notes, emitted
 
 
+def hold_frames(budget_s: float) -> int:
+    """Frames of a decision budget (``MlPipeline::noteModelBudgetMs``): 3 for Fast's 15 ms,
+    8 for Accurate's 40 ms."""
+    return int(round(budget_s * SAMPLE_RATE / HOP))
+
+
+def cancel_unsent_guesses(events: Sequence[NoteEvent], hold: int) -> list[NoteEvent]:
+    """``events`` less the wrong guesses a retrigger corrected before they were sent.
+
+    With a decision budget of ``hold`` frames the engine keeps each event back until it
+    decodes frame ``event.frame + hold - 1`` (one hop before the event is due, for the ML
+    thread's polling; ``NoteHoldQueue``). A retriggered correction decided by then
+    replaces the guess it corrects: the guess's note-on and note-off are never sent and
+    the corrected note-on (stamped at the same onset) goes out in its place, so the
+    recording holds one note at the onset instead of a short wrong note and a late right
+    one. Other events are kept as they are.
+    """
+    out: list[NoteEvent] = []
+    for ev in events:
+        if ev.kind == "on" and ev.corrects and len(out) >= 2:
+            off, guess = out[-1], out[-2]
+            if (off.kind == "off" and guess.kind == "on" and guess.frame == ev.frame
+                    and off.decided == ev.decided
+                    and ev.decided <= max(guess.decided, guess.frame + hold - 1)):
+                del out[-2:]
+        out.append(ev)
+    return out
+
+
 def events_to_stream(events: Sequence[NoteEvent], budget_s: float = 0.0) -> list[Note]:
     """The notes a DAW records from the live MIDI stream of ``events``.
 
@@ -336,9 +366,12 @@ def events_to_stream(events: Sequence[NoteEvent], budget_s: float = 0.0) -> list
     ``budget_s`` is the engine's decision budget (its Fast and Accurate latency modes on a
     note model, ``MlPipeline::noteModelBudgetMs``): the plugin reports that much more
     latency and holds every event until ``budget_s`` after the earliest moment it could
-    have left (:func:`emission_time` of its own frame).
+    have left (:func:`emission_time` of its own frame), and a wrong guess corrected in
+    that time is never sent (:func:`cancel_unsent_guesses`).
     """
     compensated = LOOKAHEAD_HOPS * HOP / SAMPLE_RATE + budget_s
+    if budget_s > 0:
+        events = cancel_unsent_guesses(events, hold_frames(budget_s))
 
     def leaves(ev: NoteEvent) -> float:
         return max(emission_time(ev.decided), emission_time(ev.frame) + budget_s)

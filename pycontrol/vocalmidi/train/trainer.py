@@ -233,7 +233,7 @@ def model_outputs(onnx_path: Path, clips: list[Clip]) -> list[Any]:
 
 
 def evaluate(outputs: list[Any], clips: list[Clip],
-             decoder: DecoderConfig) -> dict[str, Any]:
+             decoder: DecoderConfig, budget_s: float = 0.0) -> dict[str, Any]:
     """Decode model outputs and score them as the bench does.
 
     Returns F1@50 (and precision, recall, F1@100, pitch accuracy) over positive clips
@@ -241,7 +241,8 @@ def evaluate(outputs: list[Any], clips: list[Clip],
     records it (:func:`~vocalmidi.train.decode.events_to_stream`: a note counts only if
     it left within 50 ms of the true onset with the right note number), emission latency
     (note-on with the right pitch minus true onset; median, p95, recall), and false
-    notes per minute of negative clips.
+    notes per minute of negative clips. ``budget_s``: the engine's decision budget (Fast /
+    Accurate) for the MIDI stream (:func:`~vocalmidi.train.decode.events_to_stream`).
     """
     from vocalmidi.eval.latency import EmissionStats, emission_latencies
     from vocalmidi.eval.metrics import score_clip, summarize
@@ -256,7 +257,7 @@ def evaluate(outputs: list[Any], clips: list[Clip],
         notes, emitted = events_to_notes(events)
         truth = clip.notes()
         scores.append(score_clip(truth, notes, clip.duration, negative=clip.negative))
-        live.append(score_clip(truth, events_to_stream(events), clip.duration,
+        live.append(score_clip(truth, events_to_stream(events, budget_s), clip.duration,
                                negative=clip.negative))
         if not clip.negative:
             emission = emission.merge(emission_latencies(
@@ -360,7 +361,7 @@ TUNE_REFINE: dict[str, list[Any]] = {
 def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
                  grid: dict[str, list[Any]] | None = None,
                  refine: dict[str, list[Any]] | None = None,
-                 passes: int = 3) -> tuple[DecoderConfig, dict]:
+                 passes: int = 3, budget_s: float = 0.0) -> tuple[DecoderConfig, dict]:
     """Pick decoder thresholds on the dev clips: best :data:`SELECT_METRIC` among those with
     emission recall >= :data:`RECALL_FLOOR` (any, if none reaches it); then, of every
     setting tried that is within :data:`F1_TIE` of it (and meets the floor too), the one
@@ -369,7 +370,8 @@ def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
     A grid over the main thresholds, then up to ``passes`` coordinate passes over
     ``refine`` (each key in turn, the others held; a key ``"a+b"`` tries pairs of values
     together) until one changes nothing. Only dev clips may be used here: the validation
-    voices and melodies stay unseen.
+    voices and melodies stay unseen. ``budget_s`` tunes for the MIDI stream of a latency
+    mode with that decision budget (see :func:`evaluate`).
     """
     import itertools
 
@@ -380,7 +382,7 @@ def tune_decoder(outputs: list[Any], clips: list[Clip], base: DecoderConfig,
         d["onset_off"] = min(d["onset_off"], d["onset_on"])
         d["sounding_off"] = min(d["sounding_off"], d["sounding_on"])
         cfg = DecoderConfig.from_dict(d)
-        m = evaluate(outputs, clips, cfg)
+        m = evaluate(outputs, clips, cfg, budget_s)
         return ((m["emission_recall"] or 0.0) >= RECALL_FLOOR, m[SELECT_METRIC] or 0.0,
                 -(m["emission_median_ms"] or 1e9)), cfg, m
 

@@ -6,7 +6,9 @@ runs on real rendered clips; the C++ tests read what it saw and decided:
 - ``<clip>.golden.bin``: the 16 kHz audio the model heard (int16, so both sides read the
   same samples) and, per label frame, the model's outputs and the frame level;
 - ``<clip>.events.txt``: the reference decoder's events, one per line
-  (``kind frame decided note velocity bend corrects``), for each early-correction choice;
+  (``kind frame decided note velocity bend corrects``), for each early-correction choice,
+  and as mode ``retrigger-hold8`` the retrigger events the engine sends in Accurate (a
+  40 ms budget: 8 frames, ``cancel_unsent_guesses``; test_note_hold_queue.cpp);
 - ``scripted.*``: hand-made frame sequences that take every rule of the decoder
   (onset wait, sounding start, re-attack, both corrections, legato change, note-off);
 - ``scripted-gate.*``: the same plus a few notes, decoded with the confidence gates on (an
@@ -30,13 +32,20 @@ import numpy as np
 
 from vocalmidi.models.hashing import sha256_file
 from vocalmidi.train.contract import SAMPLE_RATE
-from vocalmidi.train.decode import DecoderConfig, NoteEvent, decode, frame_levels_db
+from vocalmidi.train.decode import (
+    DecoderConfig,
+    NoteEvent,
+    cancel_unsent_guesses,
+    decode,
+    frame_levels_db,
+)
 from vocalmidi.train.export import OnnxNoteModel
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 MAGIC = b"VMNG0001"
 CORRECTIONS = ("retrigger", "bend")
+HOLD_ACCURATE = 8  # frames: MlPipeline::noteModelBudgetMs(Accurate) = 40 ms
 # (name, melody index in corpus_specs("folk"), soundfont, patch, voice, seconds)
 CLIPS = (
     ("oohs-fluidr3", 0, "fluidr3", "voice_oohs", "female", 2.5),
@@ -72,8 +81,10 @@ def write_events(path: Path, by_mode: dict[str, list[NoteEvent]], header: str,
 def decode_all(frames: np.ndarray, base: DecoderConfig) -> dict[str, list[NoteEvent]]:
     # The golden is the float32 data written to disk, exactly what the C++ side reads.
     f = frames.astype(np.float32)
-    return {m: decode(f[:, 0], f[:, 1], f[:, 2], f[:, 3], f[:, 5], replace(base, correction=m))
-            for m in CORRECTIONS}
+    events = {m: decode(f[:, 0], f[:, 1], f[:, 2], f[:, 3], f[:, 5], replace(base, correction=m))
+              for m in CORRECTIONS}
+    events["retrigger-hold8"] = cancel_unsent_guesses(events["retrigger"], HOLD_ACCURATE)
+    return events
 
 
 def model_decoder(model: OnnxNoteModel) -> DecoderConfig:
