@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "profile/ScopedTimer.h"
 
@@ -146,7 +147,14 @@ void MlPipeline::holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, 
     for (int i = 0; i < n; ++i) h[i] = {ev[i].event, ev[i].at / NoteModel::kHop, dueAt(ev[i], decided, latency)};
     if (held.add(h, n, noteDecoder.lastOnStart(), noteDecoder.lastOnCorrects(), emit) > 0)
         shared.guessesWithheld.fetch_add(1, std::memory_order_relaxed);
-    held.release(frame, holdFrames(), emit);
+    // Realtime, when the next frame is decoded the audio thread may be a host block (plus
+    // the polling) past its audio: what is due by then goes now, or it would leave a block
+    // late (at 1024-sample blocks Accurate's note-ons left a median 63 ms after the onset
+    // instead of ~52). Offline the frame rule alone: the output of any block size, and the
+    // Python twin's (decode.py cancel_unsent_guesses).
+    const int64_t soon = realtime ? decisionPos(frame + 1, LatencyMode::Instant) + alignSamples(hostRate, maxBlock)
+                                  : std::numeric_limits<int64_t>::min();
+    held.release(frame, holdFrames(), soon, emit);
 }
 
 void MlPipeline::releaseHeld() {

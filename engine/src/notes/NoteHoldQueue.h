@@ -1,7 +1,8 @@
 // The note model's events on their way out in Fast and Accurate (a decision budget of
 // `hold` frames): each is kept back until the ML thread decodes the frame one hop before it
-// is due, so a retrigger that corrects a guess still held replaces it. The recording then
-// holds one right note at the onset instead of a short wrong note and a late right one.
+// is due (realtime: sooner, by as much as the audio thread can be ahead, a host block plus
+// the polling), so a retrigger that corrects a guess still held replaces it. The recording
+// then holds one right note at the onset instead of a short wrong note and a late right one.
 // Python twin: decode.py cancel_unsent_guesses (the bench's vocalnote-live budget rows).
 // In Instant (hold 0) every event passes straight through.
 // Thread: the ML thread only. Fixed capacity, no allocation.
@@ -52,11 +53,16 @@ public:
     }
 
     // Hands out, in order, every event due by frame `frame`: those standing for a frame no
-    // later than `frame - hold + 1`. An event waits behind an earlier one (never out of order).
+    // later than `frame - hold + 1`, and those due (pos) by `soon`, the last position the
+    // caller can still reach in time (realtime; INT64_MIN: none). An event waits behind an
+    // earlier one (never out of order).
     template <typename Release>
-    void release(int64_t frame, int hold, Release&& out) {
-        while (head < tail && slots[static_cast<size_t>(head % kCapacity)].frame + hold - 1 <= frame)
+    void release(int64_t frame, int hold, int64_t soon, Release&& out) {
+        while (head < tail) {
+            const Held& h = slots[static_cast<size_t>(head % kCapacity)];
+            if (h.frame + hold - 1 > frame && h.pos > soon) break;
             out(slots[static_cast<size_t>(head++ % kCapacity)]);
+        }
     }
 
     template <typename Release>
