@@ -97,11 +97,13 @@ std::vector<float> resample(const std::vector<float>& in, int from, int to) {
 }
 
 std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, int block,
-                                 EarlyCorrection corr = EarlyCorrection::Retrigger, int* latency = nullptr) {
+                                 EarlyCorrection corr = EarlyCorrection::Retrigger, int* latency = nullptr,
+                                 LatencyMode mode = LatencyMode::Instant) {
     Engine engine;
     REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
     Params p;
     p.earlyCorrection = corr;
+    p.latencyMode = mode;
     engine.setParams(p);
     engine.prepare(rate, std::min(block, 1024), false);
     if (latency) *latency = engine.latencySamples();
@@ -353,12 +355,16 @@ TEST_CASE("note model offline: identical output for any block size", "[notemodel
     std::string error;
     REQUIRE(loadGolden(kClips[0], clip, error));
     const auto audio = resample(clip.audio, 16000, 44100);
-    const auto reference = transcribe(audio, 44100, 64);
-    for (int block : {1, 500, 4096}) {
-        INFO("block " << block);
-        const auto other = transcribe(audio, 44100, block);
-        REQUIRE(other.size() == reference.size());
-        CHECK(other == reference);
+    // Every mode: Fast and Accurate hold events (NoteHoldQueue) by frames, not by blocks.
+    for (LatencyMode mode : {LatencyMode::Instant, LatencyMode::Fast, LatencyMode::Accurate}) {
+        const auto reference = transcribe(audio, 44100, 64, EarlyCorrection::Retrigger, nullptr, mode);
+        REQUIRE(!reference.empty());
+        for (int block : {1, 500, 4096}) {
+            INFO("mode " << static_cast<int>(mode) << ", block " << block);
+            const auto other = transcribe(audio, 44100, block, EarlyCorrection::Retrigger, nullptr, mode);
+            REQUIRE(other.size() == reference.size());
+            CHECK(other == reference);
+        }
     }
 }
 
