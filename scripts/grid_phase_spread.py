@@ -1,10 +1,5 @@
-"""How much the live sweep's recorded F1@50 moves with the phase of the note model's grid.
-
-A live run (plugin in a host) starts the takes wherever the host's blocks put them
-relative to the model's 5 ms hops (240 samples at 48 kHz). This renders the sweep's
-stream (`vocalmidi bench`'s first 3 clean takes) offline through the engine with 0, 16,
-... 224 samples of silence before it and scores each as a DAW records it. The spread is
-the noise floor of the sweep's "recorded F1@50" rows.
+"""How much the live sweep's recorded F1@50 moves with the phase of the note model's grid
+(:mod:`vocalmidi.eval.phase_spread`), for engine parameters of your choice.
 
     .venv/bin/python scripts/grid_phase_spread.py build/eval/full2 [--set latency_mode=accurate]
 """
@@ -14,21 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from vocalmidi.engine import Engine, EventType
 from vocalmidi.eval.dataset import load_set
-from vocalmidi.eval.live_stream import score_stream
+from vocalmidi.eval.phase_spread import grid_phase_spread
 from vocalmidi.eval.sweep import RATE, join_takes, takes_from_set
 from vocalmidi.models import get_model_path
-
-
-def midi_bytes(e) -> bytes | None:
-    status = {EventType.NOTE_ON: 0x90, EventType.NOTE_OFF: 0x80}.get(e.type)
-    if status is None:
-        return None
-    return bytes([status | (e.channel - 1), e.note,
-                  e.velocity if e.type == EventType.NOTE_ON else 0])
 
 
 def main() -> int:
@@ -39,21 +23,11 @@ def main() -> int:
     p.add_argument("--takes", type=int, default=3)
     args = p.parse_args()
     stream, truth = join_takes(takes_from_set(load_set(args.set_dir), args.takes))
-    model = get_model_path("vocalnote-s")
-    scores = []
-    for pad in range(0, 240, 16):
-        x = np.concatenate([np.zeros(pad, np.float32), stream])
-        with Engine(model, "vocalnote") as eng:
-            for item in args.set:
-                name, value = item.split("=", 1)
-                eng.set_param(name, value)
-            eng.prepare(RATE, 128, realtime=False)
-            events = eng.process(x) + eng.flush()
-            latency = eng.latency_samples
-        midi = [((e.position - pad) / RATE, b) for e in events if (b := midi_bytes(e))]
-        scores.append(score_stream(truth, midi, latency / RATE, stream.size / RATE)["f1_50"])
-        print(f"shift {pad:3d} samples: recorded F1@50 {scores[-1]:.4f}", flush=True)
-    print(f"min {min(scores):.4f}  max {max(scores):.4f}  mean {np.mean(scores):.4f}")
+    params = dict(item.split("=", 1) for item in args.set)
+    spread = grid_phase_spread(stream, truth, RATE, get_model_path("vocalnote-s"), params)
+    for shift, f1 in zip(spread["shifts"], spread["f1_50"], strict=True):
+        print(f"shift {shift:3d} samples: recorded F1@50 {f1:.4f}")
+    print(f"min {spread['min']:.4f}  max {spread['max']:.4f}  mean {spread['mean']:.4f}")
     return 0
 
 

@@ -251,12 +251,33 @@ def _live(eval_set: Any, blocks: list[int], takes: int, say: Any, variants: list
         e = live[key]["emission"]
         say(f"{label}: emission median {e['median_ms']} ms / p95 {e['p95_ms']} ms, "
             f"{e['matched']}/{e['n_truth']} notes")
+    if resolved.adapter == "vocalnote" and live["host"]:
+        _phase_spread(live, chosen, resolved.path, swept, say)
     audio = join_takes(chosen[:1])[0]
     live["engine"] = engine_cost_sweep(
         resolved.path, resolved.adapter, audio, blocks, progress=say,
         params={"latency_mode": "instant"} if "Latency Mode" in swept else None)
     live["offline"] = offline_cost(_F0_MODELS, audio, 48000, progress=say)
     return live
+
+
+def _phase_spread(live: dict[str, Any], takes: list[Any], model: Any,
+                  swept: dict[str, str], say: Any) -> None:
+    """The noise floor of the recorded-F1 rows: the same stream offline through the
+    engine at every phase of the note model's 5 ms grid (:mod:`vocalmidi.eval.phase_spread`)."""
+    from vocalmidi.eval.phase_spread import engine_params_from_plugin, grid_phase_spread
+    from vocalmidi.eval.sweep import RATE, join_takes
+
+    try:
+        params = engine_params_from_plugin(swept)
+    except KeyError as exc:
+        say(f"no grid-phase spread: plugin parameter {exc} has no engine twin")
+        return
+    stream, truth = join_takes(takes)
+    spread = live["phase_spread"] = grid_phase_spread(stream, truth, RATE, model, params)
+    say(f"grid-phase spread (offline, {len(spread['shifts'])} phases of the 5 ms grid): "
+        f"recorded F1@50 {spread['min']:.3f}-{spread['max']:.3f}, mean {spread['mean']:.3f}: "
+        "a live row sits on one phase, plus what real time adds")
 
 
 def _swept_parameters(model: str | None, adapter: str) -> dict[str, str]:

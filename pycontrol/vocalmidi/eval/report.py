@@ -424,6 +424,12 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
             if row:
                 e = row["emission"]
                 lines.append(f"| {name} | - | {_emission_cells(e)} | | | |")
+        spread = live.get("phase_spread")
+        if spread:
+            lines += ["", f"Recorded F1@50 of the same stream offline at the "
+                      f"{len(spread['shifts'])} phases of the 5 ms grid a live run can fall "
+                      f"on: {spread['min']:.3f}-{spread['max']:.3f} (mean "
+                      f"{spread['mean']:.3f}); differences inside that are noise."]
         variants = live.get("variants") or {}
         if variants:
             lines += ["", "| variant | block | reported ms | emission median / p95 ms "
