@@ -51,13 +51,14 @@ def grid_phase_spread(stream: np.ndarray, truth: Sequence[Any], rate: int, model
     engine ``params``) at each of ``shifts`` samples of leading silence."""
     from vocalmidi.engine import Engine, EventType
     from vocalmidi.eval.live_stream import score_stream
+    from vocalmidi.hosts.midi import MidiMessage
 
-    def midi_bytes(e: Any) -> bytes | None:
-        status = {EventType.NOTE_ON: 0x90, EventType.NOTE_OFF: 0x80}.get(e.type)
-        if status is None:
-            return None
-        return bytes([status | (e.channel - 1), e.note,
-                      e.velocity if e.type == EventType.NOTE_ON else 0])
+    def midi_bytes(e: Any) -> bytes | None:  # what the plugin would send for the event
+        if e.type == EventType.NOTE_ON:
+            return MidiMessage.note_on(0, e.note, e.velocity, e.channel).data
+        if e.type == EventType.NOTE_OFF:
+            return MidiMessage.note_off(0, e.note, e.channel).data
+        return None
 
     scores = []
     for pad in shifts:
