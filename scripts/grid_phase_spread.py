@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vocalmidi.cli.engine_params import set_params
 from vocalmidi.eval.dataset import load_set
 from vocalmidi.eval.phase_spread import grid_phase_spread
 from vocalmidi.eval.sweep import RATE, join_takes, takes_from_set
@@ -23,7 +24,7 @@ def main() -> int:
     p.add_argument("--takes", type=int, default=3)
     args = p.parse_args()
     stream, truth = join_takes(takes_from_set(load_set(args.set_dir), args.takes))
-    params = dict(item.split("=", 1) for item in args.set)
+    params = set_params(args.set)
     spread = grid_phase_spread(stream, truth, RATE, get_model_path("vocalnote-s"), params)
     for shift, f1 in zip(spread["shifts"], spread["f1_50"], strict=True):
         print(f"shift {shift:3d} samples: recorded F1@50 {f1:.4f}")

@@ -110,6 +110,20 @@ std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, i
     return runEngine(engine, audio, block);
 }
 
+// Both golden clips at `rate`, each followed by 0.3 s of silence.
+std::vector<float> goldenClipsAt(double rate) {
+    std::vector<float> audio;
+    for (const char* name : kClips) {
+        GoldenClip clip;
+        std::string error;
+        REQUIRE(loadGolden(name, clip, error));
+        const auto part = resample(clip.audio, 16000, static_cast<int>(rate));
+        audio.insert(audio.end(), part.begin(), part.end());
+        audio.resize(audio.size() + static_cast<size_t>(rate * 0.3), 0.0f);
+    }
+    return audio;
+}
+
 }  // namespace
 
 TEST_CASE("note model: Instant reports the lookahead plus the resampler; Fast and Accurate add a budget",
@@ -157,15 +171,7 @@ TEST_CASE("note model: in Fast a note decided within the budget is sent exactly 
     // max(decided, onset + reported latency), so compensated by the reported latency it
     // lands on the model's onset stamp unless it was decided later than the budget.
     const double rate = 48000;
-    std::vector<float> audio;
-    for (const char* name : kClips) {
-        GoldenClip clip;
-        std::string error;
-        REQUIRE(loadGolden(name, clip, error));
-        const auto part = resample(clip.audio, 16000, static_cast<int>(rate));
-        audio.insert(audio.end(), part.begin(), part.end());
-        audio.resize(audio.size() + static_cast<size_t>(rate * 0.3), 0.0f);
-    }
+    const std::vector<float> audio = goldenClipsAt(rate);
     auto run = [&](LatencyMode mode, int& latency) {
         Engine engine;
         REQUIRE(engine.loadModel(ModelKind::VocalNote, notePath()));
@@ -446,15 +452,7 @@ TEST_CASE("note model: Aligned MIDI timing records at 1024-sample blocks what of
     const double rate = 48000;
     const int block = 1024;
     const int align = MlPipeline::alignSamples(rate, block);
-    std::vector<float> audio;  // both golden clips, 0.3 s apart
-    for (const char* name : kClips) {
-        GoldenClip clip;
-        std::string error;
-        REQUIRE(loadGolden(name, clip, error));
-        const auto part = resample(clip.audio, 16000, static_cast<int>(rate));
-        audio.insert(audio.end(), part.begin(), part.end());
-        audio.resize(audio.size() + static_cast<size_t>(rate * 0.3), 0.0f);
-    }
+    const std::vector<float> audio = goldenClipsAt(rate);
     int immediateLatency = 0;
     const auto offline = transcribe(audio, rate, block, EarlyCorrection::Retrigger, &immediateLatency);
     const auto offlineOns = ons(offline);

@@ -124,12 +124,13 @@ int64_t MlPipeline::dueAt(const TrackedEvent& ev, int64_t decided, int latency) 
     return std::max(decided, sounded + latency);
 }
 
+void MlPipeline::emitInOrder(const NoteEvent& ev, int64_t due) {
+    lastEventPos = std::max(due, lastEventPos);  // never out of order
+    emitEvents(&ev, 1, lastEventPos);
+}
+
 void MlPipeline::emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency) {
-    for (int i = 0; i < n; ++i) {
-        const int64_t pos = std::max(dueAt(ev[i], decided, latency), lastEventPos);  // never out of order
-        lastEventPos = pos;
-        emitEvents(&ev[i].event, 1, pos);
-    }
+    for (int i = 0; i < n; ++i) emitInOrder(ev[i].event, dueAt(ev[i], decided, latency));
 }
 
 int MlPipeline::holdFrames() const {
@@ -138,11 +139,7 @@ int MlPipeline::holdFrames() const {
 }
 
 void MlPipeline::holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, int latency, int64_t frame) {
-    auto emit = [this](const NoteHoldQueue::Held& h) {
-        const int64_t pos = std::max(h.pos, lastEventPos);
-        lastEventPos = pos;
-        emitEvents(&h.event, 1, pos);
-    };
+    auto emit = [this](const NoteHoldQueue::Held& h) { emitInOrder(h.event, h.pos); };
     NoteHoldQueue::Held h[NoteDecoder::kMaxEventsPerFrame];
     for (int i = 0; i < n; ++i) h[i] = {ev[i].event, ev[i].at / NoteModel::kHop, dueAt(ev[i], decided, latency)};
     if (held.add(h, n, noteDecoder.lastOnStart(), noteDecoder.lastOnCorrects(), emit) > 0)
@@ -158,11 +155,7 @@ void MlPipeline::holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, 
 }
 
 void MlPipeline::releaseHeld() {
-    held.releaseAll([this](const NoteHoldQueue::Held& h) {
-        const int64_t pos = std::max(h.pos, lastEventPos);
-        lastEventPos = pos;
-        emitEvents(&h.event, 1, pos);
-    });
+    held.releaseAll([this](const NoteHoldQueue::Held& h) { emitInOrder(h.event, h.pos); });
 }
 
 int MlPipeline::noteModelBudgetMs(LatencyMode mode) {

@@ -111,6 +111,8 @@ private:
     int runNoteFrames();
     int forceOffHeld(NoteEvent* out);
     void emitEvents(const NoteEvent* ev, int n, int64_t pos);
+    // One event at `due`, or after the last one sent if that was later.
+    void emitInOrder(const NoteEvent& ev, int64_t due);
     void emitTracked(const TrackedEvent* ev, int n, int64_t decided, int latency);
     // emitTracked's due position of one event (never before `decided`, the aligned hold included).
     int64_t dueAt(const TrackedEvent& ev, int64_t decided, int latency) const;

@@ -18,7 +18,14 @@ def engine_params(args: argparse.Namespace) -> dict[str, float | int | str]:
         params["sensitivity"] = args.sensitivity
     if args.min_note_ms is not None:
         params["min_note_ms"] = args.min_note_ms
-    for item in args.set:
+    params.update(set_params(args.set))
+    return params
+
+
+def set_params(items: list[str]) -> dict[str, float | int | str]:
+    """``--set NAME=VALUE`` items as engine parameters (numbers as floats, names as text)."""
+    params: dict[str, float | int | str] = {}
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(f"--set takes NAME=VALUE, got {item!r}")

@@ -19,7 +19,6 @@ unseen. Run from the repository root, after making the dev data of the model's r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,7 @@ def tune_mode(model_dir: Path, mode: str, passes: int = 2) -> dict[str, Any]:
     metrics.json entry."""
     import onnx
 
+    from vocalmidi.models.hashing import sha256_file
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.trainer import TUNE_REFINE, _load, evaluate, model_outputs, tune_decoder
 
@@ -96,9 +96,8 @@ def tune_mode(model_dir: Path, mode: str, passes: int = 2) -> dict[str, Any]:
              "dev_shipped_decoder": before, "dev": after,
              "how": f"python -m vocalmidi.train.mode_decoder {model_dir} --mode {mode}"}
     metrics.setdefault("decoder_modes", {})[mode] = entry
-    data = onnx_path.read_bytes()
-    metrics["sha256"] = hashlib.sha256(data).hexdigest()
-    metrics["size"] = len(data)
+    metrics["sha256"] = sha256_file(onnx_path)
+    metrics["size"] = onnx_path.stat().st_size
     metrics_path.write_text(json.dumps(metrics, indent=1) + "\n")
     return entry
 
