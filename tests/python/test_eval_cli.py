@@ -62,6 +62,12 @@ def test_make_writes_clips_truth_and_index(quick_set: Path) -> None:
         for n in truth["notes"]:
             assert 0 <= n["start"] < n["end"] <= entry["duration"]
     s = load_set(quick_set)
+    # The negatives a live rig hears: noise, clicks, speech and a piano, none silent.
+    negatives = {c.meta["kind"]: c for c in s if c.negative}
+    assert set(negatives) == {"pink", "clicks", "speech", "piano"}
+    for kind in ("speech", "piano"):
+        a, _ = negatives[kind].load_audio()
+        assert -21.0 <= 20 * np.log10(np.max(np.abs(a))) <= -5.0, kind
     voices = {c.meta.get("voice") for c in s if not c.negative}
     assert voices == {"male", "female"}
     # The same take in every condition: the noisy clip is the clean one plus something.
@@ -93,6 +99,10 @@ def test_run_scores_a_peer_per_condition(quick_set: Path,
     assert conds["clean"]["f1_100"] > 0.5
     assert conds["clean"]["pitch_accuracy"] > 0.8
     assert conds["negative"]["false_per_min"] is not None
+    # ...and per kind of negative: a pitch tracker alone plays the piano chords as notes.
+    by_kind = res["by_kind"]["negative"]
+    assert set(by_kind) == {"pink", "clicks", "speech", "piano"}
+    assert by_kind["piano"]["false_per_min"] > 2.0
     assert conds["all"]["lag_median_ms"] is not None
     assert res["rtf"] > 0
 

@@ -232,6 +232,43 @@ def test_the_tuner_finds_the_start_gate_when_first_guesses_are_unsure() -> None:
     assert ungated["live_f1_50"] == pytest.approx(2 / 3, abs=1e-3)  # a wrong note per note
 
 
+def test_the_tuner_keeps_false_notes_under_the_ceiling_before_chasing_f1() -> None:
+    """Talking between takes must not play notes: a setting that catches one more soft sung
+    note but also turns a spoken syllable into a note (6 a minute of negatives) loses to
+    one that sends neither, unless the ceiling is lifted."""
+    from vocalmidi.train.contract import LABEL_KEYS
+    from vocalmidi.train.dataset import Clip
+    from vocalmidi.train.export import ModelOutputs
+    from vocalmidi.train.trainer import FALSE_CEILING, tune_decoder
+
+    def clip(frames: int, sung: list[tuple[int, int, float]],
+             labelled: bool = True) -> tuple[Clip, ModelOutputs]:
+        labels = {k: np.zeros(frames, np.float32) for k in LABEL_KEYS}
+        labels["note"][:] = -1
+        take = Take(frames)
+        for start, pitch, sounding in sung:
+            take.sing(start, start + 60, pitch)
+            take.sounding[start:start + 60] = sounding
+            if labelled:  # a sung note; a spoken syllable is no note
+                labels["onset"][start], labels["sounding"][start:start + 60] = 1, 1
+                labels["note"][start:start + 60] = pitch
+        out = ModelOutputs(take.onset, take.sounding, take.note, take.conf, take.note + 0.0)
+        return Clip(f"c{len(sung)}", np.full(frames * HOP, 0.1, np.float32), labels), out
+
+    notes = [(20 + 100 * i, 60 + i % 5, 0.7 if i == 4 else 0.95) for i in range(10)]
+    sung, sung_out = clip(1100, notes)  # the fifth note is soft
+    speech, speech_out = clip(2000, [(500, 57, 0.7)], labelled=False)  # 10 s, one syllable
+    assert speech.negative and not sung.negative
+    grid = {"sounding_on": [0.6, 0.8]}
+    base = DecoderConfig(sounding_start_frames=1000)
+    cfg, m = tune_decoder([sung_out, speech_out], [sung, speech], base, grid=grid)
+    assert cfg.sounding_on == 0.8 and m["false_per_min"] <= FALSE_CEILING
+    assert m["live_f1_50"] == pytest.approx(2 * 0.9 / 1.9, abs=1e-3)  # the soft note: missed
+    cfg, m = tune_decoder([sung_out, speech_out], [sung, speech], base, grid=grid,
+                          false_ceiling=float("inf"))
+    assert cfg.sounding_on == 0.6 and m["false_per_min"] == pytest.approx(6.0)
+
+
 def test_a_decision_budget_moves_late_notes_back_in_the_recording_and_no_note_before() -> None:
     # The engine's Fast/Accurate budget on a note model: the plugin reports it and holds
     # each event until the budget has passed since it could first have left. A note decided

@@ -356,3 +356,26 @@ def test_the_first_frames_of_a_legato_note_weigh_more_in_the_note_loss() -> None
     cfg = TrainConfig(early_note_weight=3.0, early_note_frames=2, legato_note_weight=4.0)
     got = _early_weights(onset, sounding, cfg)[0].tolist()
     assert got == [1, 3, 3, 1, 1, 12, 12, 1, 1, 3, 3, 1]
+
+
+def test_negative_boost_draws_the_note_free_clips_that_much_more_often() -> None:
+    # One negative clip among four of the same length: a quarter of the crops, half with
+    # negative_boost 3 (3 / (3 + 3)); the crops of a negative hold no sounding frame.
+    from vocalmidi.train.dataset import Clip
+    from vocalmidi.train.trainer import CropSampler
+
+    frames = 400
+
+    def clip(name: str, sounding: bool) -> Clip:
+        labels = {k: np.zeros(frames, np.float32) for k in contract.LABEL_KEYS}
+        labels["note"][:] = 60 if sounding else -1
+        labels["sounding"][:] = 1 if sounding else 0
+        return Clip(name, np.zeros(frames * contract.HOP, np.float32), labels,
+                    features=np.zeros((frames, 4), np.float32))
+
+    clips = [clip("speech", False), *(clip(f"sung{i}", True) for i in range(3))]
+    for boost, share in ((1.0, 0.25), (3.0, 0.5)):
+        sampler = CropSampler(clips, np.random.default_rng(0), negative_boost=boost)
+        batch = sampler.batch(4000, 100)
+        drawn = float(np.mean(~batch["sounding"].any(axis=1)))
+        assert drawn == pytest.approx(share, abs=0.03)

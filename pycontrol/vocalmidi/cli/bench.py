@@ -326,6 +326,7 @@ def _bench(args: argparse.Namespace) -> int:
         group_table,
         latency_table,
         markdown_summary,
+        negatives_table,
         print_table,
         results_table,
         variants_table,
@@ -406,6 +407,9 @@ def _bench(args: argparse.Namespace) -> int:
         print_table(results_table(results, title=f"Note transcription ({len(eval_set)} clips)"))
         print_table(group_table(results, "patch", title="Clean takes per voice patch"))
         print_table(census_table(results))
+        negatives = negatives_table(doc)
+        if negatives is not None:
+            print_table(negatives)
         print_table(targets_table(doc))
     if args.live:
         live = doc["live"]

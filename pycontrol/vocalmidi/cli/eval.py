@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
 
     results = evaluate(systems, eval_set, progress=say)
-    doc = results_to_json(results, by=sorted({"patch", args.by or "patch"}))
+    doc = results_to_json(results, by=sorted({"patch", "kind", args.by or "patch"}))
     doc["set"] = {"dir": str(args.dir), "clips": len(eval_set), "quick": eval_set.quick}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -119,10 +119,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        from vocalmidi.eval.report import census_table, group_table, print_table, results_table
+        from vocalmidi.eval.report import (
+            census_table,
+            group_table,
+            negatives_table,
+            print_table,
+            results_table,
+        )
 
         print_table(results_table(results, title=f"Note transcription on {args.dir}"))
         print_table(census_table(results))
+        negatives = negatives_table(doc)
+        if negatives is not None:
+            print_table(negatives)
         if args.by:
             print_table(group_table(results, args.by, conditions=None))
     return 0

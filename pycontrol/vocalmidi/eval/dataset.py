@@ -8,7 +8,11 @@ Layout of a set folder::
 
 Each take (a corpus melody sung by one voice, one voice range and style) appears in
 every condition (``clean``, ``room``, ``noisy``), so conditions compare like with like.
-Negative clips (condition ``negative``) hold no notes and count false notes.
+Negative clips (condition ``negative``) hold no notes and count false notes: steady and
+clicky noise (:func:`vocalmidi.eval.conditions.negative_clip`), and since version 3 what a
+live rig hears between and under the takes (:func:`vocalmidi.train.negatives.make_negative`):
+speech by the validation espeak voices, breaths, coughs, claps, and piano and guitar chords
+and drums from the validation SoundFonts.
 
 The voices are the note model's validation voices, never trained on
 (:func:`vocalmidi.train.voices.validation_voices`): the held-apart sung-syllable voices
@@ -41,7 +45,8 @@ __all__ = ["Clip", "EvalSet", "TakePlan", "eval_melody_names", "load_set", "make
            "plan_takes"]
 
 FORMAT = "vocalmidi-evalset"
-VERSION = 2  # 2: validation voices (held-apart syllable voices, calibrated patches)
+VERSION = 3  # 2: validation voices (held-apart syllable voices, calibrated patches)
+# 3: the rig's negatives (speech, breaths, coughs, claps, chords, drums); takes as in 2
 SAMPLE_RATE = 48000
 _TAKES = 16
 _QUICK_TAKES = 3
@@ -51,6 +56,12 @@ _STYLES = ("sung", "expressive", "sung", "plain")
 # so syllable voices sing half the takes, in both ranges.
 _ROTATION = ("syllable", "timgm6mb", "syllable", "musescore")
 _QUICK_ROTATION = ("timgm6mb", "syllable", "musescore")
+# The rig's negatives (kind, SoundFont for the pitched ones), 10 s each (5 s quick).
+_RIG_NEGATIVES = (("speech", ""), ("speech", ""), ("breath", ""), ("cough", ""), ("clap", ""),
+                  ("piano", "timgm6mb"), ("piano", "musescore"), ("guitar", "timgm6mb"),
+                  ("guitar", "musescore"), ("drums", "timgm6mb"), ("drums", "musescore"))
+_QUICK_RIG_NEGATIVES = (("speech", ""), ("piano", "timgm6mb"))
+_RIG_PEAK_DBFS = (-20.0, -6.0)  # from bleed under a take to talking into the microphone
 
 
 @dataclass(frozen=True)
@@ -215,8 +226,8 @@ def make_set(
     root : path
         Output folder.
     quick : bool
-        A small set (3 takes of ~6 s: TimGM6mb, a syllable voice, MuseScore; 2
-        negatives) for tests and smoke runs.
+        A small set (3 takes of ~6 s: TimGM6mb, a syllable voice, MuseScore; 4
+        negatives: noise, clicks, speech, piano) for tests and smoke runs.
     progress : callable, optional
         Called with a line per clip written.
 
@@ -259,6 +270,7 @@ def make_set(
                                                           "kind": kind}))
         if progress:
             progress(f"{cid}: no notes, {seconds:.1f} s")
+    entries += _rig_negatives(root, quick, first=len(kinds), progress=progress)
     index = {
         "format": FORMAT,
         "version": VERSION,
@@ -270,6 +282,29 @@ def make_set(
     path = root / "index.json"
     path.write_text(json.dumps(index, indent=1) + "\n")
     return path
+
+
+def _rig_negatives(root: Path, quick: bool, first: int,
+                   progress: Callable[[str], None] | None) -> list[dict[str, Any]]:
+    """Write the rig's negatives (:data:`_RIG_NEGATIVES`), numbered from ``first``; their
+    seeds ([8, i]) and voices are none that training uses."""
+    from vocalmidi.train.negatives import make_negative
+    from vocalmidi.train.voices import VALIDATION_ESPEAK
+
+    talkers = tuple(v for v, _ in VALIDATION_ESPEAK)
+    entries = []
+    seconds = 5.0 if quick else 10.0
+    for i, (kind, font) in enumerate(_QUICK_RIG_NEGATIVES if quick else _RIG_NEGATIVES, first):
+        rng = np.random.default_rng([8, i])
+        audio, _ = make_negative(seconds, SAMPLE_RATE, rng, kind, font=font or "fluidr3",
+                                 voices=talkers)
+        audio = audio * (10 ** (rng.uniform(*_RIG_PEAK_DBFS) / 20) / 0.5)  # its peak was 0.5
+        cid = f"negative-{kind}-{i}"
+        meta = {"condition": "negative", "kind": kind, "source": font or "validation voices"}
+        entries.append(_write_clip(root, cid, audio.astype(np.float32), [], meta))
+        if progress:
+            progress(f"{cid}: no notes, {seconds:.1f} s")
+    return entries
 
 
 def load_set(root: str | Path, conditions: list[str] | None = None) -> EvalSet:

@@ -19,7 +19,8 @@ from vocalmidi.eval.runner import ALL, SystemResult
 from vocalmidi.eval.targets import live_matrix_markdown, targets_markdown
 
 __all__ = ["census_table", "cost_table", "group_table", "latency_table", "markdown_summary",
-           "print_table", "results_table", "variants_table", "write_live_plots", "write_plots"]
+           "negatives_table", "print_table", "results_table", "variants_table",
+           "write_live_plots", "write_plots"]
 
 _ORDER = ("clean", "room", "noisy", ALL)
 
@@ -82,6 +83,48 @@ def group_table(results: Sequence[SystemResult], key: str = "patch",
                       _fmt(s.f1_50, True), _fmt(s.pitch_accuracy, True), str(s.clips),
                       str(s.n_ref), end_section=i == len(rows) - 1)
     return t
+
+
+def _negative_kinds(by_kind: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    return sorted({k for s in by_kind.values() for k in s.get("negative", {})})
+
+
+def _false_cell(summary: Mapping[str, Any] | None) -> str:
+    return _fmt(summary.get("false_per_min") if summary else None, digits=1)
+
+
+def negatives_table(doc: Mapping[str, Any]) -> Table | None:
+    """False notes per minute on each kind of negative clip (``by_kind`` of a
+    ``results.json`` document), per system; None without such clips."""
+    by_kind = {name: s.get("by_kind", {}) for name, s in doc["systems"].items()}
+    kinds = _negative_kinds(by_kind)
+    if not kinds:
+        return None
+    t = Table(title="False notes per minute on the negatives, per kind (target <= 2)")
+    for col in ("system", *kinds, "all"):
+        t.add_column(col, justify="left" if col == "system" else "right")
+    for name, groups in by_kind.items():
+        neg = groups.get("negative", {})
+        t.add_row(name, *(_false_cell(neg.get(k)) for k in kinds),
+                  _false_cell(doc["systems"][name]["conditions"].get("negative")))
+    return t
+
+
+def _negative_lines(doc: Mapping[str, Any]) -> list[str]:
+    """:func:`negatives_table` as Markdown."""
+    by_kind = {name: s.get("by_kind", {}) for name, s in doc["systems"].items()}
+    kinds = _negative_kinds(by_kind)
+    if not kinds:
+        return []
+    lines = ["", "False notes per minute on the negatives, per kind (target <= 2):", "",
+             "| system | " + " | ".join(kinds) + " | all |",
+             "|---|" + "---|" * (len(kinds) + 1)]
+    for name, groups in by_kind.items():
+        neg = groups.get("negative", {})
+        cells = [_false_cell(neg.get(k)) for k in kinds]
+        cells.append(_false_cell(doc["systems"][name]["conditions"].get("negative")))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 # (heading, key of Census.as_dict()); the F1 columns are F1@50 with one class fixed.
@@ -401,6 +444,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
     if not_run:
         lines += ["", "Not run:", *(f"- {name}: {why}" for name, why in not_run.items())]
     lines += _patch_lines(doc)
+    lines += _negative_lines(doc)
     lines += _census_lines(doc)
     lines += targets_markdown(doc)
     live = doc.get("live")

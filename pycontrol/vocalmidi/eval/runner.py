@@ -143,11 +143,12 @@ def evaluate(
 
 
 def results_to_json(results: Sequence[SystemResult],
-                    by: Sequence[str] = ("patch",)) -> dict[str, Any]:
+                    by: Sequence[str] = ("patch", "kind")) -> dict[str, Any]:
     """Plain-JSON form of the results (per system: conditions, timings, clips).
 
     For each ``key`` of ``by``, ``by_<key>`` holds the summaries per condition and value
-    of that clip metadata (:meth:`SystemResult.by`): ``by_patch`` per voice patch.
+    of that clip metadata (:meth:`SystemResult.by`): ``by_patch`` per voice patch,
+    ``by_kind`` per kind of negative clip (speech, piano, ...).
     ``census`` holds the error census per condition, ``census_by_soundfont`` per voice
     source (all conditions pooled).
     """

@@ -2,8 +2,10 @@
 
 Speech (espeak-ng, several languages and voices), breaths, coughs, claps, steady and
 clicky noise (:func:`vocalmidi.eval.conditions.negative_clip`), piano and guitar chords
-and a drum kit (FluidR3 only: programs 0, 24 and 25, and the General MIDI percussion
-channel). Their labels are all "silent"; they make up about 15 % of the training data.
+and a drum kit (programs 0, 24 and 25, and the General MIDI percussion channel). Their
+labels are all "silent"; they make up about 15 % of the training data, which hears FluidR3
+and the training languages only. The evaluation set (:mod:`vocalmidi.eval.dataset`) makes
+the same kinds with the validation SoundFonts and espeak voices (``font``, ``voices``).
 """
 
 from __future__ import annotations
@@ -71,13 +73,19 @@ def _say(text: str, voice: str, speed: int, pitch: int, sr: int) -> np.ndarray:
     return soxr.resample(mono, rate, sr) if rate != sr else mono
 
 
-def speech(seconds: float, sr: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-peak speech of one synthetic talker, ``seconds`` long, sentences and pauses."""
+def speech(seconds: float, sr: int, rng: np.random.Generator,
+           voices: tuple[str, ...] | None = None) -> np.ndarray:
+    """Unit-peak speech of one synthetic talker, ``seconds`` long, sentences and pauses.
+    The talker is an espeak-ng voice of ``voices`` (default: a training language and
+    variant)."""
     n = int(round(seconds * sr))
     out = np.zeros(n, np.float32)
-    lang = str(rng.choice(_LANGS))
-    variant = str(rng.choice(_VARIANTS))
-    voice = f"{lang}+{variant}" if variant else lang
+    if voices:
+        voice = str(rng.choice(list(voices)))
+    else:
+        lang = str(rng.choice(_LANGS))
+        variant = str(rng.choice(_VARIANTS))
+        voice = f"{lang}+{variant}" if variant else lang
     speed, pitch = int(rng.integers(110, 240)), int(rng.integers(10, 90))
     i = int(rng.uniform(0.0, 0.6) * sr)
     while i < n:
@@ -210,24 +218,29 @@ def _drum_notes(seconds: float, rng: np.random.Generator) -> list[Note]:
     return notes
 
 
-def _render(notes: list[Note], n: int, sr: int, program: int, channel: int) -> np.ndarray:
+def _render(notes: list[Note], n: int, sr: int, program: int, channel: int,
+            font: str) -> np.ndarray:
     from vocalmidi.eval.synth import available_soundfonts, render_midi
     from vocalmidi.midi_io import write_midi
 
     fonts = available_soundfonts()
-    if "fluidr3" not in fonts:
-        raise BackendUnavailableError("the FluidR3 SoundFont is not installed: install "
-                                      "fluid-soundfont-gm (make setup)")
+    if font not in fonts:
+        raise BackendUnavailableError(f"the {font} SoundFont is not installed (make setup "
+                                      "installs every SoundFont the project uses)")
     with tempfile.TemporaryDirectory(prefix="vocalmidi-neg-") as tmp:
         mid = write_midi(Path(tmp) / "neg.mid", notes, program=program, channel=channel,
                          end_padding=n / sr + 0.5)
-        out = render_midi(mid, soundfont=fonts["fluidr3"], sample_rate=sr)
+        out = render_midi(mid, soundfont=fonts[font], sample_rate=sr)
     return np.pad(out, (0, max(0, n - out.shape[0])))[:n]
 
 
 def make_negative(seconds: float, sr: int, rng: np.random.Generator,
-                  kind: str | None = None) -> tuple[np.ndarray, str]:
+                  kind: str | None = None, *, font: str = "fluidr3",
+                  voices: tuple[str, ...] | None = None) -> tuple[np.ndarray, str]:
     """A dry "no note" clip of ``seconds`` at ``sr``; ``kind`` drawn from :data:`KINDS`.
+    Chords and drums are rendered with SoundFont ``font``
+    (:func:`vocalmidi.eval.synth.available_soundfonts`), speech is one of the espeak-ng
+    ``voices`` (default: training ones).
 
     Returns
     -------
@@ -240,7 +253,7 @@ def make_negative(seconds: float, sr: int, rng: np.random.Generator,
         kind = str(rng.choice(list(KINDS), p=list(KINDS.values())))
     n = int(round(seconds * sr))
     if kind == "speech":
-        x = speech(seconds, sr, rng)
+        x = speech(seconds, sr, rng, voices)
     elif kind == "breath":
         x = _breaths(n, sr, rng)
     elif kind == "cough":
@@ -251,12 +264,12 @@ def make_negative(seconds: float, sr: int, rng: np.random.Generator,
         sub = str(rng.choice(NEGATIVE_KINDS))
         x, kind = negative_clip(sub, seconds, sr, rng), f"noise-{sub}"
     elif kind == "piano":
-        x = _render(_chord_notes(seconds, rng, strum=False), n, sr, 0, 0)
+        x = _render(_chord_notes(seconds, rng, strum=False), n, sr, 0, 0, font)
     elif kind == "guitar":
         x = _render(_chord_notes(seconds, rng, strum=True), n, sr,
-                    int(rng.choice([24, 25])), 0)
+                    int(rng.choice([24, 25])), 0, font)
     elif kind == "drums":
-        x = _render(_drum_notes(seconds, rng), n, sr, 0, 9)
+        x = _render(_drum_notes(seconds, rng), n, sr, 0, 9, font)
     else:
         raise ValueError(f"unknown negative kind {kind!r}: use {', '.join(KINDS)}")
     x = np.asarray(x, dtype=np.float64)[:n]
