@@ -1,7 +1,7 @@
 """How much the live sweep's recorded F1@50 moves with the phase of the note model's grid
 (:mod:`vocalmidi.eval.phase_spread`), for engine parameters of your choice.
 
-    .venv/bin/python scripts/grid_phase_spread.py build/eval/full2 [--set latency_mode=accurate]
+    .venv/bin/python scripts/grid_phase_spread.py build/eval/full3 [--set latency_mode=accurate]
 """
 
 from __future__ import annotations
