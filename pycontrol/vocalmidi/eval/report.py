@@ -85,46 +85,46 @@ def group_table(results: Sequence[SystemResult], key: str = "patch",
     return t
 
 
-def _negative_kinds(by_kind: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
-    return sorted({k for s in by_kind.values() for k in s.get("negative", {})})
+def _negative_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The kinds of negative clip (``by_kind`` of a ``results.json`` document) and, per
+    system, its name, false notes per minute of each kind, and of all negatives."""
+    by_kind = {name: s.get("by_kind", {}).get("negative", {})
+               for name, s in doc["systems"].items()}
+    kinds = sorted({k for neg in by_kind.values() for k in neg})
+
+    def cell(summary: Mapping[str, Any] | None) -> str:
+        return _fmt(summary.get("false_per_min") if summary else None, digits=1)
+
+    rows = [[name, *(cell(neg.get(k)) for k in kinds),
+             cell(doc["systems"][name]["conditions"].get("negative"))]
+            for name, neg in by_kind.items()]
+    return kinds, rows
 
 
-def _false_cell(summary: Mapping[str, Any] | None) -> str:
-    return _fmt(summary.get("false_per_min") if summary else None, digits=1)
+_NEGATIVES_TITLE = "False notes per minute on the negatives, per kind (target <= 2)"
 
 
 def negatives_table(doc: Mapping[str, Any]) -> Table | None:
-    """False notes per minute on each kind of negative clip (``by_kind`` of a
-    ``results.json`` document), per system; None without such clips."""
-    by_kind = {name: s.get("by_kind", {}) for name, s in doc["systems"].items()}
-    kinds = _negative_kinds(by_kind)
+    """False notes per minute on each kind of negative clip, per system; None without
+    such clips."""
+    kinds, rows = _negative_rows(doc)
     if not kinds:
         return None
-    t = Table(title="False notes per minute on the negatives, per kind (target <= 2)")
+    t = Table(title=_NEGATIVES_TITLE)
     for col in ("system", *kinds, "all"):
         t.add_column(col, justify="left" if col == "system" else "right")
-    for name, groups in by_kind.items():
-        neg = groups.get("negative", {})
-        t.add_row(name, *(_false_cell(neg.get(k)) for k in kinds),
-                  _false_cell(doc["systems"][name]["conditions"].get("negative")))
+    for row in rows:
+        t.add_row(*row)
     return t
 
 
 def _negative_lines(doc: Mapping[str, Any]) -> list[str]:
     """:func:`negatives_table` as Markdown."""
-    by_kind = {name: s.get("by_kind", {}) for name, s in doc["systems"].items()}
-    kinds = _negative_kinds(by_kind)
+    kinds, rows = _negative_rows(doc)
     if not kinds:
         return []
-    lines = ["", "False notes per minute on the negatives, per kind (target <= 2):", "",
-             "| system | " + " | ".join(kinds) + " | all |",
-             "|---|" + "---|" * (len(kinds) + 1)]
-    for name, groups in by_kind.items():
-        neg = groups.get("negative", {})
-        cells = [_false_cell(neg.get(k)) for k in kinds]
-        cells.append(_false_cell(doc["systems"][name]["conditions"].get("negative")))
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
+    return ["", f"{_NEGATIVES_TITLE}:", "", "| system | " + " | ".join(kinds) + " | all |",
+            "|---|" + "---|" * (len(kinds) + 1), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
 # (heading, key of Census.as_dict()); the F1 columns are F1@50 with one class fixed.
