@@ -379,3 +379,20 @@ def test_negative_boost_draws_the_note_free_clips_that_much_more_often() -> None
         batch = sampler.batch(4000, 100)
         drawn = float(np.mean(~batch["sounding"].any(axis=1)))
         assert drawn == pytest.approx(share, abs=0.03)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "models" / "recipes").glob("vocalnote*.toml")),
+                         ids=lambda p: p.stem)
+def test_every_committed_recipe_loads_as_its_commands_say(path: Path) -> None:
+    # The data cards and docs tell users to run these files: each must load, name its run
+    # after its file, and hold a model and decoder the trainer accepts.
+    from vocalmidi.notemodel.offline import OfflineConfig
+    from vocalmidi.train.decode import DecoderConfig
+    from vocalmidi.train.model import ModelConfig
+
+    recipe = Recipe.load(path)
+    assert recipe.name == path.stem
+    assert recipe.train_data and recipe.dev_data
+    model = ModelConfig.from_dict(recipe.model)
+    (DecoderConfig if model.causal else OfflineConfig).from_dict(recipe.decoder)
+    assert f"--config models/recipes/{path.name}" in recipe.text or path.stem == "vocalnote-tiny"
