@@ -220,3 +220,37 @@ def test_vocalmidi_system_says_when_the_engine_is_not_built(
     code, _, err = run_cli(["eval", "run", str(quick_set), "--system", "vocalmidi"], capsys)
     assert code == 3
     assert "make build" in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_tells_a_real_loss_from_a_tie(quick_set: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # The shipped live twin against the same model whose decoder holds every fresh note
+    # back 200 ms (it waits for a certainty it never gets): F1@50 drops on every take,
+    # and `eval compare` must call that worse; the twin against itself is a tie.
+    model = Path(__file__).resolve().parents[2] / "models/trained/vocalnote-s/vocalnote-s.onnx"
+    base, late = tmp_path / "base.json", tmp_path / "late.json"
+    for out, extra in ((base, []), (late, ["--param", "vocalnote-live.start_conf=1.01",
+                                           "--param", "vocalnote-live.start_wait_frames=40"])):
+        code, _, _ = run_cli(["eval", "run", str(quick_set), "--system", "vocalnote-live",
+                              "--param", f"vocalnote-live.model={model}", *extra,
+                              "--out", str(out), "--json"], capsys)
+        assert code == 0
+    code, out, _ = run_cli(["eval", "compare", str(base), str(late), "--json"], capsys)
+    assert code == 0
+    diffs = {(d["metric"], d["condition"]): d for d in json.loads(out)["differences"]}
+    f1 = diffs["f1_50", "all"]
+    assert f1["new"] < f1["base"] - 0.1 and f1["verdict"] == "worse"
+    assert f1["ci95"][1] < 0 and f1["units"] == len(load_set(quick_set, ["clean"]))
+    assert diffs["false_per_min", "negative"]["verdict"] == "no clear difference"
+
+    code, out, _ = run_cli(["eval", "compare", f"{base}:vocalnote-live", str(base)], capsys)
+    assert code == 0 and "no clear difference" in out and "better" not in out
+
+    # Results of another set (here: its clean takes only) are refused, not compared.
+    clean = tmp_path / "clean.json"
+    run_cli(["eval", "run", str(quick_set), "--system", "swift-f0", "--condition", "clean",
+             "--out", str(clean), "--json"], capsys)
+    code, _, err = run_cli(["eval", "compare", str(base), str(clean)], capsys)
+    assert code == 2 and "different clips" in err
+    code, _, err = run_cli(["eval", "compare", str(base), f"{base}:swift-f0"], capsys)
+    assert code == 2 and "no system 'swift-f0'" in err

@@ -3,6 +3,7 @@
     vocalmidi eval make DIR [--quick]
     vocalmidi eval run DIR --system NAME [--system NAME ...] [--condition C] [--json]
                        [--by patch|style|voice|soundfont]
+    vocalmidi eval compare BASE.json[:SYSTEM] NEW.json[:SYSTEM] [--json]
     vocalmidi eval systems
 """
 
@@ -40,6 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true", help="print results as JSON")
     run.add_argument("--out", type=Path, help="also write the JSON results here")
     run.set_defaults(func=_run)
+
+    cmp = esub.add_parser("compare", help="is NEW really better than BASE? paired bootstrap "
+                          "over the takes of one evaluation set")
+    cmp.add_argument("base", metavar="BASE", help="results JSON (`eval run --out`, a bench's "
+                     "results.json), FILE:SYSTEM when it holds several systems")
+    cmp.add_argument("new", metavar="NEW", help="the same for the candidate")
+    cmp.add_argument("--resamples", type=int, default=None, help="bootstrap draws (4000)")
+    cmp.add_argument("--json", action="store_true", help="print JSON")
+    cmp.set_defaults(func=_compare)
 
     systems = esub.add_parser("systems", help="list the systems and whether they run here")
     systems.add_argument("--json", action="store_true", help="print JSON")
@@ -134,6 +144,33 @@ def _run(args: argparse.Namespace) -> int:
             print_table(negatives)
         if args.by:
             print_table(group_table(results, args.by, conditions=None))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from vocalmidi.eval.compare import RESAMPLES, compare, load_clips
+    from vocalmidi.eval.report import print_table
+
+    base_name, base = load_clips(args.base)
+    new_name, new = load_clips(args.new)
+    diffs = compare(base, new, resamples=args.resamples or RESAMPLES)
+    if args.json:
+        print(json.dumps({"base": base_name, "new": new_name,
+                          "differences": [d.as_dict() for d in diffs]}, indent=1))
+        return 0
+    t = Table(title=f"{args.new} against {args.base}: paired bootstrap, 95 % interval")
+    for col in ("figure", "condition", "base", "new", "new - base", "95 % interval", "units",
+                "verdict"):
+        t.add_column(col, justify="left" if col in ("figure", "condition", "verdict")
+                     else "right")
+    for d in diffs:
+        t.add_row("F1@50" if d.metric == "f1_50" else "false notes/min", d.condition,
+                  f"{d.base:.3f}", f"{d.new:.3f}", f"{d.delta:+.3f}",
+                  f"{d.low:+.3f} .. {d.high:+.3f}",
+                  f"{d.units} {'takes' if d.metric == 'f1_50' else 'clips'}", d.verdict)
+    print_table(t)
     return 0
 
 

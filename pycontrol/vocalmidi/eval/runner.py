@@ -131,7 +131,8 @@ def evaluate(
             res.seconds_audio += clip.duration
             res.seconds_cpu += dt
             res.clips.append({"id": clip.id, "condition": clip.condition, "n_ref": s.n_ref,
-                              "n_est": s.n_est, "hits_50": s.hits_50, "seconds": round(dt, 4)})
+                              "n_est": s.n_est, "hits_50": s.hits_50, "seconds": round(dt, 4),
+                              "duration": round(clip.duration, 3)})
             if progress:
                 progress(f"{system.name}: {clip.id}: {s.n_est} notes "
                          f"({s.hits_50}/{s.n_ref} right) in {dt:.2f} s")
