@@ -55,6 +55,11 @@ def test_tiny_recipe_lowers_the_loss_and_reports_user_metrics(tiny_run) -> None:
     assert (recipe.out / "curves.png").stat().st_size > 1000
     meta = OnnxNoteModel(recipe.out / "best.onnx").metadata
     assert json.loads(meta["vocalmidi.decoder"]) == summary["decoder"]
+    # The last epoch's file decodes with the thresholds its history line was scored with.
+    from vocalmidi.train.decode import DecoderConfig
+    last = OnnxNoteModel(recipe.out / "last.onnx").metadata
+    judged_by = DecoderConfig.from_dict(recipe.decoder).as_dict()
+    assert json.loads(last["vocalmidi.decoder"]) == judged_by
 
 
 @pytest.mark.slow

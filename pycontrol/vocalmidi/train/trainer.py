@@ -704,7 +704,9 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
         train_seconds += time.monotonic() - t_epoch
         net.eval()
         onnx_path = out / "last.onnx"
-        export_onnx(net, onnx_path)
+        # With the thresholds it is judged by, so last.onnx (and best.onnx until the final
+        # re-tuning) decodes as in the history when a user evaluates it.
+        export_onnx(net, onnx_path, {"vocalmidi.decoder": json.dumps(base_decoder.as_dict())})
         net.to(device)
         dev = dev_metrics(model_outputs(onnx_path, dev_clips), base_decoder)
         entry = {"epoch": epoch + 1, "train_loss": {k: v / steps for k, v in sums.items()},
