@@ -87,6 +87,27 @@ def test_make_is_reproducible(quick_set: Path, tmp_path: Path,
     assert digest(tmp_path / "again") == digest(quick_set)
 
 
+def test_make_renders_each_melody_again_by_other_voices(quick_set: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # --renderings 2: the set itself, byte for byte, plus each melody sung once more by
+    # the next validation voice from another seed: twice the performances to compare on.
+    code, _, _ = run_cli(["eval", "make", str(tmp_path / "x2"), "--quick", "--renderings", "2"],
+                         capsys)
+    assert code == 0
+    base, twice = digest(quick_set), digest(tmp_path / "x2")
+    assert {k: twice[k] for k in base} == base
+    s = load_set(tmp_path / "x2")
+    first = {c.meta["melody"]: c for c in s if c.condition == "clean" and "rendering" not in c.meta}
+    again = {c.meta["melody"]: c for c in s if c.condition == "clean" and c.meta.get("rendering")}
+    assert set(again) == set(first) and len(first) == len(load_set(quick_set, ["clean"]))
+    for melody, clip in again.items():
+        assert clip.meta["soundfont"] != first[melody].meta["soundfont"]
+        assert clip.meta["seed"] != first[melody].meta["seed"]
+        assert clip.notes != first[melody].notes  # another performance of the same tune
+    code, _, err = run_cli(["eval", "make", str(tmp_path / "x0"), "--renderings", "0"], capsys)
+    assert code == 2 and "at least 1" in err
+
+
 def test_run_scores_a_peer_per_condition(quick_set: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["eval", "run", str(quick_set), "--system", "swift-f0",

@@ -1,6 +1,6 @@
 """`vocalmidi eval`: build an evaluation set, score systems on it, list systems.
 
-    vocalmidi eval make DIR [--quick]
+    vocalmidi eval make DIR [--quick] [--renderings K]
     vocalmidi eval run DIR --system NAME [--system NAME ...] [--condition C] [--json]
                        [--by patch|style|voice|soundfont]
     vocalmidi eval compare BASE.json[:SYSTEM] NEW.json[:SYSTEM] [--json]
@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     make = esub.add_parser("make", help="render an evaluation set into a folder")
     make.add_argument("dir", type=Path, help="output folder (created)")
     make.add_argument("--quick", action="store_true", help="a small set (~1 minute of audio)")
+    make.add_argument("--renderings", type=int, default=1, metavar="K",
+                      help="sing each melody K times by other validation voices and seeds "
+                           "(more performances for `eval compare`; K=1 is the set itself)")
     make.set_defaults(func=_make)
 
     run = esub.add_parser("run", help="score systems on an evaluation set")
@@ -102,7 +105,7 @@ def _make(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr)
 
-    index = make_set(args.dir, quick=args.quick, progress=say)
+    index = make_set(args.dir, quick=args.quick, renderings=args.renderings, progress=say)
     print(index)
     return 0
 

@@ -24,6 +24,7 @@ held apart from training too.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -76,11 +77,13 @@ class TakePlan:
     seed: int
     seconds: float
     tempo_scale: float
+    rendering: int = 0  # 0: the set's own take; k > 0: the k-th extra rendering of its melody
 
     @property
     def id(self) -> str:
         patch = self.patch.replace("+", "_")
-        return f"{self.melody.name}-{self.voice}-{self.soundfont}-{patch}-{self.style}"
+        extra = f"-r{self.rendering + 1}" if self.rendering else ""
+        return f"{self.melody.name}-{self.voice}-{self.soundfont}-{patch}-{self.style}{extra}"
 
     def singer(self) -> Any:
         """The :class:`~vocalmidi.train.voices.Voice` that sings this take."""
@@ -153,10 +156,19 @@ def _espeak_voice(range_: str, k: int) -> str:
     return fitting[k % len(fitting)]
 
 
-def plan_takes(quick: bool = False) -> list[TakePlan]:
+def plan_takes(quick: bool = False, renderings: int = 1) -> list[TakePlan]:
     """The takes of the set, in order: folk tunes and chorale soprano lines, both voice
     ranges, the validation voices (held-apart syllable voices, calibrated voice patches
-    of TimGM6mb and MuseScore General Lite), plain to expressive styles."""
+    of TimGM6mb and MuseScore General Lite), plain to expressive styles.
+
+    ``renderings`` > 1 sings every melody that many times, each extra time by the next
+    voice of the rotation, in the next style, from other seeds (1000 + 100 r + i): more
+    independent performances for :mod:`vocalmidi.eval.compare` to tell systems apart.
+    The first rendering is the set itself, byte for byte. No extra melody is used:
+    training keeps out only the set's melodies (:func:`eval_melody_names`).
+    """
+    if renderings < 1:
+        raise UsageError(f"renderings must be at least 1, not {renderings}")
     from vocalmidi.train.voices import VALIDATION_SOUNDFONTS
     from vocalmidi.train.voices.gm import usable_patches
 
@@ -167,16 +179,18 @@ def plan_takes(quick: bool = False) -> list[TakePlan]:
     rotation = _QUICK_ROTATION if quick else _ROTATION
     n = _QUICK_TAKES if quick else _TAKES
     plans: list[TakePlan] = []
-    for i, spec in enumerate(corpus_specs("all")[:n]):
+    for r, (i, spec) in itertools.product(range(renderings),
+                                          enumerate(corpus_specs("all")[:n])):
         voice = ("female", "male")[i % 2]
-        kind = rotation[i % len(rotation)] if quick else rotation[(i // 2) % len(rotation)]
+        kind = rotation[(i + r) % len(rotation)] if quick \
+            else rotation[(i // 2 + r) % len(rotation)]
         if kind != "syllable" and kind not in patches:
             kind = next(iter(patches), "syllable")  # a SoundFont is missing: use another
         if kind == "syllable":
-            font, patch = "espeak", _espeak_voice(voice, i // 4)
+            font, patch = "espeak", _espeak_voice(voice, i // 4 + r)
         else:
             font = kind
-            k = (i // 2) % 2 if quick else i // 4 + i % 2
+            k = ((i // 2) % 2 if quick else i // 4 + i % 2) + r
             patch = patches[font][k % len(patches[font])]
         plans.append(TakePlan(
             melody=spec,
@@ -184,11 +198,12 @@ def plan_takes(quick: bool = False) -> list[TakePlan]:
             soundfont=font,
             patch=patch,
             # Shifted every 4 takes so that no voice kind always gets the same style.
-            style=(_STYLES[(i + i // 4) % len(_STYLES)] if not quick
-                   else ("sung", "expressive")[i % 2]),
-            seed=1000 + i,
+            style=(_STYLES[(i + i // 4 + r) % len(_STYLES)] if not quick
+                   else ("sung", "expressive")[(i + r) % 2]),
+            seed=1000 + 100 * r + i,
             seconds=6.0 if quick else 12.0,
-            tempo_scale=(0.85, 1.0, 1.15)[i % 3],
+            tempo_scale=(0.85, 1.0, 1.15)[(i + r) % 3],
+            rendering=r,
         ))
     return plans
 
@@ -217,6 +232,7 @@ def make_set(
     root: str | Path,
     *,
     quick: bool = False,
+    renderings: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Render the evaluation set into ``root`` (created; existing clips are replaced).
@@ -228,6 +244,8 @@ def make_set(
     quick : bool
         A small set (3 takes of ~6 s: TimGM6mb, a syllable voice, MuseScore; 4
         negatives: noise, clicks, speech, piano) for tests and smoke runs.
+    renderings : int
+        Sing each melody that many times (:func:`plan_takes`); the negatives stay.
     progress : callable, optional
         Called with a line per clip written.
 
@@ -241,7 +259,7 @@ def make_set(
         raise UsageError(f"{root} exists and is not a folder")
     (root / "clips").mkdir(parents=True, exist_ok=True)
     entries: list[dict[str, Any]] = []
-    for plan in plan_takes(quick):
+    for plan in plan_takes(quick, renderings):
         score, bpm = load_melody(plan.melody, voice=plan.voice, max_seconds=plan.seconds,
                                  tempo_scale=plan.tempo_scale)
         sung = perform(score, STYLES[plan.style], plan.seed)
@@ -251,6 +269,7 @@ def make_set(
             "melody": plan.melody.name, "corpus_path": plan.melody.corpus_path,
             "voice": plan.voice, "soundfont": plan.soundfont, "patch": plan.patch,
             "style": plan.style, "seed": plan.seed, "bpm": round(bpm, 3),
+            **({"rendering": plan.rendering} if plan.rendering else {}),
         }
         for k, cond in enumerate(CONDITIONS):
             rng = np.random.default_rng([plan.seed, k])
@@ -275,6 +294,7 @@ def make_set(
         "format": FORMAT,
         "version": VERSION,
         "quick": quick,
+        "renderings": renderings,
         "sample_rate": SAMPLE_RATE,
         "soundfonts": {k: str(v) for k, v in available_soundfonts().items()},
         "clips": entries,
