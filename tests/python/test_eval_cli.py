@@ -275,3 +275,30 @@ def test_compare_tells_a_real_loss_from_a_tie(quick_set: Path, tmp_path: Path,
     assert code == 2 and "different clips" in err
     code, _, err = run_cli(["eval", "compare", str(base), f"{base}:swift-f0"], capsys)
     assert code == 2 and "no system 'swift-f0'" in err
+
+
+def test_bench_says_whether_ours_is_ahead_of_each_peer(quick_set: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # Beside the tables, the bench tells whether our file model is ahead of each peer of
+    # the same run or only on these takes: the paired bootstrap of `eval compare`.
+    out_dir = tmp_path / "bench"
+    code, out, _ = run_cli(["bench", "--set", str(quick_set), "--system", "vocalnote-offline",
+                            "--system", "swift-f0", "--system", "aubio", "--out", str(out_dir),
+                            "--no-live"], capsys)
+    assert code == 0 and "Ours against each peer" in out
+    doc = json.loads((out_dir / "results.json").read_text())
+    summary = (out_dir / "summary.md").read_text().splitlines()
+    rows = [cells for cells in (line.split(" | ") for line in summary)
+            if cells[0] == "| vocalnote-offline" and cells[1] in ("swift-f0", "aubio")]
+    assert [(r[1], r[2]) for r in rows] == [("swift-f0", "F1@50"),
+                                            ("swift-f0", "false notes/min"),
+                                            ("aubio", "F1@50"), ("aubio", "false notes/min")]
+    for r in rows:
+        if r[2] == "F1@50":
+            peer, ours = (doc["systems"][n]["conditions"]["all"]["f1_50"]
+                          for n in (r[1], "vocalnote-offline"))
+            assert (float(r[4]), float(r[5])) == (round(peer, 3), round(ours, 3))
+        low, high = (float(x) for x in r[7].split(" .. "))
+        verdict = r[9].rstrip(" |")
+        assert low <= high
+        assert verdict == "no clear difference" or (low > 0 or high < 0)

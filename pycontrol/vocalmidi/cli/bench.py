@@ -327,6 +327,7 @@ def _bench(args: argparse.Namespace) -> int:
         latency_table,
         markdown_summary,
         negatives_table,
+        peers_table,
         print_table,
         results_table,
         variants_table,
@@ -410,6 +411,9 @@ def _bench(args: argparse.Namespace) -> int:
         negatives = negatives_table(doc)
         if negatives is not None:
             print_table(negatives)
+        peers = peers_table(doc)
+        if peers is not None:
+            print_table(peers)
         print_table(targets_table(doc))
     if args.live:
         live = doc["live"]

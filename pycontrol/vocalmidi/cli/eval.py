@@ -153,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from vocalmidi.eval.compare import RESAMPLES, compare, load_clips
+    from vocalmidi.eval.compare import CELLS, RESAMPLES, compare, load_clips
     from vocalmidi.eval.report import print_table
 
     base_name, base = load_clips(args.base)
@@ -164,15 +164,11 @@ def _compare(args: argparse.Namespace) -> int:
                           "differences": [d.as_dict() for d in diffs]}, indent=1))
         return 0
     t = Table(title=f"{args.new} against {args.base}: paired bootstrap, 95 % interval")
-    for col in ("figure", "condition", "base", "new", "new - base", "95 % interval", "units",
-                "verdict"):
+    for col in CELLS:
         t.add_column(col, justify="left" if col in ("figure", "condition", "verdict")
                      else "right")
     for d in diffs:
-        t.add_row("F1@50" if d.metric == "f1_50" else "false notes/min", d.condition,
-                  f"{d.base:.3f}", f"{d.new:.3f}", f"{d.delta:+.3f}",
-                  f"{d.low:+.3f} .. {d.high:+.3f}",
-                  f"{d.units} {'takes' if d.metric == 'f1_50' else 'clips'}", d.verdict)
+        t.add_row(*d.cells())
     print_table(t)
     return 0
 

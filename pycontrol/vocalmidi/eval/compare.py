@@ -22,10 +22,12 @@ import numpy as np
 
 from vocalmidi.errors import UsageError
 
-__all__ = ["Difference", "compare", "load_clips"]
+__all__ = ["CELLS", "Difference", "compare", "load_clips", "peer_differences"]
 
 CONDITIONS = ("clean", "room", "noisy", "all")
 RESAMPLES = 4000
+CELLS = ("figure", "condition", "base", "new", "new - base", "95 % interval", "units",
+         "verdict")  # the column names of Difference.cells
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,13 @@ class Difference:
         if self.high < 0:
             return "worse" if better_up else "better"
         return "no clear difference"
+
+    def cells(self) -> list[str]:
+        """figure, condition, base, new, new - base, interval, units, verdict: as printed."""
+        f1 = self.metric == "f1_50"
+        return ["F1@50" if f1 else "false notes/min", self.condition, f"{self.base:.3f}",
+                f"{self.new:.3f}", f"{self.delta:+.3f}", f"{self.low:+.3f} .. {self.high:+.3f}",
+                f"{self.units} {'takes' if f1 else 'clips'}", self.verdict]
 
     def as_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "condition": self.condition, "base": self.base,
@@ -153,3 +162,21 @@ def compare(base: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]],
                               float(b.sum() / minutes.sum()), float(low), float(high),
                               len(negatives)))
     return out
+
+
+def peer_differences(doc: dict[str, Any], ours: tuple[str, ...] = ("vocalmidi",
+                                                                   "vocalnote-offline"),
+                     peers: tuple[str, ...] | None = None) -> list[tuple[str, str, Difference]]:
+    """For a bench's ``results.json`` document: each of our systems against each peer of
+    the same run, as (ours, peer, difference) for F1@50 "all" and false notes/min, with
+    ``new`` = ours and ``base`` = the peer (a positive F1 difference: ours is ahead)."""
+    from vocalmidi.eval.systems import PEERS
+
+    systems = doc.get("systems") or {}
+    rows = []
+    for mine in (s for s in ours if systems.get(s, {}).get("clips")):
+        for peer in (p for p in (peers or PEERS) if systems.get(p, {}).get("clips")):
+            clips = [{c["id"]: c for c in systems[name]["clips"]} for name in (peer, mine)]
+            rows += [(mine, peer, d) for d in compare(*clips)
+                     if d.condition in ("all", "negative")]
+    return rows

@@ -118,6 +118,43 @@ def negatives_table(doc: Mapping[str, Any]) -> Table | None:
     return t
 
 
+_PEERS_TITLE = "Ours against each peer of the run: paired bootstrap over the takes, 95 %"
+
+
+def _peer_rows(doc: Mapping[str, Any]) -> list[list[str]]:
+    """ours, peer, then :meth:`~vocalmidi.eval.compare.Difference.cells` with the peer as
+    base, per figure (F1@50 all, false notes/min)."""
+    from vocalmidi.eval.compare import peer_differences
+
+    return [[ours, peer, *d.cells()] for ours, peer, d in peer_differences(dict(doc))]
+
+
+def peers_table(doc: Mapping[str, Any]) -> Table | None:
+    """Is our system ahead of each peer, or only on these takes? (None without pairs)."""
+    from vocalmidi.eval.compare import CELLS
+
+    rows = _peer_rows(doc)
+    if not rows:
+        return None
+    t = Table(title=_PEERS_TITLE)
+    for col in ("ours", "peer", *CELLS):
+        t.add_column(col.replace("base", "peer").replace("new", "ours") if col not in
+                     ("ours", "peer") else col)
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def _peer_lines(doc: Mapping[str, Any]) -> list[str]:
+    """:func:`peers_table` as Markdown."""
+    rows = _peer_rows(doc)
+    if not rows:
+        return []
+    return ["", f"{_PEERS_TITLE}:", "", "| ours | peer | figure | condition | peer | ours "
+            "| ours - peer | 95 % interval | units | verdict |", "|---" * 10 + "|",
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
 def _negative_lines(doc: Mapping[str, Any]) -> list[str]:
     """:func:`negatives_table` as Markdown."""
     kinds, rows = _negative_rows(doc)
@@ -445,6 +482,7 @@ def markdown_summary(doc: Mapping[str, Any]) -> str:
         lines += ["", "Not run:", *(f"- {name}: {why}" for name, why in not_run.items())]
     lines += _patch_lines(doc)
     lines += _negative_lines(doc)
+    lines += _peer_lines(doc)
     lines += _census_lines(doc)
     lines += targets_markdown(doc)
     live = doc.get("live")
