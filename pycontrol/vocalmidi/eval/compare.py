@@ -14,6 +14,7 @@ Input: the JSON of ``vocalmidi eval run --out`` or a bench's ``results.json`` (p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,9 @@ def compare(base: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]],
     return out
 
 
-def peer_differences(doc: dict[str, Any], ours: tuple[str, ...] = ("vocalmidi",
-                                                                   "vocalnote-offline"),
-                     peers: tuple[str, ...] | None = None) -> list[tuple[str, str, Difference]]:
+def peer_differences(doc: Mapping[str, Any], ours: tuple[str, ...] = ("vocalmidi",
+                                                                      "vocalnote-offline")
+                     ) -> list[tuple[str, str, Difference]]:
     """For a bench's ``results.json`` document: each of our systems against each peer of
     the same run, as (ours, peer, difference) for F1@50 "all" and false notes/min, with
     ``new`` = ours and ``base`` = the peer (a positive F1 difference: ours is ahead)."""
@@ -175,7 +176,7 @@ def peer_differences(doc: dict[str, Any], ours: tuple[str, ...] = ("vocalmidi",
     systems = doc.get("systems") or {}
     rows = []
     for mine in (s for s in ours if systems.get(s, {}).get("clips")):
-        for peer in (p for p in (peers or PEERS) if systems.get(p, {}).get("clips")):
+        for peer in (p for p in PEERS if systems.get(p, {}).get("clips")):
             clips = [{c["id"]: c for c in systems[name]["clips"]} for name in (peer, mine)]
             rows += [(mine, peer, d) for d in compare(*clips)
                      if d.condition in ("all", "negative")]

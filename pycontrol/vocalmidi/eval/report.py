@@ -119,6 +119,9 @@ def negatives_table(doc: Mapping[str, Any]) -> Table | None:
 
 
 _PEERS_TITLE = "Ours against each peer of the run: paired bootstrap over the takes, 95 %"
+# Difference.cells' columns (vocalmidi.eval.compare.CELLS) with the peer as base, ours as new.
+_PEER_COLUMNS = ("ours", "peer", "figure", "condition", "peer", "ours", "ours - peer",
+                 "95 % interval", "units", "verdict")
 
 
 def _peer_rows(doc: Mapping[str, Any]) -> list[list[str]]:
@@ -126,20 +129,17 @@ def _peer_rows(doc: Mapping[str, Any]) -> list[list[str]]:
     base, per figure (F1@50 all, false notes/min)."""
     from vocalmidi.eval.compare import peer_differences
 
-    return [[ours, peer, *d.cells()] for ours, peer, d in peer_differences(dict(doc))]
+    return [[ours, peer, *d.cells()] for ours, peer, d in peer_differences(doc)]
 
 
 def peers_table(doc: Mapping[str, Any]) -> Table | None:
     """Is our system ahead of each peer, or only on these takes? (None without pairs)."""
-    from vocalmidi.eval.compare import CELLS
-
     rows = _peer_rows(doc)
     if not rows:
         return None
     t = Table(title=_PEERS_TITLE)
-    for col in ("ours", "peer", *CELLS):
-        t.add_column(col.replace("base", "peer").replace("new", "ours") if col not in
-                     ("ours", "peer") else col)
+    for col in _PEER_COLUMNS:
+        t.add_column(col)
     for r in rows:
         t.add_row(*r)
     return t
@@ -150,9 +150,8 @@ def _peer_lines(doc: Mapping[str, Any]) -> list[str]:
     rows = _peer_rows(doc)
     if not rows:
         return []
-    return ["", f"{_PEERS_TITLE}:", "", "| ours | peer | figure | condition | peer | ours "
-            "| ours - peer | 95 % interval | units | verdict |", "|---" * 10 + "|",
-            *("| " + " | ".join(r) + " |" for r in rows)]
+    return ["", f"{_PEERS_TITLE}:", "", "| " + " | ".join(_PEER_COLUMNS) + " |",
+            "|---" * len(_PEER_COLUMNS) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
 
 
 def _negative_lines(doc: Mapping[str, Any]) -> list[str]:
