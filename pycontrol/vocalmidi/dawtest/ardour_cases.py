@@ -177,8 +177,10 @@ def _render_with_retries(bundle: Path, kind: str, instrument: bool,
             msg = str(exc)
             lost_jack = "did not set the session up" in msg and (
                 "JACK" in msg or "Unknown request" in msg)
-            if not lost_jack or attempt == attempts:
+            if not lost_jack or attempts == 1:
                 raise
+            if attempt == attempts:  # say so: the worker's stderr with the retries is gone
+                raise RuntimeError(f"{attempts} attempts, each lost JACK: {msg}") from exc
             print(f"dawtest: Ardour lost JACK while setting up ({kind}, attempt {attempt}); "
                   "trying again", file=sys.stderr)
     raise AssertionError("unreachable")
