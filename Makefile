@@ -13,7 +13,7 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config patchelf \
   libxcursor-dev libpng-dev libjpeg-dev zlib1g-dev libasound2-dev libjack-jackd2-dev \
   libflac-dev libvorbis-dev libogg-dev lv2-dev catch2 nlohmann-json3-dev \
   fluidsynth fluid-soundfont-gm sox libsndfile1 jackd2 jalv xvfb xauth \
-  x42-plugins lilv-utils timgm6mb-soundfont musescore-general-soundfont-small espeak-ng \
+  x42-plugins lilv-utils timgm6mb-soundfont musescore-general-soundfont-small espeak-ng flite \
   ardour
 
 .PHONY: setup build demo test test-cpp test-py bench lint clean

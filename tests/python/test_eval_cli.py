@@ -108,6 +108,24 @@ def test_make_renders_each_melody_again_by_other_voices(quick_set: Path, tmp_pat
     assert code == 2 and "at least 1" in err
 
 
+def test_make_with_one_singer_sings_every_take_with_it(quick_set: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # --singer flite:slt: the quick set's melodies, styles and seeds, every take sung by
+    # flite's slt (a voice made from a real speaker, held apart from training).
+    code, _, _ = run_cli(["eval", "make", str(tmp_path / "slt"), "--quick", "--singer",
+                          "flite:slt"], capsys)
+    assert code == 0
+    s, base = load_set(tmp_path / "slt"), load_set(quick_set)
+    sung = [c for c in s if not c.negative]
+    assert {(c.meta["soundfont"], c.meta["patch"]) for c in sung} == {("flite", "slt")}
+    assert sorted(c.meta["seed"] for c in sung) == sorted(
+        c.meta["seed"] for c in base if not c.negative)
+    assert all(c.notes for c in sung)
+    code, _, err = run_cli(["eval", "make", str(tmp_path / "bad"), "--quick", "--singer",
+                            "flite:awb"], capsys)  # a training voice
+    assert code == 2 and "not a validation voice" in err
+
+
 def test_run_scores_a_peer_per_condition(quick_set: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["eval", "run", str(quick_set), "--system", "swift-f0",

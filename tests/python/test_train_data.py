@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,23 @@ def test_resume_keeps_finished_clips(data: tuple[Path, dict], tmp_path: Path) ->
         assert (out / c["file"]).read_bytes() == (root / c["file"]).read_bytes()
 
 
+def test_voice_set_2_sings_with_flite_and_will_not_resume_set_1(
+        data: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vocalmidi.train.voices import VALIDATION_FLITE, training_voices
+
+    names = {v.name for v in training_voices(2)}
+    assert {v.name for v in training_voices(1)} < names
+    assert any(n.startswith("syllable:flite:") for n in names)
+    assert not {f"syllable:{v}" for v, _ in VALIDATION_FLITE} & names  # slt stays unheard
+    # A set-1 folder is not completed with set-2 clips (nor the other way round).
+    root, _ = data
+    out = tmp_path / "set1"
+    shutil.copytree(root, out)
+    assert cli(["train", "data", str(out), "--hours", HOURS, "--seed", SEED,
+                "--voice-set", "2", "--quiet"]) == 2
+    assert "voice set 1" in capsys.readouterr().err
+
+
 def _energy_db(audio: np.ndarray) -> np.ndarray:
     n = contract.num_frames(len(audio))
     frames = np.pad(audio, (0, n * contract.HOP - len(audio))).reshape(n, contract.HOP)
@@ -168,9 +186,9 @@ def test_labels_line_up_with_the_sound() -> None:
     from vocalmidi.train.performances import make_performance
 
     kinds: dict[str, list] = {}
-    for voice in _voices():
+    for voice in _voices(2):  # voice set 2: every kind of set 1, and flite's voices
         kinds.setdefault(voice_kind(voice.name), []).append(voice)
-    assert {"gm", "syllable", "hum"} <= set(kinds)
+    assert {"gm", "syllable", "hum", "flite"} <= set(kinds)
     chosen = [vs[0] for vs in kinds.values()]
     checked = 0
     for v, voice in enumerate(chosen):

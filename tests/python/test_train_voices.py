@@ -124,6 +124,13 @@ def test_syllable_voice_sings_pitch_onsets_and_repeats() -> None:
     _common(SyllableVoice("en-us+f3", syllables=("la", "ma", "na", "ah")))
 
 
+@pytest.mark.parametrize("name", ["awb", "slt"])
+def test_flite_syllable_voice_sings_pitch_onsets_and_repeats(name: str) -> None:
+    # flite's voices are built from recordings of real speakers (diphones, clustergen):
+    # every syllable, hum included, must land on its pitch and onset like espeak's.
+    _common(SyllableVoice(f"flite:{name}", female=name == "slt"))
+
+
 def test_syllable_onset_after_unvoiced_consonant_is_the_voicing_start() -> None:
     voice = SyllableVoice("de+m2", female=False, syllables=("pa", "ta", "ka"))
     audio, truth = voice.render(PHRASE[:2], SR, 3)

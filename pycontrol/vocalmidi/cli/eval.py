@@ -1,6 +1,6 @@
 """`vocalmidi eval`: build an evaluation set, score systems on it, list systems.
 
-    vocalmidi eval make DIR [--quick] [--renderings K]
+    vocalmidi eval make DIR [--quick] [--renderings K] [--singer VOICE]
     vocalmidi eval run DIR --system NAME [--system NAME ...] [--condition C] [--json]
                        [--by patch|style|voice|soundfont]
     vocalmidi eval compare BASE.json[:SYSTEM] NEW.json[:SYSTEM] [--json]
@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--renderings", type=int, default=1, metavar="K",
                       help="sing each melody K times by other validation voices and seeds "
                            "(more performances for `eval compare`; K=1 is the set itself)")
+    make.add_argument("--singer", metavar="VOICE",
+                      help="one validation voice sings every take, e.g. flite:slt (a voice "
+                           "made from a real speaker that training never hears)")
     make.set_defaults(func=_make)
 
     run = esub.add_parser("run", help="score systems on an evaluation set")
@@ -105,7 +108,8 @@ def _make(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr)
 
-    index = make_set(args.dir, quick=args.quick, renderings=args.renderings, progress=say)
+    index = make_set(args.dir, quick=args.quick, renderings=args.renderings,
+                     singer=args.singer, progress=say)
     print(index)
     return 0
 

@@ -71,8 +71,8 @@ class TakePlan:
 
     melody: MelodySpec
     voice: str  # voice range: "male" or "female"
-    soundfont: str  # SoundFont short name, or "espeak" for a sung-syllable voice
-    patch: str  # GM patch, or the espeak voice (e.g. "en-gb-x-rp+f5")
+    soundfont: str  # SoundFont short name, or "espeak" / "flite" for a sung-syllable voice
+    patch: str  # GM patch, or the synthesizer's voice (e.g. "en-gb-x-rp+f5", "slt")
     style: str
     seed: int
     seconds: float
@@ -92,6 +92,8 @@ class TakePlan:
 
         if self.soundfont == "espeak":
             return SyllableVoice(self.patch, self.voice == "female")
+        if self.soundfont == "flite":
+            return SyllableVoice(f"flite:{self.patch}", self.voice == "female")
         return GMVoice(self.soundfont, self.patch)
 
 
@@ -156,7 +158,28 @@ def _espeak_voice(range_: str, k: int) -> str:
     return fitting[k % len(fitting)]
 
 
-def plan_takes(quick: bool = False, renderings: int = 1) -> list[TakePlan]:
+def _singer_font_patch(singer: str) -> tuple[str, str]:
+    """(soundfont, patch) of a validation voice named as :mod:`vocalmidi.train.voices`
+    names it (``syllable:flite:slt``, ``gm:musescore:voice_oohs``; ``flite:slt`` and
+    ``fr+f5`` are read as sung-syllable voices)."""
+    from vocalmidi.train.voices import validation_voices
+
+    names = {v.name for v in validation_voices()}
+    name = singer if singer in names else f"syllable:{singer}"
+    if name not in names:
+        raise UsageError(f"--singer {singer!r} is not a validation voice; choose one of "
+                         f"{', '.join(sorted(names))}")
+    kind, rest = name.split(":", 1)
+    if kind == "gm":
+        font, patch = rest.split(":", 1)
+        return font, patch
+    if rest.startswith("flite:"):
+        return "flite", rest[len("flite:"):]
+    return "espeak", rest
+
+
+def plan_takes(quick: bool = False, renderings: int = 1,
+               singer: str | None = None) -> list[TakePlan]:
     """The takes of the set, in order: folk tunes and chorale soprano lines, both voice
     ranges, the validation voices (held-apart syllable voices, calibrated voice patches
     of TimGM6mb and MuseScore General Lite), plain to expressive styles.
@@ -166,6 +189,9 @@ def plan_takes(quick: bool = False, renderings: int = 1) -> list[TakePlan]:
     independent performances for :mod:`vocalmidi.eval.compare` to tell systems apart.
     The first rendering is the set itself, byte for byte. No extra melody is used:
     training keeps out only the set's melodies (:func:`eval_melody_names`).
+
+    ``singer`` (a validation voice, e.g. ``flite:slt``) sings every take instead of the
+    rotation: the same melodies, styles and seeds, to see how one unheard voice fares.
     """
     if renderings < 1:
         raise UsageError(f"renderings must be at least 1, not {renderings}")
@@ -186,7 +212,9 @@ def plan_takes(quick: bool = False, renderings: int = 1) -> list[TakePlan]:
             else rotation[(i // 2 + r) % len(rotation)]
         if kind != "syllable" and kind not in patches:
             kind = next(iter(patches), "syllable")  # a SoundFont is missing: use another
-        if kind == "syllable":
+        if singer:
+            font, patch = _singer_font_patch(singer)
+        elif kind == "syllable":
             font, patch = "espeak", _espeak_voice(voice, i // 4 + r)
         else:
             font = kind
@@ -233,6 +261,7 @@ def make_set(
     *,
     quick: bool = False,
     renderings: int = 1,
+    singer: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Render the evaluation set into ``root`` (created; existing clips are replaced).
@@ -246,6 +275,8 @@ def make_set(
         negatives: noise, clicks, speech, piano) for tests and smoke runs.
     renderings : int
         Sing each melody that many times (:func:`plan_takes`); the negatives stay.
+    singer : str, optional
+        One validation voice sings every take (:func:`plan_takes`); the negatives stay.
     progress : callable, optional
         Called with a line per clip written.
 
@@ -259,7 +290,7 @@ def make_set(
         raise UsageError(f"{root} exists and is not a folder")
     (root / "clips").mkdir(parents=True, exist_ok=True)
     entries: list[dict[str, Any]] = []
-    for plan in plan_takes(quick, renderings):
+    for plan in plan_takes(quick, renderings, singer):
         score, bpm = load_melody(plan.melody, voice=plan.voice, max_seconds=plan.seconds,
                                  tempo_scale=plan.tempo_scale)
         sung = perform(score, STYLES[plan.style], plan.seed)
@@ -295,6 +326,7 @@ def make_set(
         "version": VERSION,
         "quick": quick,
         "renderings": renderings,
+        **({"singer": singer} if singer else {}),
         "sample_rate": SAMPLE_RATE,
         "soundfonts": {k: str(v) for k, v in available_soundfonts().items()},
         "clips": entries,

@@ -64,6 +64,9 @@ SOURCES = {
     "espeak-ng": "espeak-ng speech synthesizer (Debian espeak-ng, GPL-3.0-or-later; the "
                  "audio it outputs carries no licence terms): sung syllables, speech and "
                  "babble; the validation voices' languages and variants are left out",
+    "flite": "flite speech synthesizer (Debian flite; its code and voices under a "
+             "BSD-style licence from Carnegie Mellon University): sung syllables, voice set "
+             "2 only; slt is a validation voice and never used here",
     "pyworld": "WORLD vocoder via pyworld (MIT / modified BSD): re-pitches the syllables",
     "generated": "rooms, noises, breaths, coughs, claps, hums and whistles are synthesised "
                  "by vocalmidi (MIT)",
@@ -79,6 +82,7 @@ class ClipPlan:
     negative: bool
     split: str
     seed: int
+    voice_set: int = 1  # which training voices sing (:data:`VOICE_SETS`)
 
     @property
     def id(self) -> str:
@@ -89,14 +93,14 @@ class ClipPlan:
         return np.random.default_rng([self.seed, _SPLIT_CODE[self.split], self.index, stream])
 
 
-def plan_clips(hours: float, seed: int, split: str) -> list[ClipPlan]:
+def plan_clips(hours: float, seed: int, split: str, voice_set: int = 1) -> list[ClipPlan]:
     """The clips of a run, in order, until their total length reaches ``hours``."""
     plans: list[ClipPlan] = []
     total, i = 0.0, 0
     while total < hours * 3600.0:
         probe = ClipPlan(i, 0.0, False, split, seed)
         seconds = round(float(probe.rng(0).uniform(MIN_SECONDS, MAX_SECONDS)), 3)
-        plans.append(ClipPlan(i, seconds, i % 20 in NEGATIVE_SLOTS, split, seed))
+        plans.append(ClipPlan(i, seconds, i % 20 in NEGATIVE_SLOTS, split, seed, voice_set))
         total += seconds
         i += 1
     return plans
@@ -105,45 +109,54 @@ def plan_clips(hours: float, seed: int, split: str) -> list[ClipPlan]:
 # --- voices -------------------------------------------------------------------------
 
 
-_VOICES: list[Any] | None = None
+_VOICES: dict[int, list[Any]] = {}
 
 
-def _voices() -> list[Any]:
-    """The training voices, in their fixed order (one list per process)."""
-    global _VOICES
-    if _VOICES is None:
+def _voices(voice_set: int = 1) -> list[Any]:
+    """The training voices of a set, in their fixed order (one list per process)."""
+    if voice_set not in _VOICES:
         from vocalmidi.train.voices import training_voices
 
-        _VOICES = list(training_voices())
-        if not _VOICES:
+        voices = list(training_voices(voice_set))
+        if not voices:
             raise UsageError("no training voice is available (see vocalmidi.train.voices)")
-        held_out = [v.name for v in _VOICES
+        held_out = [v.name for v in voices
                     if any(f in _describe(v) for f in _VALIDATION_FONT_NAMES)]
         if held_out:  # the validation voices must stay unheard
             raise RuntimeError(f"training voices {held_out} use a validation SoundFont")
-    return _VOICES
+        _VOICES[voice_set] = voices
+    return _VOICES[voice_set]
 
 
 _VALIDATION_FONT_NAMES = ("timgm", "musescore")
 # Share of sung clips per voice kind (the part of a voice's name before ":"): the
 # sung-syllable voices are closest to real singing, so they get the largest share. (Until
 # stage 10's data: 0.45/0.4/0.15, three hum kinds; the plain tone took the hum share to 0.2.)
-VOICE_KIND_SHARE = {"syllable": 0.42, "gm": 0.38, "hum": 0.2}
+# Voice set 2 adds flite's voices, made from recordings of real speakers, as a kind of
+# their own: a fifth of the sung clips, taken from the other kinds in proportion.
+VOICE_SETS = (1, 2)
+VOICE_KIND_SHARE = {
+    1: {"syllable": 0.42, "gm": 0.38, "hum": 0.2},
+    2: {"syllable": 0.34, "flite": 0.2, "gm": 0.3, "hum": 0.16},
+}
 
 
 def voice_kind(name: str) -> str:
-    """``syllable``, ``gm``, ``hum`` (or the whole name for a voice of another kind)."""
+    """``syllable``, ``flite``, ``gm``, ``hum`` (or the whole name for another kind)."""
+    if name.startswith("syllable:flite:"):
+        return "flite"
     return name.split(":", 1)[0]
 
 
-def _pick_voice(rng: np.random.Generator) -> Any:
+def _pick_voice(rng: np.random.Generator, voice_set: int = 1) -> Any:
     """A voice kind by :data:`VOICE_KIND_SHARE`, then one of its voices, uniformly."""
-    voices = _voices()
+    voices = _voices(voice_set)
     kinds: dict[str, list[Any]] = {}
     for v in voices:
         kinds.setdefault(voice_kind(v.name), []).append(v)
     names = sorted(kinds)
-    weights = np.array([VOICE_KIND_SHARE.get(k, 0.1) for k in names])
+    share = VOICE_KIND_SHARE[voice_set]
+    weights = np.array([share.get(k, 0.1) for k in names])
     kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     return kinds[kind][int(rng.integers(0, len(kinds[kind])))]
 
@@ -196,7 +209,7 @@ def _sing(plan: ClipPlan, rng: np.random.Generator,
         if attempt:
             rng = plan.rng(1 + attempt)
         perf = make_performance(rng, plan.seconds, plan.split)
-        voice = _pick_voice(rng)
+        voice = _pick_voice(rng, plan.voice_set)
         try:
             dry, true = voice.render(perf.notes, sr, int(rng.integers(0, 2**31)))
         except BackendUnavailableError:
@@ -311,7 +324,7 @@ def _work(job: tuple[ClipPlan, str]) -> tuple[dict[str, Any], bool]:
 # --- the run ------------------------------------------------------------------------
 
 
-def _check_out(out: Path, seed: int, split: str) -> None:
+def _check_out(out: Path, seed: int, split: str, voice_set: int = 1) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
     try:
@@ -334,6 +347,10 @@ def _check_out(out: Path, seed: int, split: str) -> None:
             raise UsageError(f"{out} holds {old.get('split')} data made with seed "
                              f"{old.get('seed')}, not {split} with seed {seed}: choose "
                              "another folder or the same --seed/--split to resume")
+        if old.get("voice_set", 1) != voice_set:
+            raise UsageError(f"{out} holds data sung by voice set {old.get('voice_set', 1)}, "
+                             f"not {voice_set}: choose another folder or the same "
+                             "--voice-set to resume")
 
 
 def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int | None,
@@ -361,7 +378,7 @@ def _run(jobs: list[tuple[ClipPlan, str]], n_jobs: int | None,
 
 def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "train",
              jobs: int | None = 1, progress: bool = True,
-             ray: bool | str = False) -> dict[str, Any]:
+             ray: bool | str = False, voice_set: int = 1) -> dict[str, Any]:
     """Generate (or complete) a training-data folder.
 
     Parameters
@@ -385,6 +402,9 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
         string is the address (``host:port``) of a cluster. The files are the same as
         without Ray, bit for bit; this process writes them, so the workers need no access
         to ``out``.
+    voice_set : int
+        Which training voices sing (:func:`vocalmidi.train.voices.training_voices`): 1
+        (default, what every model until stage 16 heard) or 2 (adds flite's voices).
 
     Returns
     -------
@@ -401,9 +421,11 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     if seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {seed}")
+    if voice_set not in VOICE_SETS:
+        raise UsageError(f"--voice-set must be one of {VOICE_SETS}, got {voice_set}")
     out = Path(out)
-    _check_out(out, seed, split)
-    plans = plan_clips(hours, seed, split)
+    _check_out(out, seed, split, voice_set)
+    plans = plan_clips(hours, seed, split, voice_set)
     total_s = sum(p.seconds for p in plans)
     entries: dict[int, dict[str, Any]] = {}
     made_s, made_n = 0.0, 0
@@ -419,9 +441,10 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
     wall = time.perf_counter() - t0
     index = {
         "format": FORMAT, "version": VERSION, "split": split, "seed": seed, "hours": hours,
+        **({"voice_set": voice_set} if voice_set != 1 else {}),
         "sample_rate": contract.SAMPLE_RATE, "hop": contract.HOP,
         "clips": [entries[i] for i in sorted(entries)],
-        "sources": SOURCES,
+        "sources": {k: v for k, v in SOURCES.items() if voice_set >= 2 or k != "flite"},
     }
     tmp = out / f".index.json.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(index, indent=1, sort_keys=False) + "\n")
@@ -496,6 +519,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "before OUT")
     parser.add_argument("--split", choices=tuple(_SPLIT_CODE), default="train",
                         help="train, or dev for early stopping (other seeds and melodies)")
+    parser.add_argument("--voice-set", type=int, choices=VOICE_SETS, default=1,
+                        help="which training voices sing: 1 (default; espeak-ng syllables, "
+                        "FluidR3 patches, hums) or 2 (adds flite's voices, made from real "
+                        "speakers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -503,7 +530,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``vocalmidi train data``."""
     jobs = 1 if args.jobs is None and not args.ray else args.jobs  # Ray: None = its CPUs
     result = generate(args.out, hours=args.hours, seed=args.seed, split=args.split,
-                      jobs=jobs, progress=not args.quiet, ray=args.ray)
+                      jobs=jobs, progress=not args.quiet, ray=args.ray,
+                      voice_set=args.voice_set)
     stats = result["stats"]
     clips = result["clips"]
     neg = sum(1 for c in clips if c["kind"] == "negative")

@@ -15,12 +15,20 @@ per seed.
 Kinds:
 
 - ``syllable:<espeak voice>`` (:mod:`.syllable`): espeak-ng syllables re-pitched with WORLD.
+- ``syllable:flite:<name>`` (voice set 2): the same with flite's voices, which are built
+  from recordings of real speakers (diphones, statistical parametric voices).
 - ``gm:<soundfont>:<patch>`` (:mod:`.gm`): calibrated General-MIDI patches.
 - ``hum:<kind>`` (:mod:`.hum`): humming and whistling made directly.
 
 :func:`training_voices` and :func:`validation_voices` never share a SoundFont or an
 espeak voice variant: FluidR3 trains, TimGM6mb and MuseScore General Lite validate;
-the espeak variants ``f5``/``m5`` and the French and Dutch voices are held apart.
+the espeak variants ``f5``/``m5`` and the French and Dutch voices are held apart, and so
+is flite's ``slt`` (its one female voice): a voice made from a real speaker that no
+training set hears (``vocalmidi eval make DIR --singer flite:slt``).
+
+Voice sets (``vocalmidi train data --voice-set N``): 1 is what every model until stage 16
+heard; 2 adds the training flite voices. A set never changes once a model is trained on
+it, so a data card's commands make the same files again.
 """
 
 from __future__ import annotations
@@ -38,8 +46,10 @@ from vocalmidi.train.voices.syllable import SyllableVoice
 
 __all__ = [
     "TRAIN_ESPEAK",
+    "TRAIN_FLITE",
     "TRAIN_SOUNDFONTS",
     "VALIDATION_ESPEAK",
+    "VALIDATION_FLITE",
     "VALIDATION_SOUNDFONTS",
     "Voice",
     "training_voices",
@@ -59,6 +69,10 @@ TRAIN_ESPEAK = (
 VALIDATION_ESPEAK = (
     ("en-gb-x-rp+f5", True), ("en-us+m5", False), ("fr+f5", True), ("nl+m5", False),
 )
+# flite's voices (Debian flite): kal16 (a diphone voice), awb and rms (clustergen voices
+# of CMU ARCTIC speakers) train; slt, the one female voice, validates.
+TRAIN_FLITE = (("flite:kal16", False), ("flite:awb", False), ("flite:rms", False))
+VALIDATION_FLITE = (("flite:slt", True),)
 
 
 class Voice(Protocol):
@@ -75,16 +89,22 @@ def _gm(fonts: Sequence[str]) -> list[Voice]:
     return [GMVoice(f, p) for f in fonts if f in have for p in usable_patches(f)]
 
 
-def training_voices() -> list[Voice]:
-    """FluidR3 calibrated patches, the training espeak voices, hums and a whistle."""
+def training_voices(voice_set: int = 1) -> list[Voice]:
+    """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
+    set 2 adds the training flite voices."""
+    if voice_set not in (1, 2):
+        raise ValueError(f"unknown voice set {voice_set}: 1 or 2")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
+    if voice_set >= 2:
+        out += [SyllableVoice(v, female) for v, female in TRAIN_FLITE]
     return out
 
 
 def validation_voices() -> list[Voice]:
-    """TimGM6mb and MuseScore calibrated patches and the held-apart espeak voices."""
+    """TimGM6mb and MuseScore calibrated patches and the held-apart espeak and flite
+    voices."""
     out: list[Voice] = _gm(VALIDATION_SOUNDFONTS)
-    out += [SyllableVoice(v, female) for v, female in VALIDATION_ESPEAK]
+    out += [SyllableVoice(v, female) for v, female in VALIDATION_ESPEAK + VALIDATION_FLITE]
     return out

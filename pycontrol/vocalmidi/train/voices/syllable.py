@@ -47,7 +47,8 @@ from vocalmidi.train.voices.phrasing import Join, check_notes, pitch_contour, re
 __all__ = ["FRAME_S", "SYLLABLES", "Syllable", "SyllableVoice", "analyse_syllable"]
 
 FRAME_S = 0.005  # WORLD frame period
-ESPEAK_RATE = 22050  # espeak-ng's own output rate
+SYNTH_RATE = 22050  # WORLD's synthesis rate above 16 kHz output (espeak-ng's own rate)
+TTS_RATES = (8000, 16000, 22050)  # what espeak-ng and flite's voices write
 TAIL_S = 0.5  # audio kept after the last note-off
 PEAK_LEVEL = 0.5  # renders are normalised to -6 dBFS peak
 
@@ -58,6 +59,9 @@ SYLLABLES = {
            "[[m'm:]]"),
     "other": ("la", "na", "da", "ma", "pa", "ta", "ka", "lu", "no", "mi", "a", "u",
               "[[m'm:]]"),
+    # flite speaks English text only (no phoneme input): the hum is spelled.
+    "flite": ("la", "na", "da", "ma", "pa", "ta", "ka", "lu", "no", "dee", "ah", "ooh",
+              "mmm"),
 }
 
 _SP_FLOOR = 1e-14  # spectral power of silence
@@ -80,44 +84,54 @@ class Syllable:
     steady: tuple[int, int]  # [first, end) frames of the steady vowel (looped)
 
 
-def _espeak(voice: str, text: str) -> np.ndarray:
-    exe = shutil.which("espeak-ng")
+def _run_tts(cmd: list[str], wav: Path, who: str) -> tuple[np.ndarray, int]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0 or not wav.is_file():
+        raise BackendUnavailableError(f"{who} failed: {proc.stderr.strip() or 'no output'}")
+    audio, sr = sf.read(str(wav), dtype="float64")
+    return audio, int(sr)
+
+
+def _say(voice: str, text: str) -> tuple[np.ndarray, int]:
+    """``text`` said slowly by ``voice``: an espeak-ng voice, or ``flite:<name>``."""
+    backend, name = ("flite", voice[6:]) if voice.startswith("flite:") else ("espeak-ng", voice)
+    exe = shutil.which(backend)
     if exe is None:
         raise BackendUnavailableError(
-            "espeak-ng is not installed: install the Debian package `espeak-ng` (make setup)")
-    with tempfile.TemporaryDirectory(prefix="vocalmidi-espeak-") as tmp:
+            f"{backend} is not installed: install the Debian package `{backend}` (make setup)")
+    with tempfile.TemporaryDirectory(prefix="vocalmidi-tts-") as tmp:
         wav = Path(tmp) / "s.wav"
-        # Slow speech (-s 90) gives long, steady vowels; pitch variation off (-p 50 is
-        # the default), the f0 is replaced anyway.
-        proc = subprocess.run([exe, "-v", voice, "-s", "90", "-w", str(wav), text],
-                              capture_output=True, text=True, timeout=60)
-        if proc.returncode != 0 or not wav.is_file():
-            raise BackendUnavailableError(
-                f"espeak-ng failed for voice {voice!r}: {proc.stderr.strip() or 'no output'}")
-        audio, sr = sf.read(str(wav), dtype="float64")
-    if sr != ESPEAK_RATE or audio.ndim != 1 or not np.any(audio):
-        raise BackendUnavailableError(f"espeak-ng gave unusable audio for {voice!r} {text!r}")
-    return audio
+        # Slow speech gives long, steady vowels (espeak -s 90; flite's durations
+        # stretched 1.8x); the f0 is replaced anyway.
+        if backend == "flite":
+            cmd = [exe, "-voice", name, "--setf", "duration_stretch=1.8", "-t", text,
+                   "-o", str(wav)]
+        else:
+            cmd = [exe, "-v", name, "-s", "90", "-w", str(wav), text]
+        audio, sr = _run_tts(cmd, wav, f"{backend} (voice {name!r})")
+    if audio.ndim != 1 or not np.any(audio) or sr not in TTS_RATES:
+        raise BackendUnavailableError(f"{backend} gave unusable audio for {name!r} {text!r}")
+    return audio, sr
 
 
 @functools.lru_cache(maxsize=512)
 def analyse_syllable(voice: str, text: str, fs: int) -> Syllable:
-    """Say ``text`` with espeak-ng ``voice`` and analyse it with WORLD at rate ``fs``.
+    """Say ``text`` with ``voice`` (see :func:`_say`) and analyse it with WORLD at rate ``fs``.
 
     Raises
     ------
     BackendUnavailableError
-        When espeak-ng or pyworld is missing, or the syllable has no steady voiced vowel.
+        When the synthesizer or pyworld is missing, or the syllable has no steady voiced vowel.
     """
     try:
         import pyworld as pw
     except ImportError:
         raise BackendUnavailableError("pyworld is not installed: install the dev extra "
                                       "(pip install -e '.[dev]')") from None
-    x = _espeak(voice, text)
-    if fs != ESPEAK_RATE:
-        g = math.gcd(fs, ESPEAK_RATE)
-        x = resample_poly(x, fs // g, ESPEAK_RATE // g)
+    x, rate = _say(voice, text)
+    if fs != rate:
+        g = math.gcd(fs, rate)
+        x = resample_poly(x, fs // g, rate // g)
     # Silence before the syllable lets the analysis see its true start.
     x = np.ascontiguousarray(np.pad(x, (int(0.05 * fs), 0)), dtype=np.float64)
     ms = FRAME_S * 1000.0
@@ -134,7 +148,7 @@ def analyse_syllable(voice: str, text: str, fs: int) -> Syllable:
     voiced = f0 > 0
     sounding = np.flatnonzero(db > -35.0)
     if sounding.size == 0:
-        raise BackendUnavailableError(f"espeak-ng said nothing for {voice!r} {text!r}")
+        raise BackendUnavailableError(f"{voice!r} said nothing for {text!r}")
     first = int(sounding[0])
     # Onset: the first frame of sustained voicing (3 voiced frames) that is audible.
     onset = -1
@@ -185,27 +199,29 @@ def _breath(n: int, fs: int, rng: np.random.Generator) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SyllableVoice:
-    """A sung-syllable voice from one espeak-ng voice (``language+variant``).
+    """A sung-syllable voice from one speech-synthesizer voice.
 
     Parameters
     ----------
-    espeak_voice : str
-        An espeak-ng voice with an optional variant, e.g. ``en-us+f3``.
+    tts_voice : str
+        An espeak-ng voice with an optional variant, e.g. ``en-us+f3``, or a flite voice
+        as ``flite:<name>`` (``flite -lv`` lists them; they speak English).
     female : bool
         Whether the variant is a female one (for choosing voices by range).
     syllables : tuple of str, optional
         What it sings; by default :data:`SYLLABLES` of its language.
     """
 
-    espeak_voice: str
+    tts_voice: str
     female: bool = True
     syllables: tuple[str, ...] = ()
     name: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "name", f"syllable:{self.espeak_voice}")
+        object.__setattr__(self, "name", f"syllable:{self.tts_voice}")
         if not self.syllables:
-            lang = "en" if self.espeak_voice.startswith("en") else "other"
+            lang = ("flite" if self.tts_voice.startswith("flite:") else
+                    "en" if self.tts_voice.startswith("en") else "other")
             object.__setattr__(self, "syllables", SYLLABLES[lang])
 
     def render(self, notes: Sequence[Note], sample_rate: int,
@@ -237,8 +253,8 @@ class SyllableVoice:
         ordered = check_notes(notes)
         joins = read_joins(ordered)
         rng = np.random.default_rng(seed)
-        fs = 16000 if sample_rate <= 16000 else ESPEAK_RATE
-        bank = [analyse_syllable(self.espeak_voice, s, fs) for s in self.syllables]
+        fs = 16000 if sample_rate <= 16000 else SYNTH_RATE
+        bank = [analyse_syllable(self.tts_voice, s, fs) for s in self.syllables]
         n_notes = len(ordered)
         fp = FRAME_S
         # Which syllable each note gets (None: a melisma, the previous vowel goes on).
