@@ -75,6 +75,40 @@ def test_resume_continues_after_the_last_epoch(tiny_run) -> None:
 
 
 @pytest.mark.slow
+def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(tiny_run,
+                                                                      tmp_path) -> None:
+    # `python -m vocalmidi.train.ship --epoch last`: when the dev split cannot see what
+    # decides (a voice it lacks), the run's last epoch ships, described as that epoch.
+    import onnx
+    from onnx import numpy_helper
+
+    from vocalmidi.train.ship import ship
+
+    recipe, _ = tiny_run
+    text = TINY.read_text()
+    for old, new in ((r'"build/train-data/tiny-train"', json.dumps(str(recipe.train_data[0]))),
+                     (r'"build/train-data/tiny-dev"', json.dumps(str(recipe.dev_data[0]))),
+                     (r'"build/train-runs/vocalnote-tiny"', json.dumps(str(recipe.out)))):
+        text = text.replace(old, new)
+    (tmp_path / "tiny.toml").write_text(text)
+    m = ship(tmp_path / "tiny.toml", tmp_path / "shipped", "tiny", allow_int8=False,
+             epoch="last")
+    last = json.loads((recipe.out / "metrics.json").read_text())["history"][-1]
+    assert (m["best_epoch"], m["shipped_epoch"], m["dev"]) == (last["epoch"], "last",
+                                                                last["dev"])
+
+    def weights(path: Path) -> dict[str, np.ndarray]:
+        return {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+
+    shipped = tmp_path / "shipped" / "tiny.onnx"
+    a, b = weights(shipped), weights(recipe.out / "last.onnx")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    meta = OnnxNoteModel(shipped).metadata
+    assert json.loads(meta["vocalmidi.dev_metrics"]) == last["dev"]
+    assert json.loads(meta["vocalmidi.decoder"]) == m["decoder"]
+
+
+@pytest.mark.slow
 def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) -> None:
     recipe, _ = tiny_run
     net, _meta = load_checkpoint(recipe.out / "best.pt")

@@ -28,14 +28,34 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _last_epoch(run: Path, summary: dict[str, Any], tmp: Path) -> tuple[Path, dict[str, Any]]:
+    """The run's last epoch as the model to ship: ``last.onnx`` (judged during the run
+    with the decoder it carries, the recipe's) with its dev metrics written into the file, and the
+    summary's dev figures, decoder and epoch made that epoch's."""
+    import onnx
+
+    last = summary["history"][-1]
+    model = onnx.load(str(run / "last.onnx"))
+    meta = {p.key: p.value for p in model.metadata_props}
+    meta["vocalmidi.dev_metrics"] = json.dumps(last["dev"])
+    onnx.helper.set_model_props(model, meta)
+    path = tmp / "last.onnx"
+    onnx.save(model, str(path))
+    rest = {k: v for k, v in summary.items() if k != "dev_groups"}  # the best epoch's
+    return path, {**rest, "dev": last["dev"], "decoder": json.loads(meta["vocalmidi.decoder"]),
+                  "best_epoch": last["epoch"], "shipped_epoch": "last"}
+
+
 def ship(recipe_path: Path, dest: Path, name: str | None = None,
-         allow_int8: bool = True) -> dict[str, Any]:
+         allow_int8: bool = True, epoch: str = "best") -> dict[str, Any]:
     """Copy, measure and describe the recipe's best model; returns the written metrics.
 
     ``name`` names the shipped model (default: the recipe's name), e.g. when a later
     training stage of a model has a recipe of its own. ``allow_int8=False`` ships the
     float graph whatever int8 measured (it is still measured and reported): a float file
-    is what :mod:`vocalmidi.train.from_onnx` can fine-tune from.
+    is what :mod:`vocalmidi.train.from_onnx` can fine-tune from. ``epoch="last"`` ships
+    the run's last epoch instead of the one the dev split chose (its decoder is the
+    recipe's, as the run judged it), for when a voice the dev split lacks decides.
     """
     from vocalmidi.notemodel.offline import OfflineConfig
     from vocalmidi.train.decode import DecoderConfig
@@ -64,11 +84,16 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         decoder = OfflineConfig.from_dict(summary["decoder"])
         scorer, measure, time_key = evaluate_offline, measure_take_cost, "rtf_per_core"
         how = "thread CPU time / audio time over a 60 s take, onnxruntime 1 thread"
+    if epoch not in ("best", "last"):
+        raise ValueError(f"epoch must be best or last, not {epoch!r}")
     dev_clips = _load(recipe.dev_data, 0, "dev")
-    fp32 = run / "best.onnx"
-    cost = measure(fp32)
-    paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
     with tempfile.TemporaryDirectory() as tmp:
+        fp32 = run / "best.onnx"
+        if epoch == "last":
+            fp32, summary = _last_epoch(run, summary, Path(tmp))
+            decoder = DecoderConfig.from_dict(summary["decoder"])
+        cost = measure(fp32)
+        paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
         q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
         q_cost = measure(q)
         q_dev = scorer(model_outputs(q, dev_clips), dev_clips, decoder)
@@ -95,7 +120,8 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         "int8": {"kept": keep, "size": q_size, **q_cost, "dev": q_dev,
                  "rule": f"kept only if < {INT8_MAX_TIME_RATIO:.0%} of the fp32 {time_key} "
                          f"and dev {metric} within {INT8_MAX_F1_DROP}"},
-        **{k: summary[k] for k in ("dev", "dev_groups", "decoder", "best_epoch", "epochs_run",
+        **{k: summary[k] for k in ("dev", "dev_groups", "decoder", "best_epoch", "shipped_epoch",
+                                   "epochs_run",
                                    "train_hours", "train_clips", "dev_clips", "train_seconds",
                                    "feature_prep_seconds", "device", "threads", "history")
            if k in summary},
@@ -110,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True, type=Path, help="the recipe that was trained")
     p.add_argument("--name", help="model id (default: the recipe's name)")
     p.add_argument("--dest", type=Path, help="default: models/trained/<model id>")
+    p.add_argument("--epoch", choices=("best", "last"), default="best",
+                   help="the epoch the dev split chose (default) or the run's last one")
     p.add_argument("--float32", action="store_true",
                    help="ship the float graph even if int8 measures faster (int8 is still "
                         "measured); the next stage can then fine-tune from the shipped file")
@@ -118,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     name = args.name or Recipe.load(args.config).name
     m = ship(args.config, args.dest or Path("models/trained") / name, name,
-             allow_int8=not args.float32)
+             allow_int8=not args.float32, epoch=args.epoch)
     print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
     cost_key = next(k for k in ("ms_per_hop", "rtf_per_core") if k in m["int8"])
     print(f"int8: kept={m['int8']['kept']} {cost_key} {m['int8'][cost_key]} "
