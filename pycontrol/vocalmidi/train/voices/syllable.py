@@ -1,8 +1,10 @@
-"""A sung-syllable voice: espeak-ng says syllables, WORLD re-pitches them to the performance.
+"""A sung-syllable voice: a speech synthesizer says syllables, WORLD re-pitches them to the
+performance.
 
 How a phrase is sung
 --------------------
-espeak-ng (a formant speech synthesizer from Debian) says each syllable once ("la", "pa",
+espeak-ng (a formant speech synthesizer from Debian), or one of flite's voices (built
+from recordings of real speakers; ``flite:<name>``), says each syllable once ("la", "pa",
 "ooh", a hum...). WORLD (pyworld) analyses it into frames of f0, spectral envelope and
 aperiodicity, cached per voice and syllable. A performance is then built frame by frame
 (5 ms) on one timeline: each note gets a syllable whose consonant and vowel attack land
