@@ -154,12 +154,16 @@ def test_resume_keeps_finished_clips(data: tuple[Path, dict], tmp_path: Path) ->
 
 def test_voice_set_2_sings_with_flite_and_will_not_resume_set_1(
         data: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vocalmidi.train.generate import voice_kind
     from vocalmidi.train.voices import VALIDATION_FLITE, training_voices
 
     names = {v.name for v in training_voices(2)}
     assert {v.name for v in training_voices(1)} < names
     assert any(n.startswith("syllable:flite:") for n in names)
     assert not {f"syllable:{v}" for v, _ in VALIDATION_FLITE} & names  # slt stays unheard
+    # Its own kind: its share of the clips, and a dev group of its own in the trainer.
+    assert voice_kind("syllable:flite:awb") == "flite"
+    assert voice_kind("syllable:de+m2") == "syllable"
     # A set-1 folder is not completed with set-2 clips (nor the other way round).
     root, _ = data
     out = tmp_path / "set1"

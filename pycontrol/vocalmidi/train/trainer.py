@@ -312,13 +312,16 @@ def condition_group(condition: str) -> str:
 
 def evaluate_groups(outputs: list[Any], clips: list[Clip], decoder: Any,
                     scorer: Any = None) -> dict[str, dict[str, Any]]:
-    """:func:`evaluate` per voice family (``syllable``, ``gm``, ``hum``) and per condition
-    group (:func:`condition_group`), sung clips only; negatives are scored overall."""
+    """:func:`evaluate` per voice family (``syllable``, ``flite``, ``gm``, ``hum``:
+    :func:`~vocalmidi.train.generate.voice_kind`) and per condition group
+    (:func:`condition_group`), sung clips only; negatives are scored overall."""
+    from vocalmidi.train.generate import voice_kind
+
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(clips):
         if c.negative:
             continue
-        voice = str(c.meta.get("voice", "unknown")).split(":")[0]
+        voice = voice_kind(str(c.meta.get("voice", "unknown")))
         cond = condition_group(str(c.meta.get("condition", "")))
         for key in (f"voice={voice}", f"condition={cond}"):
             groups.setdefault(key, []).append(i)
