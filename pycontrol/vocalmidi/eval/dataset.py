@@ -204,6 +204,7 @@ def plan_takes(quick: bool = False, renderings: int = 1,
     patches = {f: p for f, p in patches.items() if p}
     rotation = _QUICK_ROTATION if quick else _ROTATION
     n = _QUICK_TAKES if quick else _TAKES
+    fixed = _singer_font_patch(singer) if singer else None  # checked before any rendering
     plans: list[TakePlan] = []
     for r, (i, spec) in itertools.product(range(renderings),
                                           enumerate(corpus_specs("all")[:n])):
@@ -212,8 +213,8 @@ def plan_takes(quick: bool = False, renderings: int = 1,
             else rotation[(i // 2 + r) % len(rotation)]
         if kind != "syllable" and kind not in patches:
             kind = next(iter(patches), "syllable")  # a SoundFont is missing: use another
-        if singer:
-            font, patch = _singer_font_patch(singer)
+        if fixed:
+            font, patch = fixed
         elif kind == "syllable":
             font, patch = "espeak", _espeak_voice(voice, i // 4 + r)
         else:

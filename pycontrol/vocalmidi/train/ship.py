@@ -30,8 +30,8 @@ def _sha256(path: Path) -> str:
 
 def _last_epoch(run: Path, summary: dict[str, Any], tmp: Path) -> tuple[Path, dict[str, Any]]:
     """The run's last epoch as the model to ship: ``last.onnx`` (judged during the run
-    with the decoder it carries, the recipe's) with its dev metrics written into the file, and the
-    summary's dev figures, decoder and epoch made that epoch's."""
+    with the decoder it carries, the recipe's) with its dev metrics written into the
+    file, and the summary's dev figures, decoder and epoch made that epoch's."""
     import onnx
 
     last = summary["history"][-1]
@@ -57,6 +57,8 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
     the run's last epoch instead of the one the dev split chose (its decoder is the
     recipe's, as the run judged it), for when a voice the dev split lacks decides.
     """
+    if epoch not in ("best", "last"):
+        raise ValueError(f"epoch must be best or last, not {epoch!r}")
     from vocalmidi.notemodel.offline import OfflineConfig
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import measure_hop_cost, measure_take_cost, quantize_int8
@@ -84,14 +86,12 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         decoder = OfflineConfig.from_dict(summary["decoder"])
         scorer, measure, time_key = evaluate_offline, measure_take_cost, "rtf_per_core"
         how = "thread CPU time / audio time over a 60 s take, onnxruntime 1 thread"
-    if epoch not in ("best", "last"):
-        raise ValueError(f"epoch must be best or last, not {epoch!r}")
     dev_clips = _load(recipe.dev_data, 0, "dev")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = run / "best.onnx"
         if epoch == "last":
             fp32, summary = _last_epoch(run, summary, Path(tmp))
-            decoder = DecoderConfig.from_dict(summary["decoder"])
+            decoder = type(decoder).from_dict(summary["decoder"])  # live or whole-take
         cost = measure(fp32)
         paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
         q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
