@@ -291,6 +291,17 @@ def test_compare_tells_a_real_loss_from_a_tie(quick_set: Path, tmp_path: Path,
              "--out", str(clean), "--json"], capsys)
     code, _, err = run_cli(["eval", "compare", str(base), str(clean)], capsys)
     assert code == 2 and "different clips" in err
+    # --only narrows both to the clips they share: the clean takes, and no negatives.
+    code, out, _ = run_cli(["eval", "compare", str(base), str(clean), "--only", "*-clean",
+                            "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)["differences"]
+    assert [(d["metric"], d["condition"]) for d in rows] == [("f1_50", "clean"),
+                                                            ("f1_50", "all")]
+    assert rows[0]["units"] == len(load_set(quick_set, ["clean"]))
+    code, _, err = run_cli(["eval", "compare", str(base), str(late), "--only", "nothing*"],
+                           capsys)
+    assert code == 2 and "no clip id matches nothing*" in err
     code, _, err = run_cli(["eval", "compare", str(base), f"{base}:swift-f0"], capsys)
     assert code == 2 and "no system 'swift-f0'" in err
 

@@ -159,6 +159,7 @@ def test_voice_set_2_sings_with_flite_and_will_not_resume_set_1(
 
     names = {v.name for v in training_voices(2)}
     assert {v.name for v in training_voices(1)} < names
+    assert {v.name for v in training_voices(3)} == names  # set 3: set 2's voices, other shares
     assert any(n.startswith("syllable:flite:") for n in names)
     assert not {f"syllable:{v}" for v, _ in VALIDATION_FLITE} & names  # slt stays unheard
     # Its own kind: its share of the clips, and a dev group of its own in the trainer.

@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("base", metavar="BASE", help="results JSON (`eval run --out`, a bench's "
                      "results.json), FILE:SYSTEM when it holds several systems")
     cmp.add_argument("new", metavar="NEW", help="the same for the candidate")
+    cmp.add_argument("--only", action="append", default=[], metavar="GLOB",
+                     help="only the clips whose id matches (repeatable; e.g. '*voice_oohs*', "
+                          "or '*-r4-*' '*-r5-*' 'negative-*' for renderings 4-5 and the "
+                          "negatives)")
     cmp.add_argument("--resamples", type=int, default=None, help="bootstrap draws (4000)")
     cmp.add_argument("--json", action="store_true", help="print JSON")
     cmp.set_defaults(func=_compare)
@@ -157,11 +161,12 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from vocalmidi.eval.compare import CELLS, RESAMPLES, compare, load_clips
+    from vocalmidi.eval.compare import CELLS, RESAMPLES, compare, load_clips, select
     from vocalmidi.eval.report import print_table
 
     base_name, base = load_clips(args.base)
     new_name, new = load_clips(args.new)
+    base, new = select(base, args.only), select(new, args.only)
     diffs = compare(base, new, resamples=args.resamples or RESAMPLES)
     if args.json:
         print(json.dumps({"base": base_name, "new": new_name,

@@ -9,13 +9,16 @@ so the interval is honest about how many independent takes there are.
 
 Input: the JSON of ``vocalmidi eval run --out`` or a bench's ``results.json`` (per clip:
 ``n_ref``, ``n_est``, ``hits_50``; ``duration`` for the negatives, written since 2026-12-05).
+:func:`select` narrows both to a part of the set by clip id (one voice, the renderings
+never looked at while choosing, ...).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ import numpy as np
 
 from vocalmidi.errors import UsageError
 
-__all__ = ["CELLS", "Difference", "compare", "load_clips", "peer_differences"]
+__all__ = ["CELLS", "Difference", "compare", "load_clips", "peer_differences", "select"]
 
 CONDITIONS = ("clean", "room", "noisy", "all")
 RESAMPLES = 4000
@@ -98,6 +101,29 @@ def load_clips(spec: str) -> tuple[str, dict[str, dict[str, Any]]]:
     if not clips:
         raise UsageError(f"{path}: system {name!r} has no per-clip results")
     return name, {c["id"]: c for c in clips}
+
+
+def select(clips: dict[str, dict[str, Any]], patterns: Sequence[str]
+           ) -> dict[str, dict[str, Any]]:
+    """The clips whose id matches one of the shell patterns (all of them when none given).
+
+    Ids name the melody, singer, voice, style, rendering and condition, e.g.
+    ``bach-bwv1.6-male-musescore-voice_oohs-expressive-r3-room`` and ``negative-pink-0``:
+    ``*voice_oohs*`` keeps one voice, ``*-r4-*`` ``*-r5-*`` ``negative-*`` the fourth and
+    fifth renderings and the negatives.
+
+    Raises
+    ------
+    UsageError
+        When no clip matches.
+    """
+    if not patterns:
+        return clips
+    kept = {i: c for i, c in clips.items() if any(fnmatchcase(i, p) for p in patterns)}
+    if not kept:
+        raise UsageError(f"no clip id matches {' or '.join(patterns)} "
+                         f"(ids look like {min(clips)})")
+    return kept
 
 
 def _take(clip: dict[str, Any]) -> str:

@@ -134,10 +134,13 @@ _VALIDATION_FONT_NAMES = ("timgm", "musescore")
 # stage 10's data: 0.45/0.4/0.15, three hum kinds; the plain tone took the hum share to 0.2.)
 # Voice set 2 adds flite's voices, made from recordings of real speakers, as a kind of
 # their own: a fifth of the sung clips, taken from the other kinds in proportion.
-VOICE_SETS = (1, 2)
+# Voice set 3 takes flite's fifth from the espeak syllables and the hums only: stage 17
+# (set 2) lost on Voice Oohs and the demo take's vibrato when the GM share fell to 0.3.
+VOICE_SETS = (1, 2, 3)
 VOICE_KIND_SHARE = {
     1: {"syllable": 0.42, "gm": 0.38, "hum": 0.2},
     2: {"syllable": 0.34, "flite": 0.2, "gm": 0.3, "hum": 0.16},
+    3: {"syllable": 0.26, "flite": 0.2, "gm": 0.38, "hum": 0.16},
 }
 
 
@@ -521,8 +524,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train, or dev for early stopping (other seeds and melodies)")
     parser.add_argument("--voice-set", type=int, choices=VOICE_SETS, default=1,
                         help="which training voices sing: 1 (default; espeak-ng syllables, "
-                        "FluidR3 patches, hums) or 2 (adds flite's voices, made from real "
-                        "speakers)")
+                        "FluidR3 patches, hums), 2 (adds flite's voices, made from real "
+                        "speakers, a fifth of the sung clips) or 3 (as 2, with the GM "
+                        "patches' share of set 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -27,7 +27,8 @@ is flite's ``slt`` (its one female voice): a voice made from a real speaker that
 training set hears (``vocalmidi eval make DIR --singer flite:slt``).
 
 Voice sets (``vocalmidi train data --voice-set N``): 1 is what every model until stage 16
-heard; 2 adds the training flite voices. A set never changes once a model is trained on
+heard; 2 adds the training flite voices; 3 has set 2's voices with set 1's share of GM
+patches (``generate.VOICE_KIND_SHARE``). A set never changes once a model is trained on
 it, so a data card's commands make the same files again.
 """
 
@@ -91,9 +92,9 @@ def _gm(fonts: Sequence[str]) -> list[Voice]:
 
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
-    set 2 adds the training flite voices."""
-    if voice_set not in (1, 2):
-        raise ValueError(f"unknown voice set {voice_set}: 1 or 2")
+    sets 2 and 3 add the training flite voices (they differ in shares, not voices)."""
+    if voice_set not in (1, 2, 3):
+        raise ValueError(f"unknown voice set {voice_set}: 1, 2 or 3")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
