@@ -114,3 +114,23 @@ def test_accurate_has_its_own_thresholds_and_the_other_modes_the_shipped_ones(
                                                               "instant"]
     # A model without a mode's set decodes it with the shipped one.
     assert decoder_for({"vocalmidi.decoder": json.dumps(shipped)}, "accurate").as_dict() == shipped
+
+
+def test_a_model_stored_as_float16_plays_the_same_notes(note_model: Path, tmp_path: Path) -> None:
+    """``half_weights``: the file holds the weights as float16 (about half the bytes, so
+    the 2 MB limit holds twice the weights); the engine loads it and plays the notes the
+    float32 file plays, within one hop."""
+    from vocalmidi.train.export import reexport_onnx
+
+    half = reexport_onnx(note_model, tmp_path / "half.onnx", half_weights=True)
+    assert half.stat().st_size < 0.6 * note_model.stat().st_size
+    audio = sing(48000)
+    played = []
+    for path in (note_model, half):
+        with Engine(path, "vocalnote") as eng:
+            eng.prepare(48000, 128, realtime=False)
+            events = eng.process(audio) + eng.flush()
+        played.append([(e.note, e.position) for e in events if e.type == EventType.NOTE_ON])
+    want, got = played
+    assert len(want) >= 3 and [n for n, _ in got] == [n for n, _ in want]
+    assert all(abs(a - b) <= 240 for (_, a), (_, b) in zip(got, want, strict=True))

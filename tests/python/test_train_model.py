@@ -381,6 +381,41 @@ def test_a_model_given_more_gru_units_starts_from_the_trained_model(tmp_path) ->
         NoteNet(ModelConfig(mlp=[48], hidden=24, layers=2)).load_wider(wide)
 
 
+def test_half_weights_halve_the_file_and_match_the_rounded_network(tmp_path) -> None:
+    """``[model] half_weights``: the file stores the weights as float16, torch with the
+    same rounding gives the file's outputs (within 1e-4), a fine-tune reads the weights
+    back exactly, and a float32 model grows into a wider float16 one."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.export import half_rounded
+    from vocalmidi.train.features import FEATURES
+    from vocalmidi.train.from_onnx import net_from_onnx
+    from vocalmidi.train.model import ModelConfig, NoteNet, build_model
+
+    warm = build_model(ModelConfig(mlp=[96], hidden=48, layers=2), seed=5)
+    warm.set_normalisation(torch.full((FEATURES,), -3.0), torch.full((FEATURES,), 2.0))
+    net = NoteNet(ModelConfig(mlp=[96], hidden=64, layers=2, half_weights=True))
+    net.load_wider(warm)
+    full = export_onnx(NoteNet(ModelConfig(mlp=[96], hidden=64, layers=2)), tmp_path / "f.onnx")
+    half = export_onnx(net, tmp_path / "h.onnx")
+    assert half.stat().st_size < 0.7 * full.stat().st_size
+    rounded = half_rounded(net).eval()
+    back = net_from_onnx(half)
+    assert back.config.half_weights
+    assert all(torch.equal(back.state_dict()[k], v) for k, v in rounded.state_dict().items())
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    got = OnnxNoteModel(half).run(audio, hops_per_call=1)
+    padded, frames = pad_for_frames(audio)
+    with torch.no_grad():
+        ref = StreamingNoteModel(rounded)(torch.from_numpy(padded)[None],
+                                          torch.zeros(1, contract.CONTEXT),
+                                          rounded.initial_state(1))
+    for i, name in enumerate(OUTPUTS):
+        if name != "note":
+            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
+            np.testing.assert_allclose(getattr(got, name), t, atol=1e-4, err_msg=name)
+
+
 def test_the_first_frames_of_a_legato_note_weigh_more_in_the_note_loss() -> None:
     """Early-note weights: the first frames after every onset get early_note_weight; those
     of a note that starts while the previous one sounds get legato_note_weight times more;

@@ -97,13 +97,55 @@ def pad_for_frames(audio: np.ndarray) -> tuple[np.ndarray, int]:
     return padded, frames
 
 
+HALF_MIN_VALUES = 1024  # smaller tensors (biases, the feature normalisation) stay float32
+
+
+def half_rounded(net: NoteNet) -> NoteNet:
+    """A copy of ``net`` whose parameters are rounded to the nearest float16 values: what a
+    ``half_weights`` model's file holds, so torch and the file agree (parity tests)."""
+    import copy
+
+    import torch
+
+    out = copy.deepcopy(net)
+    with torch.no_grad():
+        for p in out.parameters():
+            p.copy_(p.half().float())
+    return out
+
+
+def _store_half(proto: Any) -> None:
+    """Store each float32 initializer that float16 holds exactly (and that is not tiny) as
+    float16, read through a Cast to float32 under its old name. Lossless by construction:
+    the DFT constants of the front end, which float16 would round, stay float32."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = proto.graph
+    casts = []
+    for init in list(graph.initializer):
+        a = numpy_helper.to_array(init)
+        if a.dtype != np.float32 or a.size < HALF_MIN_VALUES:
+            continue
+        half = a.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), a):
+            continue
+        graph.initializer.remove(init)
+        graph.initializer.append(numpy_helper.from_array(half, init.name + "_f16"))
+        casts.append(helper.make_node("Cast", [init.name + "_f16"], [init.name],
+                                      to=TensorProto.FLOAT))
+    nodes = casts + list(graph.node)  # a Cast before every node that reads its output
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
 def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
     """Write ``net`` with its front end as the streaming graph of the contract.
 
     Parameters
     ----------
     net : NoteNet
-        The trained (or fresh) network; exported on CPU in eval mode.
+        The trained (or fresh) network; exported on CPU in eval mode. With
+        ``config.half_weights`` the file holds :func:`half_rounded` weights as float16.
     path : path
         Output ``.onnx`` file (written atomically).
     metadata : dict, optional
@@ -115,6 +157,8 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     from vocalmidi.train.model import StreamingNoteModel, WholeTakeNoteModel
 
     net = net.to("cpu").eval()
+    if net.config.half_weights:
+        net = half_rounded(net)
     audio = torch.zeros(1, 4 * HOP)
     ctx = torch.zeros(1, CONTEXT)
     h = net.initial_state(1)
@@ -140,6 +184,8 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
             dynamic_axes={INPUT_AUDIO: {1: "samples"}, **{o: frames_axis for o in OUTPUTS}},
             opset_version=OPSET, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
+    if net.config.half_weights:
+        _store_half(proto)
     contract = CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID
     props = {**(metadata or {}), "vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
              "vocalmidi.sample_rate": str(SAMPLE_RATE),
@@ -373,19 +419,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="an exported streaming model: write its weights and metadata "
                           "again with this version's graph (same outputs, see "
                           "docs/note-model.md)")
+    p.add_argument("--half-weights", action=argparse.BooleanOptionalAction, default=None,
+                   help="store the weights as float16 (half the file, same cost per call; "
+                        "outputs move by < 1e-3) or float32; default: as the model's config")
     p.add_argument("out", type=Path, help="output .onnx file")
     p.add_argument("--seed", type=int, default=0, help="initialisation seed (--untrained)")
 
 
-def reexport_onnx(src: str | Path, out: str | Path) -> Path:
+def reexport_onnx(src: str | Path, out: str | Path, half_weights: bool | None = None) -> Path:
     """Write an exported streaming model's weights and its own metadata (decoder
     settings, provenance) again with the current graph: a shipped model gains a faster
-    front end without retraining. The caller checks parity (tests do)."""
+    front end without retraining. ``half_weights`` True / False stores the weights as
+    float16 / float32 (None: as the source does). The caller checks parity (tests do)."""
+    from dataclasses import replace
+
     import onnx
 
     from vocalmidi.train.from_onnx import net_from_onnx
 
     net = net_from_onnx(src)
+    if half_weights is not None:
+        net.config = replace(net.config, half_weights=half_weights)
     # export_onnx writes the graph's own keys (contract, hop, model...) over these.
     meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
     return export_onnx(net, out, meta)
@@ -395,7 +449,7 @@ def main(args: argparse.Namespace) -> int:
     from vocalmidi.train.model import build_model
 
     if args.onnx:
-        path = reexport_onnx(args.onnx, args.out)
+        path = reexport_onnx(args.onnx, args.out, args.half_weights)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
         return 0
     meta: dict[str, Any] = {}
@@ -405,6 +459,10 @@ def main(args: argparse.Namespace) -> int:
         from vocalmidi.train.trainer import load_checkpoint
 
         net, meta = load_checkpoint(args.checkpoint)
+    if args.half_weights is not None:
+        from dataclasses import replace
+
+        net.config = replace(net.config, half_weights=args.half_weights)
     path = export_onnx(net, args.out, {k: str(v) for k, v in meta.items()})
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -11,7 +11,8 @@ walked in node order after the front end:
 - each ``MatMul`` + ``Add`` (or ``Gemm``) with constant operands: a ``Linear`` of the
   MLP, then the head (weights stored transposed);
 - each ``GRU`` node: one layer, gates stored in ONNX order (z, r, h), torch's is
-  (r, z, n).
+  (r, z, n);
+- a weight stored as float16 (``half_weights``) is read through its ``Cast``.
 
 The result is checked by the caller's own parity test, not trusted: see
 ``tests/python/test_train_model.py``.
@@ -66,6 +67,8 @@ def net_from_onnx(path: str | Path):  # -> NoteNet (torch imported lazily)
     for node in proto.graph.node:  # Constant nodes hold weights too, after folding
         if node.op_type == "Constant" and node.attribute and node.attribute[0].t.dims:
             consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        elif node.op_type == "Cast" and node.input[0] in consts:  # float16 storage
+            consts[node.output[0]] = consts[node.input[0]].astype(np.float32)
 
     def const_input(node) -> np.ndarray | None:
         for name in node.input:

@@ -24,7 +24,7 @@ same network otherwise, so it can start from a trained causal model
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
@@ -54,6 +54,10 @@ class ModelConfig:
     backward: int = 0  # hidden size of a backward GRU (whole-take model); 0 = causal
     mid_window: int = 0  # 512: the front end adds a 32 ms window (features.py); 0 = none
     lag_window: int = 0  # 160: the front end adds lag correlations (features.py); 0 = none
+    # Store the learned weights as float16 in the ONNX file (export.half_rounded): the graph
+    # still computes in float32 (ONNX Runtime folds the casts at load, so a call costs the
+    # same), and the 2 MB limit on the file holds about twice the weights.
+    half_weights: bool = False
 
     def __post_init__(self) -> None:
         self.front_end()  # raises on a size the front end does not have
@@ -68,10 +72,15 @@ class ModelConfig:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("backward", "mid_window", "lag_window"):  # older models' metadata stays
+        for key in ("backward", "mid_window", "lag_window", "half_weights"):  # older
+            # models' metadata stays as it was
             if not d[key]:
                 d.pop(key)
         return d
+
+    def same_network(self, other: ModelConfig) -> bool:
+        """The same network, however its file stores the weights."""
+        return replace(self, half_weights=False) == replace(other, half_weights=False)
 
     @property
     def features(self) -> int:
@@ -167,7 +176,8 @@ class NoteNet(nn.Module):
         same = ModelConfig(**{**warm.config.as_dict(), "mid_window": self.config.mid_window,
                               "lag_window": self.config.lag_window})
         mine, theirs = _front_blocks(self.config), _front_blocks(warm.config)
-        if same != self.config or len(theirs) >= len(mine) or mine[:len(theirs)] != theirs:
+        if not same.same_network(self.config) or len(theirs) >= len(mine) \
+                or mine[:len(theirs)] != theirs:
             raise ValueError(f"a model like {self.config.as_dict()} whose front end lacks "
                              f"some of its last blocks is needed, got {warm.config.as_dict()}")
         old = warm.config.features
@@ -189,7 +199,7 @@ class NoteNet(nn.Module):
         (All-zero added units would never learn: no gradient reaches either side.)"""
         same = ModelConfig(**{**warm.config.as_dict(), "hidden": self.config.hidden})
         h, wide = warm.config.hidden, self.config.hidden
-        if not warm.config.causal or same != self.config or h >= wide:
+        if not warm.config.causal or not same.same_network(self.config) or h >= wide:
             raise ValueError(f"a causal model like {self.config.as_dict()} with fewer than "
                              f"{wide} hidden units is needed, got {warm.config.as_dict()}")
         old = warm.state_dict()

@@ -626,7 +626,7 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                 net.load_wider(warm)
             except ValueError as exc:
                 raise UsageError(f"init_from {cfg.init_from}: {exc}") from exc
-        elif warm.config != model_cfg:
+        elif not warm.config.same_network(model_cfg):
             raise UsageError(f"init_from {cfg.init_from} has model {warm.config.as_dict()}, "
                              f"the recipe asks for {model_cfg.as_dict()}")
         else:
