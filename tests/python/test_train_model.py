@@ -75,8 +75,8 @@ def test_resume_continues_after_the_last_epoch(tiny_run) -> None:
 
 
 @pytest.mark.slow
-def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(tiny_run,
-                                                                      tmp_path) -> None:
+def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
+        tiny_run, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `python -m vocalmidi.train.ship --epoch last`: when the dev split cannot see what
     # decides (a voice it lacks), the run's last epoch ships, described as that epoch.
     import onnx
@@ -106,6 +106,10 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(tiny_run,
     meta = OnnxNoteModel(shipped).metadata
     assert json.loads(meta["vocalmidi.dev_metrics"]) == last["dev"]
     assert json.loads(meta["vocalmidi.decoder"]) == m["decoder"]
+    # A streaming model over the size limit is refused, with the way out.
+    monkeypatch.setattr(contract, "MAX_FILE_BYTES", shipped.stat().st_size - 1)
+    with pytest.raises(UsageError, match="half_weights = true"):
+        ship(tmp_path / "tiny.toml", tmp_path / "again", "tiny", allow_int8=False)
 
 
 @pytest.mark.slow
@@ -116,7 +120,7 @@ def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) 
     onnx_model = OnnxNoteModel(path)
     assert onnx_model.metadata["vocalmidi.contract"] == "note-model/1"
     assert int(onnx_model.metadata["vocalmidi.hop"]) == contract.HOP
-    assert path.stat().st_size <= 2_000_000
+    assert path.stat().st_size <= contract.MAX_FILE_BYTES
     streaming = StreamingNoteModel(net).eval()
     clips = [c for c in read_clips(recipe.dev_data[0]) if not c.negative][:2]
     assert clips

@@ -33,6 +33,7 @@ SHORT_WINDOW = 256  # short window (16 ms) for attacks, same right edge
 MID_WINDOW = 512  # optional middle window (32 ms), same right edge ([model] mid_window)
 LAG_WINDOW = 160  # optional lag correlations of the last 10 ms ([model] lag_window)
 CONTEXT = WINDOW - HOP  # audio samples carried in the state
+MAX_FILE_BYTES = 2_000_000  # a shipped streaming model's ONNX file (issue 13)
 
 # Written pitch classes: MIDI NOTE_MIN..NOTE_MAX (C2..D6), covering low male to whistle.
 NOTE_MIN = 36

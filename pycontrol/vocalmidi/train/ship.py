@@ -59,7 +59,9 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
     """
     if epoch not in ("best", "last"):
         raise ValueError(f"epoch must be best or last, not {epoch!r}")
+    from vocalmidi.errors import UsageError
     from vocalmidi.notemodel.offline import OfflineConfig
+    from vocalmidi.train.contract import MAX_FILE_BYTES
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import measure_hop_cost, measure_take_cost, quantize_int8
     from vocalmidi.train.model import ModelConfig
@@ -92,6 +94,10 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         if epoch == "last":
             fp32, summary = _last_epoch(run, summary, Path(tmp))
             decoder = type(decoder).from_dict(summary["decoder"])  # live or whole-take
+        if model_cfg.causal and fp32.stat().st_size > MAX_FILE_BYTES:
+            raise UsageError(f"{fp32} takes {fp32.stat().st_size / 1e6:.2f} MB, over the "
+                             f"{MAX_FILE_BYTES / 1e6:.0f} MB a streaming model may: store its "
+                             "weights as float16 ([model] half_weights = true)")
         cost = measure(fp32)
         paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
         q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
