@@ -114,6 +114,15 @@ def half_rounded(net: NoteNet) -> NoteNet:
     return out
 
 
+def _stored_as(net: NoteNet, half_weights: bool | None) -> NoteNet:
+    """``net`` with its config's weight storage set (None: left as it is)."""
+    from dataclasses import replace
+
+    if half_weights is not None:
+        net.config = replace(net.config, half_weights=half_weights)
+    return net
+
+
 def _store_half(proto: Any) -> None:
     """Store each float32 initializer that float16 holds exactly (and that is not tiny) as
     float16, read through a Cast to float32 under its old name. Lossless by construction:
@@ -431,15 +440,11 @@ def reexport_onnx(src: str | Path, out: str | Path, half_weights: bool | None = 
     settings, provenance) again with the current graph: a shipped model gains a faster
     front end without retraining. ``half_weights`` True / False stores the weights as
     float16 / float32 (None: as the source does). The caller checks parity (tests do)."""
-    from dataclasses import replace
-
     import onnx
 
     from vocalmidi.train.from_onnx import net_from_onnx
 
-    net = net_from_onnx(src)
-    if half_weights is not None:
-        net.config = replace(net.config, half_weights=half_weights)
+    net = _stored_as(net_from_onnx(src), half_weights)
     # export_onnx writes the graph's own keys (contract, hop, model...) over these.
     meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
     return export_onnx(net, out, meta)
@@ -459,11 +464,8 @@ def main(args: argparse.Namespace) -> int:
         from vocalmidi.train.trainer import load_checkpoint
 
         net, meta = load_checkpoint(args.checkpoint)
-    if args.half_weights is not None:
-        from dataclasses import replace
-
-        net.config = replace(net.config, half_weights=args.half_weights)
-    path = export_onnx(net, args.out, {k: str(v) for k, v in meta.items()})
+    path = export_onnx(_stored_as(net, args.half_weights), args.out,
+                       {k: str(v) for k, v in meta.items()})
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

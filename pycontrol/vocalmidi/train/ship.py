@@ -88,16 +88,17 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         decoder = OfflineConfig.from_dict(summary["decoder"])
         scorer, measure, time_key = evaluate_offline, measure_take_cost, "rtf_per_core"
         how = "thread CPU time / audio time over a 60 s take, onnxruntime 1 thread"
+    chosen = run / f"{epoch}.onnx"  # checked before the dev clips take minutes to load
+    if model_cfg.causal and chosen.stat().st_size > MAX_FILE_BYTES:
+        raise UsageError(f"{chosen} takes {chosen.stat().st_size / 1e6:.2f} MB, over the "
+                         f"{MAX_FILE_BYTES / 1e6:.0f} MB a streaming model may: store its "
+                         "weights as float16 ([model] half_weights = true)")
     dev_clips = _load(recipe.dev_data, 0, "dev")
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = run / "best.onnx"
+        fp32 = chosen
         if epoch == "last":
             fp32, summary = _last_epoch(run, summary, Path(tmp))
             decoder = type(decoder).from_dict(summary["decoder"])  # live or whole-take
-        if model_cfg.causal and fp32.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"{fp32} takes {fp32.stat().st_size / 1e6:.2f} MB, over the "
-                             f"{MAX_FILE_BYTES / 1e6:.0f} MB a streaming model may: store its "
-                             "weights as float16 ([model] half_weights = true)")
         cost = measure(fp32)
         paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
         q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
@@ -117,7 +118,8 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         "file": model_file.name,
         "sha256": _sha256(model_file),
         "size": model_file.stat().st_size,
-        "weights": "int8-dynamic" if keep else "float32",
+        "weights": "int8-dynamic" if keep else
+                   "float16" if model_cfg.half_weights else "float32",
         "cost": {**cost, "how": f"{how} (python -m vocalmidi.train.ship)"},
         **({"cost_paced": {**paced, "how": f"{how}, a 5 ms pause before each call as in "
                                           "the engine; includes the Python binding's own "
