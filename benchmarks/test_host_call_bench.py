@@ -14,7 +14,7 @@
   saves the timing of a live render.
 
 The ctypes C ABI that PluginHost used before (``libvocalmidi_host``) is gone; its numbers,
-measured beside these in the same run before it went, are in the README ("Measured").
+measured beside these in the same run before it went, are in docs/measurements.md.
 
 Run: ``pytest benchmarks/test_host_call_bench.py --benchmark-only``. Needs the native
 build, cppyy and Debian's x42-plugins.

@@ -96,7 +96,7 @@ def test_sample_rate_changes_keep_notes_and_latency_current(vst3: Path) -> None:
             with fresh(vst3, rate) as new:
                 # Re-prepared, the instance is a fresh one at the new rate, note for note.
                 # (Not [A3, E4] exactly: the default note model starts this plain tone's A3
-                # as A#3 for a few ms at 44.1 kHz, then corrects it; README "Measured".)
+                # as A#3 for a few ms at 44.1 kHz, then corrects it; docs/measurements.md.)
                 _, reference = new.process(phrase_at(rate), realtime=False)
                 assert events(midi) == events(reference), rate
                 assert host.latency_samples == new.latency_samples > 0, rate

@@ -91,7 +91,7 @@ public:
     // most notes ~30 ms late. On evaluation set v2 (validation voices; the engine, all
     // conditions) the recorded notes' F1@50 was 0.755 / 0.794 / 0.803 with budgets
     // 0 / 15 / 40 ms; in the plugin (128-sample blocks) the note-ons left a median 39.1 /
-    // 39.1 / 51.4 ms after the onset (README "Measured").
+    // 39.1 / 51.4 ms after the onset (docs/measurements.md).
     static int noteModelBudgetMs(LatencyMode mode);
     // Host samples the ring may hold before the ML side skips audio (drops frames): a note
     // model catches up instead, up to most of the ring.

@@ -171,7 +171,7 @@ def live_notes_cover(actual: Sequence[Event], reference_notes: Sequence[tuple[fl
     (Ardour's track, the Standalone's JACK input): on dawtest's plain synthetic tone the
     default note model (vocalnote-s) sometimes starts a note on a neighbour, or re-attacks
     it, for a few tens of ms before it settles, depending on where the phrase falls on its
-    5 ms hop grid (README "Measured", session 10). A missing, late or wrong reference
+    5 ms hop grid (docs/measurements.md, session 10). A missing, late or wrong reference
     note, or more extra notes, still fails.
     """
     notes = settled(notes_of(actual), sample_rate)

@@ -1,6 +1,6 @@
 """The issue targets each of our systems is judged against, beside what the bench measured.
 
-Targets (docs/note-model.md, README "Measured"): the streaming note model with its live
+Targets (docs/note-model.md, docs/measurements.md): the streaming note model with its live
 decoder (``vocalnote``) and the engine must emit within 25 ms median / 60 ms p95 at
 recall >= 0.90 with note F1@50 >= 0.90 clean and >= 0.80 room/noisy; the whole-take path
 (``vocalnote-offline``) must reach F1@50 >= 0.95 clean and >= 0.85 room/noisy; every
