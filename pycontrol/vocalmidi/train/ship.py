@@ -95,13 +95,14 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
                          "weights as float16 ([model] half_weights = true)")
     dev_clips = _load(recipe.dev_data, 0, "dev")
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = chosen
+        # The float graph (float32 compute; its weights may be stored as float16)
+        float_file = chosen
         if epoch == "last":
-            fp32, summary = _last_epoch(run, summary, Path(tmp))
+            float_file, summary = _last_epoch(run, summary, Path(tmp))
             decoder = type(decoder).from_dict(summary["decoder"])  # live or whole-take
-        cost = measure(fp32)
-        paced = measure_hop_cost(fp32, calls=400, pause_s=0.005) if model_cfg.causal else None
-        q = quantize_int8(fp32, Path(tmp) / "int8.onnx")
+        cost = measure(float_file)
+        paced = measure_hop_cost(float_file, calls=400, pause_s=0.005) if model_cfg.causal else None
+        q = quantize_int8(float_file, Path(tmp) / "int8.onnx")
         q_cost = measure(q)
         q_dev = scorer(model_outputs(q, dev_clips), dev_clips, decoder)
         q_size = q.stat().st_size
@@ -109,7 +110,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
                 and (q_dev[metric] or 0) >= (summary["dev"].get(metric) or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
         model_file = dest / f"{name}.onnx"
-        shutil.copyfile(q if keep else fp32, model_file)
+        shutil.copyfile(q if keep else float_file, model_file)
     shutil.copyfile(recipe_path, dest / "recipe.toml")
     shutil.copyfile(run / "curves.png", dest / "curves.png")
     metrics = {
