@@ -287,3 +287,27 @@ def test_speech_negatives_avoid_the_validation_voices() -> None:
         lang, variant = voice.split("+")
         assert variant not in negatives._VARIANTS
         assert lang in train_langs or lang not in negatives._LANGS
+
+
+def test_note_on_gates_reports_every_sung_note(data: tuple[Path, dict]) -> None:
+    """scripts/note_on_gates.py (where a live note-on waits) on a generated folder and the
+    shipped note model: one row per kind of note, their counts add up to the sung notes,
+    and no gate opens before the note's onset."""
+    import re
+    import subprocess
+    import sys
+
+    from vocalmidi.train.dataset import read_clips
+
+    root, _ = data
+    repo = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, str(repo / "scripts" / "note_on_gates.py"),
+                          str(repo / "models" / "trained" / "vocalnote-s" / "vocalnote-s.onnx"),
+                          str(root)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    rows = re.findall(r"^(after a rest|legato change|repeated pitch)\s+(\d+)\s+(.*)$",
+                      run.stdout, re.M)
+    sung = sum(len(c.notes()) for c in read_clips(root, None) if not c.negative)
+    assert sung > 0 and sum(int(n) for _, n, _ in rows) == sung
+    medians = [float(m) for _, _, cells in rows for m in re.findall(r"(-?\d+) \(", cells)]
+    assert medians and min(medians) >= 0
