@@ -44,9 +44,9 @@ def pitch_range(pitch: int) -> str:
     return "below G3" if pitch < 55 else ("G3 to G4" if pitch < 67 else "G4 and up")
 
 
-def print_row(label: str, got: list[tuple[int | None, ...]], n_gates: int) -> None:
+def print_row(label: str, got: list[tuple[int | None, ...]]) -> None:
     cells = []
-    for i in range(n_gates):
+    for i in range(len(got[0])):
         v = [r[i] for r in got if r[i] is not None]
         cells.append(f"{np.median(v):5.0f} ({len(v) / len(got):.2f})" if v else "-")
     print(f"{label:16s} {len(got):6d}  " + "  ".join(f"{c:>22s}" for c in cells))
@@ -71,6 +71,8 @@ def main() -> int:
         ons = [e for e in events if e.kind == "on"]
         prev = None
         for note in clip.notes():
+            # round, not contract.frame_of_time: note times are frame starts (k * HOP /
+            # SAMPLE_RATE), which truncation lands a frame early for some k
             k0 = int(round(note.start * SAMPLE_RATE / HOP))
             w = slice(k0, k0 + WINDOW)
             named = out.note[w] == note.pitch
@@ -85,15 +87,15 @@ def main() -> int:
                               f"condition {clip.meta.get('condition', '?').split('+')[0]}"):
                     rest.setdefault(group, []).append(gates)
             prev = note
-    gates = ["onset edge", "pitch named", f"named, conf >= {dec.start_conf}", "decided"]
+    names = ["onset edge", "pitch named", f"named, conf >= {dec.start_conf}", "decided"]
     print(f"frames of {HOP * 1000 // SAMPLE_RATE} ms after the true onset: median "
           "(share of notes where the gate opens within 200 ms)")
-    print(f"{'note':16s} {'notes':>6s}  " + "  ".join(f"{g:>22s}" for g in gates))
+    print(f"{'note':16s} {'notes':>6s}  " + "  ".join(f"{g:>22s}" for g in names))
     for kind, got in sorted(rows.items()):
-        print_row(kind, got, len(gates))
+        print_row(kind, got)
     print("notes after a rest, by range and by the clip's first condition:")
     for group, got in sorted(rest.items()):
-        print_row(group, got, len(gates))
+        print_row(group, got)
     print(json.dumps({"decoder": dec.as_dict()}))
     return 0
 
