@@ -113,6 +113,31 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
 
 
 @pytest.mark.slow
+def assert_onnx_streams_like_torch(net, path: Path, takes: list[np.ndarray]) -> None:
+    """The ONNX file gives torch's streaming outputs on each take, whole, hop by hop and
+    with a backlog of 13 hops per call."""
+    onnx_model = OnnxNoteModel(path)
+    streaming = StreamingNoteModel(net).eval()
+    for audio in takes:
+        whole = onnx_model.run(audio)
+        hop_by_hop = onnx_model.run(audio, hops_per_call=1)
+        backlog = onnx_model.run(audio, hops_per_call=13)
+        padded, frames = pad_for_frames(audio)
+        with torch.no_grad():
+            ref = streaming(torch.from_numpy(padded)[None],
+                            torch.zeros(1, contract.CONTEXT), net.initial_state(1))
+        for i, name in enumerate(OUTPUTS):
+            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
+            w = getattr(whole, name)
+            assert len(w) == frames
+            if name == "note":  # argmax: equal where the top two classes are not tied
+                assert np.mean(w == t) > 0.999
+                continue
+            np.testing.assert_allclose(w, t, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(getattr(hop_by_hop, name), w, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(getattr(backlog, name), w, atol=1e-4, err_msg=name)
+
+
 def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) -> None:
     recipe, _ = tiny_run
     net, _meta = load_checkpoint(recipe.out / "best.pt")
@@ -121,27 +146,10 @@ def test_export_matches_torch_and_streams_like_a_whole_clip(tiny_run, tmp_path) 
     assert onnx_model.metadata["vocalmidi.contract"] == "note-model/1"
     assert int(onnx_model.metadata["vocalmidi.hop"]) == contract.HOP
     assert path.stat().st_size <= contract.MAX_FILE_BYTES
-    streaming = StreamingNoteModel(net).eval()
     clips = [c for c in read_clips(recipe.dev_data[0]) if not c.negative][:2]
     assert clips
-    for clip in clips:
-        whole = onnx_model.run(clip.audio)
-        hop_by_hop = onnx_model.run(clip.audio, hops_per_call=1)
-        backlog = onnx_model.run(clip.audio, hops_per_call=13)
-        padded, frames = pad_for_frames(clip.audio)
-        with torch.no_grad():
-            ref = streaming(torch.from_numpy(padded)[None],
-                            torch.zeros(1, contract.CONTEXT), net.initial_state(1))
-        for i, name in enumerate(OUTPUTS):
-            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
-            w = getattr(whole, name)
-            assert len(w) == frames == clip.frames
-            if name == "note":  # argmax: equal where the top two classes are not tied
-                assert np.mean(w == t) > 0.999
-                continue
-            np.testing.assert_allclose(w, t, atol=1e-4, err_msg=name)
-            np.testing.assert_allclose(getattr(hop_by_hop, name), w, atol=1e-4, err_msg=name)
-            np.testing.assert_allclose(getattr(backlog, name), w, atol=1e-4, err_msg=name)
+    assert all(c.frames == pad_for_frames(c.audio)[1] for c in clips)
+    assert_onnx_streams_like_torch(net, path, [c.audio for c in clips])
 
 
 def test_untrained_export_has_the_contract_tensors(tmp_path) -> None:
@@ -263,6 +271,8 @@ def assert_same_outputs(warm, grown, tmp_path):
     ({}, {"mid_window": contract.MID_WINDOW}),
     ({"mid_window": contract.MID_WINDOW},
      {"mid_window": contract.MID_WINDOW, "lag_window": contract.LAG_WINDOW}),
+    ({"mid_window": contract.MID_WINDOW, "lag_window": contract.LAG_WINDOW},
+     {"mid_window": contract.MID_WINDOW, "lag_window": contract.LAG_WINDOW, "lag_peak": True}),
 ])
 def test_adding_front_end_blocks_starts_from_the_trained_model(tmp_path, warm_front,
                                                                grown_front) -> None:
@@ -363,6 +373,50 @@ def test_the_lag_correlations_name_a_new_note_within_10_ms_and_a_period() -> Non
     assert lags[j - 8, col_a] > 0.9 > lags[j - 8, col_b]  # before the change: A2
     assert lags[j, col_b] > 0.9 and lags[j, col_b] > lags[j, col_a] + 0.3
     assert abs(lag_periods()[col_b].item() - sr / b2) < 1e-6
+
+
+@pytest.mark.parametrize("midi", [40.0, 45.25, 57.4, 64.7, 76.1])
+def test_the_lag_peak_reads_a_held_tone_distance_from_the_semitone_grid(midi) -> None:
+    """On a harmonic tone, the peak block's angle is the pitch's distance from the nearest
+    semitone (from 10 ms plus a period after the tone starts: median within 3 cents,
+    95 % of frames within 10, every one within 15), its height ~1, whichever period
+    (octave) the peak sits at; silence reads 0."""
+    from vocalmidi.train.features import PEAK_COUNT, FrontEnd
+
+    sr = contract.SAMPLE_RATE
+    t = np.arange(sr // 4) / sr
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    tone = 0.1 * sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 8))
+    buf = np.concatenate([np.zeros(contract.CONTEXT + sr // 10), tone]).astype(np.float32)
+    front = FrontEnd(contract.MID_WINDOW, contract.LAG_WINDOW, lag_peak=True)
+    peak = front(torch.from_numpy(buf)[None])[0].numpy()[:, -PEAK_COUNT:]
+    assert front.features == peak.shape[1] + FrontEnd(contract.MID_WINDOW,
+                                                        contract.LAG_WINDOW).features
+    start = sr // 10 // contract.HOP  # the tone's first output frame
+    np.testing.assert_array_equal(peak[:start - 1], 0.0)
+    ready = start + 1 + -(-(contract.LAG_WINDOW + int(sr / f0)) // contract.HOP)
+    held = peak[ready:]
+    assert np.all(held[:, 2] > 0.75)
+    angle = np.angle(held[:, 0] + 1j * held[:, 1]) / (2 * np.pi)  # semitones from the grid
+    off = (angle - (midi - round(midi)) + 0.5) % 1.0 - 0.5
+    assert np.median(np.abs(off)) < 0.03
+    assert np.percentile(np.abs(off), 95) < 0.10 and np.max(np.abs(off)) < 0.15
+
+
+def test_a_model_with_the_lag_peak_exports_and_streams_like_torch(tmp_path) -> None:
+    """With weights on every front-end block (the peak's argmax and gather included),
+    the ONNX file gives torch's outputs whole, hop by hop and from a backlog."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.model import ModelConfig, build_model
+
+    config = ModelConfig(mlp=[48], hidden=24, layers=1, mid_window=contract.MID_WINDOW,
+                         lag_window=contract.LAG_WINDOW, lag_peak=True)
+    net = build_model(config, seed=5).eval()
+    with torch.no_grad():  # the peak's three columns matter as much as the others
+        net.mlp[0].weight[:, -3:] *= 20.0
+    path = export_onnx(net, tmp_path / "peak.onnx")
+    assert_onnx_streams_like_torch(net, path, [sing(contract.SAMPLE_RATE).astype(np.float32)])
 
 
 def test_a_model_given_more_gru_units_starts_from_the_trained_model(tmp_path) -> None:

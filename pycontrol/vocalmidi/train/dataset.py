@@ -36,7 +36,8 @@ FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
 def feature_version(front: FrontEnd) -> str:
     """Cache folder name of a front end (with its optional blocks or without)."""
     return (FEATURE_VERSION + (f"+mid{front.mid_window}" if front.mid_window else "")
-            + (f"+lag{front.lag_window}" if front.lag_window else ""))
+            + (f"+lag{front.lag_window}" if front.lag_window else "")
+            + ("+peak" if front.lag_peak else ""))
 
 
 @dataclass

@@ -27,6 +27,17 @@ end one hop after the frame:
   window is mostly the new note (16 ms short window too coarse for low voices, the others
   32 and 64 ms), while this correlation needs the new note for 10 ms plus one period, and
   gives the period directly (a pitch the MLP need not learn from log spectra).
+- optionally (``lag_peak=True``, a recipe's ``[model] lag_peak``; needs the lag
+  correlations) ``PEAK_COUNT`` values read off their highest peak, appended last: the
+  peak's pitch, refined between grid points by a parabola through it and its neighbours,
+  as ``h cos(2 pi p)`` and ``h sin(2 pi p)`` (``p`` in semitones, ``h`` the peak
+  clipped to [0, 1]), and ``h``. Why: in a note's first frames the note head is sure of
+  its pitch late (session 20: frame 4-5) and its fine-pitch head is off by 19 / 15 cents
+  (median, frames 2 / 3, clean notes sung on pitch after a rest), while this peak is
+  off by 11 / 7 (session 21, dev split): the MLP does not find the peak's exact place
+  between grid points. Whether a note starts on its pitch or is still scooping into it is
+  in those cents. The angle is the pitch's distance from the semitone grid only, so the
+  peak being an octave (or an octave and a fifth: 19.02 semitones) off does not matter.
 """
 
 from __future__ import annotations
@@ -42,8 +53,8 @@ from vocalmidi.train.contract import (
     WINDOW,
 )
 
-__all__ = ["FEATURES", "LAG_COUNT", "LAG_NOTES", "LONG_BINS", "MID_BINS", "SHORT_BINS",
-           "FrontEnd", "feature_count", "lag_periods"]
+__all__ = ["FEATURES", "LAG_COUNT", "LAG_NOTES", "LONG_BINS", "MID_BINS", "PEAK_COUNT",
+           "SHORT_BINS", "FrontEnd", "feature_count", "lag_periods"]
 
 LONG_BINS = (2, 257)  # rfft bins [2, 257) of the 1,024-sample window
 SHORT_BINS = (1, 129)  # rfft bins [1, 129) of the 256-sample window
@@ -51,30 +62,35 @@ MID_BINS = (1, 129)  # rfft bins [1, 129) of the optional 512-sample window
 FEATURES = (LONG_BINS[1] - LONG_BINS[0]) + (SHORT_BINS[1] - SHORT_BINS[0]) + 1
 POWER_FLOOR = 1e-10  # -100 dB: keeps log10 finite on digital silence
 LAG_NOTES = (36.0, 86.0)  # MIDI range of the lag correlations (the model's note classes)
-LAG_COUNT = int(round((LAG_NOTES[1] - LAG_NOTES[0]) * 2)) + 1  # half-semitone steps (101)
+LAG_STEP = 0.5  # semitones between lag periods
+LAG_COUNT = int(round((LAG_NOTES[1] - LAG_NOTES[0]) / LAG_STEP)) + 1  # 101
 LAG_SPAN = 512  # the lag correlation's audio: the recent part and up to one period before
 LAG_FFT = WINDOW  # zero-padded DFT size (the long window's DFT): no wrap for any period
 LAG_FLOOR = 0.05  # the earlier stretch's energy counts at least this share of the recent one
 LAG_CLIP = 1.5  # |correlation| cap (it is ~1 at a clean period)
 LAG_BINS = (1, 97)  # 15.6 Hz to 1.5 kHz: DC out, the harmonics that carry the period in
+PEAK_COUNT = 3  # optional values read off the highest lag correlation
 _SPAN = -(-WINDOW // HOP)  # hops a window touches (13)
 _PAD = _SPAN * HOP - WINDOW  # zeros before the context so frames align to hops (16)
 
 
-def feature_count(mid_window: int = 0, lag_window: int = 0) -> int:
+def feature_count(mid_window: int = 0, lag_window: int = 0, lag_peak: bool = False) -> int:
     """Features per frame of a front end with (``MID_WINDOW``) or without (0) the middle
-    window, and with (``LAG_WINDOW``) or without (0) the lag correlations."""
+    window, with (``LAG_WINDOW``) or without (0) the lag correlations, and with or
+    without the values read off their peak."""
     if mid_window not in (0, MID_WINDOW):
         raise ValueError(f"mid_window must be 0 or {MID_WINDOW}, got {mid_window}")
     if lag_window not in (0, LAG_WINDOW):
         raise ValueError(f"lag_window must be 0 or {LAG_WINDOW}, got {lag_window}")
+    if lag_peak and not lag_window:
+        raise ValueError("lag_peak needs the lag correlations (lag_window)")
     return (FEATURES + (MID_BINS[1] - MID_BINS[0] if mid_window else 0)
-            + (LAG_COUNT if lag_window else 0))
+            + (LAG_COUNT if lag_window else 0) + (PEAK_COUNT if lag_peak else 0))
 
 
 def lag_periods() -> torch.Tensor:
     """Periods in model samples (float64) of the lag correlations, lowest note first."""
-    notes = torch.linspace(LAG_NOTES[0], LAG_NOTES[1], LAG_COUNT, dtype=torch.float64)
+    notes = LAG_NOTES[0] + LAG_STEP * torch.arange(LAG_COUNT, dtype=torch.float64)
     return SAMPLE_RATE / (440.0 * 2.0 ** ((notes - 69.0) / 12.0))
 
 
@@ -216,6 +232,25 @@ class _LagCorrelation(torch.nn.Module):
         return torch.clamp(corr / torch.sqrt(denom + POWER_FLOOR), -LAG_CLIP, LAG_CLIP)
 
 
+def lag_peak(lags: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor:
+    """``[N, LAG_COUNT]`` correlations -> ``[N, PEAK_COUNT]``: ``h cos(2 pi p)``,
+    ``h sin(2 pi p)``, ``h`` for the highest one (``neighbours`` = ``[-1, 0, 1]``, int64).
+
+    ``p``: the peak's grid index times ``LAG_STEP`` plus a parabola's vertex through it and
+    its neighbours (indices clipped at the grid's ends), semitones from ``LAG_NOTES[0]``
+    (a whole note, so the angle is the same as from MIDI 0).
+    """
+    top = torch.argmax(lags, dim=-1, keepdim=True)
+    three = torch.gather(lags, -1, torch.clamp(top + neighbours, 0, LAG_COUNT - 1))
+    below, h, above = three[:, 0:1], three[:, 1:2], three[:, 2:3]
+    # a peak curves down: the clamp keeps the division finite on a flat or edge triple
+    curve = torch.clamp(below + above - 2.0 * h, max=-1e-3)
+    vertex = torch.clamp(0.5 * (below - above) / curve, -0.5, 0.5)
+    angle = (2.0 * torch.pi * LAG_STEP) * (top.to(lags.dtype) + vertex)
+    h = torch.clamp(h, 0.0, 1.0)
+    return torch.cat([h * torch.cos(angle), h * torch.sin(angle), h], dim=-1)
+
+
 class FrontEnd(torch.nn.Module):
     """Frames ``cat(ctx, audio)`` at hop ``HOP`` and returns ``[B, n, features]``.
 
@@ -225,12 +260,14 @@ class FrontEnd(torch.nn.Module):
     end at fixed offsets from the end, so the graph computes no indices.
     """
 
-    def __init__(self, mid_window: int = 0, lag_window: int = 0) -> None:
+    def __init__(self, mid_window: int = 0, lag_window: int = 0,
+                 lag_peak: bool = False) -> None:
         super().__init__()
         # raises on a size it does not have
-        self.features = feature_count(mid_window, lag_window)
+        self.features = feature_count(mid_window, lag_window, lag_peak)
         self.mid_window = mid_window
         self.lag_window = lag_window
+        self.lag_peak = lag_peak
         self.register_buffer("long_window", torch.hann_window(WINDOW, periodic=True),
                              persistent=False)
         self.register_buffer("short_window", torch.hann_window(SHORT_WINDOW, periodic=True),
@@ -243,6 +280,8 @@ class FrontEnd(torch.nn.Module):
             self.mid_dft = _Dft(MID_WINDOW, *MID_BINS)
         if lag_window:
             self.lag = _LagCorrelation()
+        if lag_peak:
+            self.register_buffer("neighbours", torch.tensor([[-1, 0, 1]]), persistent=False)
 
     def frames(self, buf: torch.Tensor) -> torch.Tensor:
         """``[B, CONTEXT + n * HOP]`` samples -> ``[B * n, WINDOW]`` analysis frames."""
@@ -277,5 +316,6 @@ class FrontEnd(torch.nn.Module):
             parts.append(self.mid_dft(frames[:, WINDOW - MID_WINDOW:] * self.mid_window_fn))
         feats = torch.log10(torch.cat(parts, dim=-1) + POWER_FLOOR)
         if self.lag_window:  # signed correlations: appended after the logs
-            feats = torch.cat([feats, lags], dim=-1)
+            feats = torch.cat([feats, lags] + ([lag_peak(lags, self.neighbours)]
+                                               if self.lag_peak else []), dim=-1)
         return feats.reshape(batch, -1, self.features)

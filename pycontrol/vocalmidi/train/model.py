@@ -54,6 +54,7 @@ class ModelConfig:
     backward: int = 0  # hidden size of a backward GRU (whole-take model); 0 = causal
     mid_window: int = 0  # 512: the front end adds a 32 ms window (features.py); 0 = none
     lag_window: int = 0  # 160: the front end adds lag correlations (features.py); 0 = none
+    lag_peak: bool = False  # the front end adds the lag correlations' peak (features.py)
     # Store the learned weights as float16 in the ONNX file (export.half_rounded): the graph
     # still computes in float32 (ONNX Runtime folds the casts at load, so a call costs the
     # same), and the 2 MB limit on the file holds about twice the weights.
@@ -72,7 +73,7 @@ class ModelConfig:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("backward", "mid_window", "lag_window", "half_weights"):  # older
+        for key in ("backward", "mid_window", "lag_window", "lag_peak", "half_weights"):  # older
             # models' metadata stays as it was
             if not d[key]:
                 d.pop(key)
@@ -85,11 +86,11 @@ class ModelConfig:
     @property
     def features(self) -> int:
         """Front-end features per frame."""
-        return feature_count(self.mid_window, self.lag_window)
+        return feature_count(self.mid_window, self.lag_window, self.lag_peak)
 
     def front_end(self) -> FrontEnd:
         """The front end these features come from (features.py)."""
-        return FrontEnd(self.mid_window, self.lag_window)
+        return FrontEnd(self.mid_window, self.lag_window, self.lag_peak)
 
     @property
     def causal(self) -> bool:
@@ -99,8 +100,8 @@ class ModelConfig:
 
 def _front_blocks(config: ModelConfig) -> list[str]:
     """The optional front-end blocks of a model, in feature order (features.py)."""
-    return [name for name, size in (("mid", config.mid_window), ("lag", config.lag_window))
-            if size]
+    return [name for name, size in (("mid", config.mid_window), ("lag", config.lag_window),
+                                    ("peak", config.lag_peak)) if size]
 
 
 class NoteNet(nn.Module):
@@ -170,11 +171,12 @@ class NoteNet(nn.Module):
 
     def load_narrower(self, warm: NoteNet, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Start from a trained model whose front end lacks blocks this one adds at the
-        end (the middle window, the lag correlations): its weights, and first-layer
+        end (the middle window, the lag correlations, their peak): its weights, and first-layer
         weights of zero for the added features, so training starts from its outputs;
         ``mean``/``std`` normalise the added features (from training data)."""
         same = ModelConfig(**{**warm.config.as_dict(), "mid_window": self.config.mid_window,
-                              "lag_window": self.config.lag_window})
+                              "lag_window": self.config.lag_window,
+                              "lag_peak": self.config.lag_peak})
         mine, theirs = _front_blocks(self.config), _front_blocks(warm.config)
         if not same.same_network(self.config) or len(theirs) >= len(mine) \
                 or mine[:len(theirs)] != theirs:
