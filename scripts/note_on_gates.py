@@ -12,8 +12,10 @@ enters them: on the written pitch, or scooped from 50 cents or more below (the l
 performed pitch). A scooped note cannot be named before the singer reaches it, so the
 "on pitch" column (first frame the performed pitch is within 50 cents of the written
 note) is what the performance allows; the last table gives the fine-pitch head's error
-over the first frames of the notes sung on pitch from the start: the sound the model has
-heard so far, not the singer, is what limits those.
+over the first frames of the notes sung on pitch from the start (the sound the model has
+heard so far, not the singer, is what limits those) beside the front end's lag
+correlation peak (``features.lag_peak``: its distance from the semitone grid, so compared
+modulo a semitone). ``--condition clean`` keeps the clips whose first condition is that.
 """
 
 from __future__ import annotations
@@ -23,10 +25,20 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from vocalmidi.train.contract import HOP, SAMPLE_RATE
+from vocalmidi.train.contract import (
+    CONTEXT,
+    HOP,
+    LAG_WINDOW,
+    LOOKAHEAD_HOPS,
+    MID_WINDOW,
+    SAMPLE_RATE,
+)
 from vocalmidi.train.dataset import read_clips
 from vocalmidi.train.decode import decode, frame_levels_db
+from vocalmidi.train.export import pad_for_frames
+from vocalmidi.train.features import PEAK_COUNT, FrontEnd
 from vocalmidi.train.mode_decoder import decoder_for
 from vocalmidi.train.trainer import model_outputs
 
@@ -57,6 +69,28 @@ def entry(cents: np.ndarray) -> str:
     return "sung on pitch" if abs(cents[0]) < ON_PITCH_CENTS else "scooped into"
 
 
+def peak_fraction(front: FrontEnd, audio: np.ndarray) -> np.ndarray:
+    """Per label frame, the lag peak's pitch as a distance from the semitone grid
+    (semitones, -0.5..0.5), as the model's front end computes it."""
+    padded, frames = pad_for_frames(audio)
+    buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
+    with torch.no_grad():
+        peak = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames, -PEAK_COUNT:].numpy()
+    return np.angle(peak[:, 0] + 1j * peak[:, 1]) / (2 * np.pi)
+
+
+def off_grid_error(fraction: np.ndarray, performed: np.ndarray) -> np.ndarray:
+    """|estimate - performed| modulo a semitone, in cents."""
+    return np.abs((fraction - performed + 0.5) % 1.0 - 0.5) * 100.0
+
+
+def print_errors(label: str, errors: list[np.ndarray]) -> None:
+    err = np.stack(errors)
+    print(f"{label}: |error| in cents by frame after the onset, median / share within 25 cents")
+    print("  ".join(f"{k}: {np.median(err[:, k]):4.0f} / {np.mean(err[:, k] < 25):.2f}"
+                    for k in range(EARLY_FRAMES)))
+
+
 def print_row(label: str, got: list[tuple[int | None, ...]]) -> None:
     cells = []
     for i in range(len(got[0])):
@@ -69,20 +103,25 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("model", type=Path, help="an exported note model (.onnx)")
     p.add_argument("data", type=Path, nargs="+", help="training-data folders")
+    p.add_argument("--condition", default=None, help="only clips whose first condition is this")
     args = p.parse_args()
 
     import onnx
 
     meta = {m.key: m.value for m in onnx.load(str(args.model)).metadata_props}
     dec = decoder_for(meta, "instant")
-    clips = [c for d in args.data for c in read_clips(d, None) if not c.negative]
+    clips = [c for d in args.data for c in read_clips(d, None) if not c.negative
+             and args.condition in (None, c.meta.get("condition", "?").split("+")[0])]
+    front = FrontEnd(MID_WINDOW, LAG_WINDOW, lag_peak=True)
     rows: dict[str, list[tuple[int | None, ...]]] = {}
     rest: dict[str, list[tuple[int | None, ...]]] = {}
     errors: list[np.ndarray] = []  # |fine pitch - performed| (cents), first frames, on pitch
+    peak_errors: list[np.ndarray] = []  # the same for the lag peak, modulo a semitone
     for out, clip in zip(model_outputs(args.model, clips), clips, strict=True):
         events = decode(out.onset, out.sounding, out.note, out.note_conf,
                         frame_levels_db(clip.audio), dec)
         ons = [e for e in events if e.kind == "on"]
+        fraction = peak_fraction(front, clip.audio)
         prev = None
         for note in clip.notes():
             # round, not contract.frame_of_time: note times are frame starts (k * HOP /
@@ -106,6 +145,7 @@ def main() -> int:
                 if entry(cents) == "sung on pitch" and len(out.pitch[early]) == EARLY_FRAMES:
                     performed = note.pitch + clip.labels["cents"][early] / 100.0
                     errors.append(np.abs(out.pitch[early] - performed) * 100.0)
+                    peak_errors.append(off_grid_error(fraction[early], performed))
             prev = note
     names = ["on pitch (singer)", "onset edge", "pitch named",
              f"named, conf >= {dec.start_conf}", "decided"]
@@ -118,11 +158,9 @@ def main() -> int:
     for group, got in sorted(rest.items()):
         print_row(group, got)
     if errors:
-        err = np.stack(errors)
-        print(f"fine pitch head, notes after a rest sung on pitch ({len(err)}): |error| in "
-              "cents by frame after the onset, median / share within 25 cents")
-        print("  ".join(f"{k}: {np.median(err[:, k]):4.0f} / {np.mean(err[:, k] < 25):.2f}"
-                        for k in range(EARLY_FRAMES)))
+        print(f"notes after a rest sung on pitch ({len(errors)}):")
+        print_errors("fine pitch head", errors)
+        print_errors("lag peak, modulo a semitone", peak_errors)
     print(json.dumps({"decoder": dec.as_dict()}))
     return 0
 

@@ -295,7 +295,8 @@ def test_note_on_gates_reports_every_sung_note(data: tuple[Path, dict]) -> None:
     the singer reaches each written pitch, the model names it within 200 ms and is sure
     of it no sooner than it names it, the splits by pitch range and by how the singer
     enters a note each hold every note after a rest, and from 10 ms into a note sung on
-    its pitch the fine-pitch head is within 50 cents of it (median)."""
+    its pitch the fine-pitch head and the front end's lag peak (modulo a semitone, where
+    chance is 25 cents) are within 50 and 20 cents of it (median)."""
     import re
     import subprocess
     import sys
@@ -325,4 +326,5 @@ def test_note_on_gates_reports_every_sung_note(data: tuple[Path, dict]) -> None:
     entries = re.findall(r"^(?:sung on pitch|scooped into)\s+(\d+)", run.stdout, re.M)
     assert sum(map(int, entries)) == rest
     errors = [float(m) for m in re.findall(r"\d: +(\d+) /", run.stdout)]
-    assert len(errors) == 7 and max(errors[2:]) < 50
+    assert len(errors) == 14  # the fine-pitch head's 7 frames, then the lag peak's
+    assert max(errors[2:7]) < 50 and max(errors[9:]) < 20
