@@ -15,7 +15,11 @@ note) is what the performance allows; the last table gives the fine-pitch head's
 over the first frames of the notes sung on pitch from the start (the sound the model has
 heard so far, not the singer, is what limits those) beside the front end's lag
 correlation peak (``features.lag_peak``: its distance from the semitone grid, so compared
-modulo a semitone). ``--condition clean`` keeps the clips whose first condition is that.
+modulo a semitone). A last line asks what the singing itself allows: a rule that knew the
+performed pitch exactly (the labels) and named the nearest semitone once the pitch had
+been within ``STEADY_CENTS`` of one, moving less than ``STEADY_STEP_CENTS`` a frame, for
+``STEADY_FRAMES`` frames: the frame it decides at, and how often it names the written
+note. ``--condition clean`` keeps the clips whose first condition is that.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ WINDOW = 40  # frames after the true onset a gate may open in (200 ms)
 REST_S = 0.05  # a note this long after the previous one ends starts "after a rest"
 ON_PITCH_CENTS = 50.0  # the performed pitch rounds to the written note
 EARLY_FRAMES = 7  # frames after the onset the fine-pitch error table covers
+STEADY_CENTS = 15.0  # the exact-pitch rule: this near a semitone,
+STEADY_STEP_CENTS = 4.0  # moving less than this a frame,
+STEADY_FRAMES = 2  # for this many frames running, names the semitone
 
 
 def note_kind(prev, note) -> str:
@@ -84,6 +91,19 @@ def off_grid_error(fraction: np.ndarray, performed: np.ndarray) -> np.ndarray:
     return np.abs((fraction - performed + 0.5) % 1.0 - 0.5) * 100.0
 
 
+def steady_frame(performed: np.ndarray) -> int | None:
+    """First frame at which the exact-pitch rule decides (see the module doc)."""
+    nearest = np.round(performed)
+    step = np.abs(np.diff(performed, prepend=performed[0]))
+    ok = (np.abs(performed - nearest) * 100 < STEADY_CENTS) & (step * 100 < STEADY_STEP_CENTS)
+    run = 0
+    for k in range(len(ok)):
+        run = run + 1 if ok[k] and (run == 0 or nearest[k] == nearest[k - 1]) else int(ok[k])
+        if run >= STEADY_FRAMES:
+            return k
+    return None
+
+
 def print_errors(label: str, errors: list[np.ndarray]) -> None:
     err = np.stack(errors)
     print(f"{label}: |error| in cents by frame after the onset, median / share within 25 cents")
@@ -117,6 +137,7 @@ def main() -> int:
     rest: dict[str, list[tuple[int | None, ...]]] = {}
     errors: list[np.ndarray] = []  # |fine pitch - performed| (cents), first frames, on pitch
     peak_errors: list[np.ndarray] = []  # the same for the lag peak, modulo a semitone
+    steady: list[tuple[int, bool]] = []  # the exact-pitch rule: (frame, named the note)
     for out, clip in zip(model_outputs(args.model, clips), clips, strict=True):
         events = decode(out.onset, out.sounding, out.note, out.note_conf,
                         frame_levels_db(clip.audio), dec)
@@ -138,6 +159,10 @@ def main() -> int:
             kind = note_kind(prev, note)
             rows.setdefault(kind, []).append(gates)
             if kind == "after a rest":  # the plainest case, split by what makes it slower
+                performed = note.pitch + cents / 100.0
+                k = steady_frame(performed)
+                if k is not None:
+                    steady.append((k, bool(round(performed[k]) == note.pitch)))
                 for group in (pitch_range(note.pitch), entry(cents),
                               f"condition {clip.meta.get('condition', '?').split('+')[0]}"):
                     rest.setdefault(group, []).append(gates)
@@ -161,6 +186,13 @@ def main() -> int:
         print(f"notes after a rest sung on pitch ({len(errors)}):")
         print_errors("fine pitch head", errors)
         print_errors("lag peak, modulo a semitone", peak_errors)
+    if steady:
+        frames = [k for k, _ in steady]
+        print(f"knowing the performed pitch exactly (within {STEADY_CENTS:.0f} cents of a "
+              f"semitone, moving < {STEADY_STEP_CENTS:.0f} cents a frame, {STEADY_FRAMES} "
+              f"frames): decided at frame {np.median(frames):.0f} (p75 "
+              f"{np.percentile(frames, 75):.0f}), the written note in "
+              f"{np.mean([ok for _, ok in steady]):.3f} of {len(steady)} notes after a rest")
     print(json.dumps({"decoder": dec.as_dict()}))
     return 0
 

@@ -296,7 +296,8 @@ def test_note_on_gates_reports_every_sung_note(data: tuple[Path, dict]) -> None:
     of it no sooner than it names it, the splits by pitch range and by how the singer
     enters a note each hold every note after a rest, and from 10 ms into a note sung on
     its pitch the fine-pitch head and the front end's lag peak (modulo a semitone, where
-    chance is 25 cents) are within 50 and 20 cents of it (median)."""
+    chance is 25 cents) are within 50 and 20 cents of it (median); a rule that knew the
+    performed pitch exactly names the written note of nearly every note after a rest."""
     import re
     import subprocess
     import sys
@@ -328,3 +329,5 @@ def test_note_on_gates_reports_every_sung_note(data: tuple[Path, dict]) -> None:
     errors = [float(m) for m in re.findall(r"\d: +(\d+) /", run.stdout)]
     assert len(errors) == 14  # the fine-pitch head's 7 frames, then the lag peak's
     assert max(errors[2:7]) < 50 and max(errors[9:]) < 20
+    exact = re.search(r"the written note in ([\d.]+) of (\d+) notes after a rest", run.stdout)
+    assert exact and float(exact[1]) > 0.9 and 0 < int(exact[2]) <= rest
