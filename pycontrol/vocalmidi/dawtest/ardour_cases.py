@@ -162,14 +162,16 @@ class ArdourRun:
 
 
 def _render_with_retries(bundle: Path, kind: str, instrument: bool,
-                         sample_rate: int, attempts: int = 3) -> ArdourRun:
+                         sample_rate: int, attempts: int = 5) -> ArdourRun:
     """:func:`render_in_ardour`, again (up to ``attempts`` in all) while Ardour loses its
     JACK server as it sets the session up. Why: here that happens in about 1 of 6 setups,
     more with other JACK servers running beside it, before our plugin processes anything
     (jackd logs "Unknown request 0" from one of Ardour's clients, then drops Ardour: "JACK
     server has been closed"); any other failure, or the last one, is reported as it is.
     Either sign counts: in session 15 a CI run failed with jackd's alone ("Unknown request
-    0 | Cannot read socket"), Ardour's last lines not naming JACK."""
+    0 | Cannot read socket"), Ardour's last lines not naming JACK. In session 21 a CI run
+    lost it on each of 3 back-to-back attempts (the 2-core machine busy with the test run):
+    now 5, with a pause between them that grows, so a server that just went away is gone."""
     for attempt in range(1, attempts + 1):
         try:
             return render_in_ardour(bundle, kind, instrument, sample_rate)
@@ -183,6 +185,7 @@ def _render_with_retries(bundle: Path, kind: str, instrument: bool,
                 raise RuntimeError(f"{attempts} attempts, each lost JACK: {msg}") from exc
             print(f"dawtest: Ardour lost JACK while setting up ({kind}, attempt {attempt}); "
                   "trying again", file=sys.stderr)
+            time.sleep(attempt)
     raise AssertionError("unreachable")
 
 
