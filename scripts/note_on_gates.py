@@ -29,19 +29,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from vocalmidi.train.contract import (
-    CONTEXT,
-    HOP,
-    LAG_WINDOW,
-    LOOKAHEAD_HOPS,
-    MID_WINDOW,
-    SAMPLE_RATE,
-)
-from vocalmidi.train.dataset import read_clips
+from vocalmidi.train.contract import HOP, LAG_WINDOW, MID_WINDOW, SAMPLE_RATE
+from vocalmidi.train.dataset import clip_features, read_clips
 from vocalmidi.train.decode import decode, frame_levels_db
-from vocalmidi.train.export import pad_for_frames
 from vocalmidi.train.features import PEAK_COUNT, FrontEnd
 from vocalmidi.train.mode_decoder import decoder_for
 from vocalmidi.train.trainer import model_outputs
@@ -79,10 +70,7 @@ def entry(cents: np.ndarray) -> str:
 def peak_fraction(front: FrontEnd, audio: np.ndarray) -> np.ndarray:
     """Per label frame, the lag peak's pitch as a distance from the semitone grid
     (semitones, -0.5..0.5), as the model's front end computes it."""
-    padded, frames = pad_for_frames(audio)
-    buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
-    with torch.no_grad():
-        peak = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames, -PEAK_COUNT:].numpy()
+    peak = clip_features(front, audio)[:, -PEAK_COUNT:]
     return np.angle(peak[:, 0] + 1j * peak[:, 1]) / (2 * np.pi)
 
 

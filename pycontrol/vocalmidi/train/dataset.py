@@ -27,8 +27,8 @@ from vocalmidi.train.contract import HOP, LABEL_KEYS, SAMPLE_RATE, num_frames
 if TYPE_CHECKING:
     from vocalmidi.train.features import FrontEnd
 
-__all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_ids", "feature_version", "load_clip",
-           "notes_from_labels", "read_clips"]
+__all__ = ["FEATURE_VERSION", "Clip", "clip_entries", "clip_features", "clip_ids",
+           "feature_version", "load_clip", "notes_from_labels", "read_clips"]
 
 FEATURE_VERSION = "fe1"  # bump when vocalmidi.train.features changes
 
@@ -108,22 +108,27 @@ def load_clip(root: Path, cid: str) -> Clip:
     return Clip(cid, audio, labels)
 
 
-def _cached_features(root: Path, clip: Clip, front: FrontEnd) -> np.ndarray:
+def clip_features(front: FrontEnd, audio: np.ndarray) -> np.ndarray:
+    """``front``'s features of a clip's audio, one row per label frame (float32): the
+    stream starts from a zero context, as the streaming model's does."""
     import torch
 
     from vocalmidi.train.contract import CONTEXT, LOOKAHEAD_HOPS
     from vocalmidi.train.export import pad_for_frames
 
+    padded, frames = pad_for_frames(audio)
+    buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
+    with torch.no_grad():
+        return front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].numpy()
+
+
+def _cached_features(root: Path, clip: Clip, front: FrontEnd) -> np.ndarray:
     path = root / "features" / feature_version(front) / f"{clip.id}.npy"
     if path.exists():
         feats = np.load(path)
         if len(feats) == clip.frames:
             return feats
-    padded, frames = pad_for_frames(clip.audio)
-    buf = torch.from_numpy(np.concatenate([np.zeros(CONTEXT, np.float32), padded]))[None]
-    with torch.no_grad():
-        feats = front(buf)[0, LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].numpy()
-    feats = feats.astype(np.float16)
+    feats = clip_features(front, clip.audio).astype(np.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npy")
     np.save(tmp, feats)

@@ -34,10 +34,11 @@ end one hop after the frame:
   clipped to [0, 1]), and ``h``. Why: in a note's first frames the note head is sure of
   its pitch late (session 20: frame 4-5) and its fine-pitch head is off by 19 / 15 cents
   (median, frames 2 / 3, clean notes sung on pitch after a rest), while this peak is
-  off by 11 / 7 (session 21, dev split): the MLP does not find the peak's exact place
-  between grid points. Whether a note starts on its pitch or is still scooping into it is
-  in those cents. The angle is the pitch's distance from the semitone grid only, so the
-  peak being an octave (or an octave and a fifth: 19.02 semitones) off does not matter.
+  off by 10 / 6 (session 21, dev split, ``scripts/note_on_gates.py``). Whether a note
+  starts on its pitch or is still scooping into it is in those cents. Stage 24, grown
+  with it from a trained model, barely used it (docs/measurements.md, session 21). The
+  angle is the pitch's distance from the semitone grid only, so the peak being an octave
+  (or an octave and a fifth: 19.02 semitones) off does not matter.
 """
 
 from __future__ import annotations
