@@ -90,11 +90,29 @@ assert(mt:input():connect(mt:input():nth(0), src, nil) == 0, "could not connect 
 mt:rec_enable_control():set_value(1, PBD.GroupControlDisposition.NoGroup)
 s:maybe_enable_record(false)
 s:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
+-- The request is served by the process thread: on a busy machine it takes a while, and a
+-- phrase played before then is not recorded. Say READY only once Ardour records.
+local function wait_for(done, seconds)
+  for _ = 1, seconds * 20 do
+    if done() then return true end
+    ARDOUR.LuaAPI.usleep(50000)
+  end
+  return done()
+end
+assert(wait_for(function() return s:actively_recording() end, 30),
+       "Ardour is not recording: rolling " .. tostring(s:transport_rolling())
+       .. ", record status " .. tostring(s:record_status()))
 print("READY")
 io.stdout:flush()
 io.read()
 s:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
-ARDOUR.LuaAPI.usleep(2000000)  -- the butler writes the recorded region
+-- The butler writes the recorded region after the transport stops; on a busy machine
+-- that takes seconds, so wait for it (and a little more, for the last notes).
+local function regions() return mt:playlist():region_list():size() end
+local stopped = wait_for(function() return s:transport_stopped() end, 30)
+wait_for(function() return regions() > 0 end, 30)
+ARDOUR.LuaAPI.usleep(500000)
+print("STOPPED", tostring(stopped), "REGIONS", regions())
 for r in mt:playlist():region_list():iter() do
   for n in ARDOUR.LuaAPI.note_list(r:to_midiregion():model()):iter() do
     print("NOTE", n:note(), n:velocity())
@@ -145,7 +163,8 @@ class ArdourRig:
         # The track records what the plugin sent, in order (blips included).
         sent = [n.pitch for n in o.notes_of(got.events)]
         out.add(o.Check("an Ardour MIDI track connected to it records the notes it sent",
-                        got.recorded == sent, f"recorded {got.recorded}, sent {sent}"))
+                        got.recorded == sent,
+                        f"recorded {got.recorded}, sent {sent} ({got.recording})"))
         out.info["inputs"] = got.inputs
         out.piano_roll(48000, got.events, ref.events)
         return out
@@ -159,6 +178,7 @@ class ArdourRun:
     streams: tuple[int, int]  # the plugin's outputs as Ardour sees them: audio, MIDI
     recorded: list[int]  # pitches a MIDI track of the session recorded from that port
     inputs: list[str]  # the ports the phrase was played into
+    recording: str  # what the script said after the stop: transport stopped, regions
 
 
 def _render_with_retries(bundle: Path, kind: str, instrument: bool,
@@ -229,8 +249,8 @@ def render_in_ardour(bundle: Path, kind: str, instrument: bool, sample_rate: int
             except RuntimeError as exc:
                 raise RuntimeError(f"{exc}; Ardour said: " + " | ".join(log[-6:])) from None
         finally:
-            recorded = _stop(proc)
-    return ArdourRun(events, streams, recorded, inputs or [f"{TRACK}/audio_in 1"])
+            recorded, said = _stop(proc)
+    return ArdourRun(events, streams, recorded, inputs or [f"{TRACK}/audio_in 1"], said)
 
 
 def _plugin_id(kind: str, instrument: bool) -> str:
@@ -244,18 +264,21 @@ def _plugin_id(kind: str, instrument: bool) -> str:
     return "https://vocalmidi.org/plugins/vocalmidi-instrument"
 
 
-def _stop(proc: subprocess.Popen[str]) -> list[int]:
-    """Tell the script to stop recording and close; the pitches it recorded."""
+def _stop(proc: subprocess.Popen[str]) -> tuple[list[int], str]:
+    """Tell the script to stop recording and close; the pitches it recorded, and what
+    Ardour said of the recording (whether the transport stopped, how many regions)."""
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write("\n")
         proc.stdin.flush()
-        rest, _ = proc.communicate(timeout=30)
+        rest, _ = proc.communicate(timeout=90)  # the script waits up to 60 s for the butler
     except (OSError, subprocess.TimeoutExpired):
         proc.kill()
         proc.wait()
-        return []
-    return [int(line.split()[1]) for line in rest.splitlines() if line.startswith("NOTE")]
+        return [], "the script did not finish"
+    lines = rest.splitlines()
+    said = next((line for line in lines if line.startswith("STOPPED")), " | ".join(lines[-3:]))
+    return [int(line.split()[1]) for line in lines if line.startswith("NOTE")], said
 
 
 def _scan_vst3(bundle: Path, env: dict[str, str]) -> None:
