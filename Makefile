@@ -14,7 +14,8 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config patchelf \
   libflac-dev libvorbis-dev libogg-dev lv2-dev catch2 nlohmann-json3-dev \
   fluidsynth fluid-soundfont-gm sox libsndfile1 jackd2 jalv xvfb xauth \
   x42-plugins lilv-utils timgm6mb-soundfont musescore-general-soundfont-small espeak-ng flite \
-  ardour
+  festival festvox-italp16k festvox-ca-ona-hts festvox-czech-krb \
+  festvox-suopuhe-lj festvox-kdlpc16k ardour
 
 .PHONY: setup build demo test test-cpp test-py bench lint clean
 .DEFAULT_GOAL := demo

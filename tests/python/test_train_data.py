@@ -165,6 +165,10 @@ def test_voice_set_2_sings_with_flite_and_will_not_resume_set_1(
     # Its own kind: its share of the clips, and a dev group of its own in the trainer.
     assert voice_kind("syllable:flite:awb") == "flite"
     assert voice_kind("syllable:de+m2") == "syllable"
+    # Set 4: set 3's voices and Festival's (a kind of its own), none of them slt's speaker.
+    set4 = {v.name for v in training_voices(4)}
+    assert names < set4 and {voice_kind(n) for n in set4 - names} == {"festival"}
+    assert not any("slt" in n for n in set4)
     # A set-1 folder is not completed with set-2 clips (nor the other way round).
     root, _ = data
     out = tmp_path / "set1"
@@ -191,9 +195,9 @@ def test_labels_line_up_with_the_sound() -> None:
     from vocalmidi.train.performances import make_performance
 
     kinds: dict[str, list] = {}
-    for voice in _voices(2):  # voice set 2: every kind of set 1, and flite's voices
+    for voice in _voices(4):  # voice set 4: every kind of set 1, flite's and Festival's
         kinds.setdefault(voice_kind(voice.name), []).append(voice)
-    assert {"gm", "syllable", "hum", "flite"} <= set(kinds)
+    assert {"gm", "syllable", "hum", "flite", "festival"} <= set(kinds)
     chosen = [vs[0] for vs in kinds.values()]
     checked = 0
     for v, voice in enumerate(chosen):

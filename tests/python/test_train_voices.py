@@ -131,6 +131,16 @@ def test_flite_syllable_voice_sings_pitch_onsets_and_repeats(name: str) -> None:
     _common(SyllableVoice(f"flite:{name}", female=name == "slt"))
 
 
+@pytest.mark.parametrize("index", range(5))
+def test_festival_syllable_voice_sings_pitch_onsets_and_repeats(index: int) -> None:
+    # Festival's voices (voice set 4: women, a boy and a man from real speakers), each
+    # with the syllables it is trained with: every one on its pitch and onset.
+    from vocalmidi.train.voices import TRAIN_FESTIVAL
+
+    name, female, syllables = TRAIN_FESTIVAL[index]
+    _common(SyllableVoice(name, female, syllables))
+
+
 def test_syllable_onset_after_unvoiced_consonant_is_the_voicing_start() -> None:
     voice = SyllableVoice("de+m2", female=False, syllables=("pa", "ta", "ka"))
     audio, truth = voice.render(PHRASE[:2], SR, 3)

@@ -67,6 +67,11 @@ SOURCES = {
     "flite": "flite speech synthesizer (Debian flite; its code and voices under a "
              "BSD-style licence from Carnegie Mellon University): sung syllables, voice set "
              "2 only; slt is a validation voice and never used here",
+    "festival": "Festival speech synthesis system and its festvox voices (Debian festival, "
+                "festvox-italp16k, -ca-ona-hts, -czech-krb, -suopuhe-lj, -kdlpc16k; "
+                " free licences, see each package's copyright file): sung "
+                "syllables, voice set 4 only; festvox-us-slt-hts (the validation voice "
+                "slt's speaker) is never used",
     "pyworld": "WORLD vocoder via pyworld (MIT / modified BSD): re-pitches the syllables",
     "generated": "rooms, noises, breaths, coughs, claps, hums and whistles are synthesised "
                  "by vocalmidi (MIT)",
@@ -136,18 +141,24 @@ _VALIDATION_FONT_NAMES = ("timgm", "musescore")
 # their own: a fifth of the sung clips, taken from the other kinds in proportion.
 # Voice set 3 takes flite's fifth from the espeak syllables and the hums only: stage 17
 # (set 2) lost on Voice Oohs and the demo take's vibrato when the GM share fell to 0.3.
-VOICE_SETS = (1, 2, 3)
+# Voice set 4 adds Festival's voices (real speakers again, but women and a boy where
+# flite's are men) as a kind of their own, their share taken from espeak's and flite's:
+# the validation voice slt is a woman, and every real-speaker voice in training was a man.
+VOICE_SETS = (1, 2, 3, 4)
 VOICE_KIND_SHARE = {
     1: {"syllable": 0.42, "gm": 0.38, "hum": 0.2},
     2: {"syllable": 0.34, "flite": 0.2, "gm": 0.3, "hum": 0.16},
     3: {"syllable": 0.26, "flite": 0.2, "gm": 0.38, "hum": 0.16},
+    4: {"syllable": 0.20, "flite": 0.12, "festival": 0.14, "gm": 0.38, "hum": 0.16},
 }
 
 
 def voice_kind(name: str) -> str:
-    """``syllable``, ``flite``, ``gm``, ``hum`` (or the whole name for another kind)."""
-    if name.startswith("syllable:flite:"):
-        return "flite"
+    """``syllable``, ``flite``, ``festival``, ``gm``, ``hum`` (or the whole name for
+    another kind)."""
+    for backend in ("flite", "festival"):
+        if name.startswith(f"syllable:{backend}:"):
+            return backend
     return name.split(":", 1)[0]
 
 
@@ -407,7 +418,8 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
         to ``out``.
     voice_set : int
         Which training voices sing (:func:`vocalmidi.train.voices.training_voices`): 1
-        (default, what every model until stage 16 heard) or 2 (adds flite's voices).
+        (default, what every model until stage 16 heard), 2 (adds flite's voices), 3 (set
+        2's voices, set 1's GM share) or 4 (adds Festival's voices to set 3).
 
     Returns
     -------
@@ -447,7 +459,8 @@ def generate(out: str | Path, *, hours: float, seed: int = 0, split: str = "trai
         **({"voice_set": voice_set} if voice_set != 1 else {}),
         "sample_rate": contract.SAMPLE_RATE, "hop": contract.HOP,
         "clips": [entries[i] for i in sorted(entries)],
-        "sources": {k: v for k, v in SOURCES.items() if voice_set >= 2 or k != "flite"},
+        "sources": {k: v for k, v in SOURCES.items()
+                    if (voice_set >= 2 or k != "flite") and (voice_set >= 4 or k != "festival")},
     }
     tmp = out / f".index.json.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(index, indent=1, sort_keys=False) + "\n")
@@ -525,8 +538,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voice-set", type=int, choices=VOICE_SETS, default=1,
                         help="which training voices sing: 1 (default; espeak-ng syllables, "
                         "FluidR3 patches, hums), 2 (adds flite's voices, made from real "
-                        "speakers, a fifth of the sung clips) or 3 (as 2, with the GM "
-                        "patches' share of set 1)")
+                        "speakers, a fifth of the sung clips), 3 (as 2, with the GM "
+                        "patches' share of set 1) or 4 (as 3, with Festival's voices: "
+                        "women and a boy from real speakers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -17,6 +17,9 @@ Kinds:
 - ``syllable:<espeak voice>`` (:mod:`.syllable`): espeak-ng syllables re-pitched with WORLD.
 - ``syllable:flite:<name>`` (voice set 2): the same with flite's voices, which are built
   from recordings of real speakers (diphones, statistical parametric voices).
+- ``syllable:festival:<name>`` (voice set 4): the same with Festival's voices, also from
+  real speakers: three women (Italian, Catalan, Finnish), a boy (Czech) and an American
+  man, where flite's training voices are three men.
 - ``gm:<soundfont>:<patch>`` (:mod:`.gm`): calibrated General-MIDI patches.
 - ``hum:<kind>`` (:mod:`.hum`): humming and whistling made directly.
 
@@ -28,8 +31,9 @@ training set hears (``vocalmidi eval make DIR --singer flite:slt``).
 
 Voice sets (``vocalmidi train data --voice-set N``): 1 is what every model until stage 16
 heard; 2 adds the training flite voices; 3 has set 2's voices with set 1's share of GM
-patches (``generate.VOICE_KIND_SHARE``). A set never changes once a model is trained on
-it, so a data card's commands make the same files again.
+patches (``generate.VOICE_KIND_SHARE``); 4 adds Festival's voices to set 3. A set never
+changes once a model is trained on it, so a data card's commands make the same files
+again.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from vocalmidi.train.voices.syllable import SyllableVoice
 
 __all__ = [
     "TRAIN_ESPEAK",
+    "TRAIN_FESTIVAL",
     "TRAIN_FLITE",
     "TRAIN_SOUNDFONTS",
     "VALIDATION_ESPEAK",
@@ -74,6 +79,20 @@ VALIDATION_ESPEAK = (
 # of CMU ARCTIC speakers) train; slt, the one female voice, validates.
 TRAIN_FLITE = (("flite:kal16", False), ("flite:awb", False), ("flite:rms", False))
 VALIDATION_FLITE = (("flite:slt", True),)
+# Festival's voices (Debian festival and festvox-* packages; voice set 4): (voice, female
+# or a child's range, its syllables). Only the syllables whose onset WORLD finds where
+# the voicing is heard (within 8 ms, as tests/python/test_train_voices.py checks): in
+# these voices a voiced consonant often starts before or after what WORLD calls voiced.
+# Czech "dita" is left out (every syllable's onset 9-22 ms off), and festvox-us-slt-hts
+# is never used: it is the validation voice slt's speaker.
+TRAIN_FESTIVAL = (
+    ("festival:lp_diphone", True, ("la", "pa", "no", "mi", "a", "u", "mmm")),  # Italian woman
+    ("festival:upc_ca_ona_hts", True, ("na", "da", "ma", "no", "mi")),  # Catalan woman
+    ("festival:suo_fi_lj_diphone", True, ("la", "a", "u")),  # Finnish woman
+    ("festival:czech_krb", True,  # Czech boy
+     ("la", "na", "da", "ma", "ta", "no", "mi", "a", "u")),
+    ("festival:ked_diphone", False, ("la", "na", "no", "u")),  # American man
+)
 
 
 class Voice(Protocol):
@@ -92,14 +111,17 @@ def _gm(fonts: Sequence[str]) -> list[Voice]:
 
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
-    sets 2 and 3 add the training flite voices (they differ in shares, not voices)."""
-    if voice_set not in (1, 2, 3):
-        raise ValueError(f"unknown voice set {voice_set}: 1, 2 or 3")
+    sets 2 and 3 add the training flite voices (they differ in shares, not voices), and
+    set 4 Festival's voices too."""
+    if voice_set not in (1, 2, 3, 4):
+        raise ValueError(f"unknown voice set {voice_set}: 1, 2, 3 or 4")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
     if voice_set >= 2:
         out += [SyllableVoice(v, female) for v, female in TRAIN_FLITE]
+    if voice_set >= 4:
+        out += [SyllableVoice(v, female, syl) for v, female, syl in TRAIN_FESTIVAL]
     return out
 
 

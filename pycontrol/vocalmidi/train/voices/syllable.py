@@ -3,8 +3,9 @@ performance.
 
 How a phrase is sung
 --------------------
-espeak-ng (a formant speech synthesizer from Debian), or one of flite's voices (built
-from recordings of real speakers; ``flite:<name>``), says each syllable once ("la", "pa",
+espeak-ng (a formant speech synthesizer from Debian), or one of flite's or Festival's
+voices (built from recordings of real speakers; ``flite:<name>``, ``festival:<name>``),
+says each syllable once ("la", "pa",
 "ooh", a hum...). WORLD (pyworld) analyses it into frames of f0, spectral envelope and
 aperiodicity, cached per voice and syllable. A performance is then built frame by frame
 (5 ms) on one timeline: each note gets a syllable whose consonant and vowel attack land
@@ -50,7 +51,7 @@ __all__ = ["FRAME_S", "SYLLABLES", "Syllable", "SyllableVoice", "analyse_syllabl
 
 FRAME_S = 0.005  # WORLD frame period
 SYNTH_RATE = 22050  # WORLD's synthesis rate above 16 kHz output (espeak-ng's own rate)
-TTS_RATES = (8000, 16000, 22050)  # what espeak-ng and flite's voices write
+TTS_RATES = (8000, 16000, 22050, 32000)  # what espeak-ng, flite and Festival's voices write
 TAIL_S = 0.5  # audio kept after the last note-off
 PEAK_LEVEL = 0.5  # renders are normalised to -6 dBFS peak
 
@@ -64,7 +65,14 @@ SYLLABLES = {
     # flite speaks English text only (no phoneme input): the hum is spelled.
     "flite": ("la", "na", "da", "ma", "pa", "ta", "ka", "lu", "no", "dee", "ah", "ooh",
               "mmm"),
+    # Festival's voices read text in their own language (Italian, Catalan, Czech,
+    # Finnish, English): syllables spelled alike in all of them; the hum is spelled.
+    "festival": ("la", "na", "da", "ma", "pa", "ta", "ka", "lu", "no", "mi", "a", "u",
+                 "mmm"),
 }
+# A Festival voice's name is its voice function's without "voice_" (`text2wave -eval
+# "(voice_lp_diphone)"`); Duration_Stretch slows it as flite's duration_stretch does.
+_FESTIVAL_EVAL = "(begin (voice_{name}) (Parameter.set 'Duration_Stretch 1.8))"
 
 _SP_FLOOR = 1e-14  # spectral power of silence
 _MELISMA = 0.3  # share of legato notes sung on the previous vowel (no new consonant)
@@ -96,18 +104,23 @@ def _run_tts(cmd: list[str], wav: Path, who: str) -> tuple[np.ndarray, int]:
 
 def _say(voice: str, text: str) -> tuple[np.ndarray, int]:
     """``text`` said slowly by ``voice``: an espeak-ng voice, or ``flite:<name>``."""
-    backend, name = ("flite", voice[6:]) if voice.startswith("flite:") else ("espeak-ng", voice)
-    exe = shutil.which(backend)
+    backend, _, name = voice.partition(":") if voice.startswith(("flite:", "festival:")) \
+        else ("espeak-ng", "", voice)
+    exe = shutil.which("text2wave" if backend == "festival" else backend)
     if exe is None:
         raise BackendUnavailableError(
             f"{backend} is not installed: install the Debian package `{backend}` (make setup)")
     with tempfile.TemporaryDirectory(prefix="vocalmidi-tts-") as tmp:
         wav = Path(tmp) / "s.wav"
-        # Slow speech gives long, steady vowels (espeak -s 90; flite's durations
-        # stretched 1.8x); the f0 is replaced anyway.
+        # Slow speech gives long, steady vowels (espeak -s 90; flite's and Festival's
+        # durations stretched 1.8x); the f0 is replaced anyway.
         if backend == "flite":
             cmd = [exe, "-voice", name, "--setf", "duration_stretch=1.8", "-t", text,
                    "-o", str(wav)]
+        elif backend == "festival":
+            txt = Path(tmp) / "s.txt"
+            txt.write_text(text + "\n")
+            cmd = [exe, "-eval", _FESTIVAL_EVAL.format(name=name), "-o", str(wav), str(txt)]
         else:
             cmd = [exe, "-v", name, "-s", "90", "-w", str(wav), text]
         audio, sr = _run_tts(cmd, wav, f"{backend} (voice {name!r})")
@@ -206,8 +219,10 @@ class SyllableVoice:
     Parameters
     ----------
     tts_voice : str
-        An espeak-ng voice with an optional variant, e.g. ``en-us+f3``, or a flite voice
-        as ``flite:<name>`` (``flite -lv`` lists them; they speak English).
+        An espeak-ng voice with an optional variant, e.g. ``en-us+f3``, a flite voice
+        as ``flite:<name>`` (``flite -lv`` lists them; they speak English), or a
+        Festival voice as ``festival:<name>`` (its voice function without ``voice_``,
+        e.g. ``festival:lp_diphone``; Debian's festvox-* packages).
     female : bool
         Whether the variant is a female one (for choosing voices by range).
     syllables : tuple of str, optional
@@ -223,6 +238,7 @@ class SyllableVoice:
         object.__setattr__(self, "name", f"syllable:{self.tts_voice}")
         if not self.syllables:
             lang = ("flite" if self.tts_voice.startswith("flite:") else
+                    "festival" if self.tts_voice.startswith("festival:") else
                     "en" if self.tts_voice.startswith("en") else "other")
             object.__setattr__(self, "syllables", SYLLABLES[lang])
 
