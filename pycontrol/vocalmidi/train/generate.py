@@ -69,7 +69,7 @@ SOURCES = {
              "2 only; slt is a validation voice and never used here",
     "festival": "Festival speech synthesis system and its festvox voices (Debian festival, "
                 "festvox-italp16k, -ca-ona-hts, -czech-krb, -suopuhe-lj, -kdlpc16k; "
-                " free licences, see each package's copyright file): sung "
+                "free licences, see each package's copyright file): sung "
                 "syllables, voice set 4 only; festvox-us-slt-hts (the validation voice "
                 "slt's speaker) is never used",
     "pyworld": "WORLD vocoder via pyworld (MIT / modified BSD): re-pitches the syllables",

@@ -103,7 +103,8 @@ def _run_tts(cmd: list[str], wav: Path, who: str) -> tuple[np.ndarray, int]:
 
 
 def _say(voice: str, text: str) -> tuple[np.ndarray, int]:
-    """``text`` said slowly by ``voice``: an espeak-ng voice, or ``flite:<name>``."""
+    """``text`` said slowly by ``voice``: an espeak-ng voice, ``flite:<name>`` or
+    ``festival:<name>``."""
     backend, _, name = voice.partition(":") if voice.startswith(("flite:", "festival:")) \
         else ("espeak-ng", "", voice)
     exe = shutil.which("text2wave" if backend == "festival" else backend)
