@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from vocalmidi.batch.jobs import Job, Outcome, run_job
@@ -43,24 +44,49 @@ def run_local(jobs: Sequence[Job], settings: Settings, use_cache: bool, workers:
     # spawn: the engine runs threads, and forking a process with threads is unsafe.
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                             initializer=_ignore_sigint) as pool:
-        futures = [pool.submit(run_job, j, settings, use_cache) for j in jobs]
-        reported: set[Future[Outcome]] = set()
-        try:
-            for fut in as_completed(futures):
-                reported.add(fut)
-                done(fut.result())
-        except KeyboardInterrupt:
-            left = [f for f in futures if f not in reported and not f.cancel()]
-            say(f"vocalmidi: stopping after the {len(left)} file(s) in progress "
-                "(Ctrl-C again to stop now)")
-            try:
-                for fut in as_completed(left):
+                             initializer=_ignore_sigint) as pool, _CtrlC() as ctrl_c:
+        pending = {pool.submit(run_job, j, settings, use_cache) for j in jobs}
+        said = False
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                if not said:
+                    done(fut.result())
+                else:  # stopping: a failed file must not hide the ones still finishing
                     with contextlib.suppress(Exception):
                         done(fut.result())
-            except KeyboardInterrupt:
+            if ctrl_c.presses >= 2:
                 _stop_workers(pool)
-            raise
+                raise KeyboardInterrupt
+            if ctrl_c.presses and not said:
+                pending = {f for f in pending if not f.cancel()}
+                say(f"vocalmidi: stopping after the {len(pending)} file(s) in progress "
+                    "(Ctrl-C again to stop now)")
+                said = True
+        if ctrl_c.presses:
+            raise KeyboardInterrupt
+
+
+class _CtrlC:
+    """Counts Ctrl-C presses instead of raising KeyboardInterrupt wherever the main
+    thread happens to be: an interrupt between a worker's result and ``done`` would lose
+    a finished file's outcome (it was written, but never reported)."""
+
+    def __init__(self) -> None:
+        self.presses = 0
+        self._old: object = None
+
+    def _press(self, signum: int, frame: object) -> None:
+        self.presses += 1
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._press)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
