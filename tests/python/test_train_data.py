@@ -264,6 +264,35 @@ def test_repeated_notes_are_common() -> None:
     assert rep / notes >= 0.15
 
 
+def test_voice_set_5_has_singers_who_vibrate_from_the_first_moment() -> None:
+    """Some set-5 singers leave a note's pitch at once (vibrato at full depth from the
+    onset, as dawtest's phrase sings) where every earlier singer's vibrato waits and
+    fades in; sets 1-4 keep their singers and every set its melodies."""
+    from vocalmidi.eval.perform import Style, perform
+    from vocalmidi.notes import Note
+    from vocalmidi.train.performances import make_performance
+
+    flags = []
+    for i in range(60):
+        old = make_performance(np.random.default_rng([5, i]), 6.0, "train")
+        new = make_performance(np.random.default_rng([5, i]), 6.0, "train", onset_vibrato=True)
+        assert [n.pitch for n in new.notes] == [n.pitch for n in old.notes]
+        assert "onset_vibrato" not in old.style
+        flags.append(new.style.get("onset_vibrato", False))
+    assert 5 <= sum(flags) <= 30  # a share of the vibrato singers, not all of them
+
+    score = [Note(0.5, 1.5, 60, 96)]
+    plain = dict(scoop=0.0, drift_cents=0.0, vibrato_cents=(30.0, 30.0))
+    waits, at_once = (perform(score, Style(**plain, **extra), 1)[0] for extra in (
+        {}, {"vibrato_delay_ms": (0.0, 0.0), "vibrato_fade_ms": 0.0}))
+
+    def first_50ms(note: Note) -> float:
+        return max((abs(b) for t, b in note.bend if t - note.start < 0.05), default=0.0)
+
+    assert first_50ms(waits) == 0.0
+    assert first_50ms(at_once) > 0.2  # semitones: most of the 30-cent depth
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--hours", "-1"], "--hours"),
     (["--hours", "nan"], "--hours"),

@@ -41,6 +41,8 @@ class Style:
         Range of vibrato rate.
     vibrato_delay_ms : (float, float)
         Range of how long a note is held before vibrato sets in.
+    vibrato_fade_ms : float
+        How long the vibrato takes to reach its depth once it sets in (0: at once).
     drift_cents : float
         Standard deviation of a slow random pitch wander.
     velocity : (int, int)
@@ -54,6 +56,7 @@ class Style:
     vibrato_cents: tuple[float, float] = (30.0, 60.0)
     vibrato_hz: tuple[float, float] = (5.0, 6.0)
     vibrato_delay_ms: tuple[float, float] = (120.0, 300.0)
+    vibrato_fade_ms: float = 200.0
     drift_cents: float = 8.0
     velocity: tuple[int, int] = (72, 110)
 
@@ -88,7 +91,8 @@ def _bend_curve(
     if depth_c > 0:
         rate = rng.uniform(*style.vibrato_hz)
         delay = rng.uniform(*style.vibrato_delay_ms) / 1000.0
-        fade = np.clip((t - delay) / 0.2, 0.0, 1.0)
+        fade_s = max(style.vibrato_fade_ms / 1000.0, 1e-6)
+        fade = np.clip((t - delay) / fade_s, 0.0, 1.0)
         phase = rng.uniform(0, 2 * math.pi)
         # Rate wobbles by a few percent, as a real vibrato does.
         inst = rate * (1.0 + 0.04 * np.sin(2 * math.pi * 0.7 * t + phase))

@@ -31,7 +31,8 @@ training set hears (``vocalmidi eval make DIR --singer flite:slt``).
 
 Voice sets (``vocalmidi train data --voice-set N``): 1 is what every model until stage 16
 heard; 2 adds the training flite voices; 3 has set 2's voices with set 1's share of GM
-patches (``generate.VOICE_KIND_SHARE``); 4 adds Festival's voices to set 3. A set never
+patches (``generate.VOICE_KIND_SHARE``); 4 adds Festival's voices to set 3; 5 has set 4's
+voices, with some singers vibrating from a note's first moment. A set never
 changes once a model is trained on it, so a data card's commands make the same files
 again.
 """
@@ -112,9 +113,9 @@ def _gm(fonts: Sequence[str]) -> list[Voice]:
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
     sets 2 and 3 add the training flite voices (they differ in shares, not voices), and
-    set 4 Festival's voices too."""
-    if voice_set not in (1, 2, 3, 4):
-        raise ValueError(f"unknown voice set {voice_set}: 1, 2, 3 or 4")
+    sets 4 and 5 Festival's voices too (5 differs in its singers, not its voices)."""
+    if voice_set not in (1, 2, 3, 4, 5):
+        raise ValueError(f"unknown voice set {voice_set}: 1 to 5")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
