@@ -528,3 +528,47 @@ def test_every_committed_recipe_loads_as_its_commands_say(path: Path) -> None:
     model = ModelConfig.from_dict(recipe.model)
     (DecoderConfig if model.causal else OfflineConfig).from_dict(recipe.decoder)
     assert f"--config models/recipes/{path.name}" in recipe.text or path.stem == "vocalnote-tiny"
+
+
+def test_a_soup_of_the_shipped_model_with_itself_is_the_shipped_model(tmp_path) -> None:
+    """``python -m vocalmidi.train.soup`` (how stage 25 and 26 became the shipped file):
+    averaging a model with itself changes nothing a user hears, keeps the decoder
+    settings of every latency mode, and drops dev figures that no longer hold."""
+    from test_transcribe import sing
+
+    from vocalmidi.train.soup import main
+
+    out = tmp_path / "soup.onnx"
+    assert main([str(SHIPPED), str(SHIPPED), "-o", str(out), "--weight", "0.3"]) == 0
+    shipped, mixed = OnnxNoteModel(SHIPPED), OnnxNoteModel(out)
+    for key in ("vocalmidi.decoder", "vocalmidi.decoder.accurate"):
+        assert mixed.metadata[key] == shipped.metadata[key]
+    assert "vocalmidi.dev_metrics" in shipped.metadata
+    assert "vocalmidi.dev_metrics" not in mixed.metadata
+    audio = sing(contract.SAMPLE_RATE).astype(np.float32)
+    want, got = shipped.run(audio), mixed.run(audio)
+    assert np.array_equal(got.note, want.note)
+    np.testing.assert_allclose(got.onset, want.onset, atol=1e-3)
+
+
+@pytest.mark.parametrize("weight", ["1.5", "-0.1"])
+def test_a_soup_weight_outside_0_to_1_is_refused(tmp_path, weight: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from vocalmidi.train.soup import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(SHIPPED), str(SHIPPED), "-o", str(tmp_path / "x.onnx"), "--weight", weight])
+    assert exc.value.code == 2
+    assert "--weight must be within 0..1" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.slow
+def test_a_soup_of_two_different_networks_is_refused(tiny_run, tmp_path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    recipe, _ = tiny_run
+    from vocalmidi.train.soup import main
+
+    with pytest.raises(SystemExit):
+        main([str(SHIPPED), str(recipe.out / "best.onnx"), "-o", str(tmp_path / "x.onnx")])
+    assert "are different networks" in capsys.readouterr().err
