@@ -141,6 +141,23 @@ def test_an_unsure_first_guess_waits_for_the_pitch_then_goes_anyway() -> None:
                                                                              (60, True)]
 
 
+def test_a_start_whose_sound_ends_while_it_waits_for_the_pitch_is_no_note() -> None:
+    """A note's faded-out end can read as an onset for a frame or two (vocalnote stages
+    25-26 on the plugin tests' synthetic voice); the wait for a sure pitch must not then
+    start a note of whatever is named in the silence. A real start that stays unsure
+    still goes when the wait ends."""
+    take = Take(120).sing(20, 50, 57)  # ends (note-off) before the blip
+    take.onset[60:62], take.sounding[60:62] = 0.95, [0.94, 0.47]  # the end's one-frame blip
+    take.note[60:], take.conf[60:] = 59, 0.3  # what is named in the silence
+    events = take.decode(start_conf=0.95, start_wait_frames=8, off_frames=5,
+                         sounding_off=0.2)
+    assert [(e.note, e.frame) for e in events if e.kind == "on"] == [(57, 20)]
+    unsure = Take(120).sing(20, 60, 57).sing(70, 110, 59)
+    unsure.conf[70:110] = 0.3
+    late = unsure.decode(start_conf=0.95, start_wait_frames=8, off_frames=5, sounding_off=0.2)
+    assert [(e.note, e.frame, e.decided) for e in late if e.kind == "on"][1] == (59, 70, 78)
+
+
 def test_a_reattack_waits_for_the_new_pitch_at_a_sung_note_change() -> None:
     """At a sung note change the onset head fires while the note head still names the old
     pitch: without ``reattack_wait_frames`` the decoder repeats the old note for a few

@@ -48,6 +48,7 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         pending = -1;
         started = -1;
         reattack = -1;
+        quiet = 0;
         candidate = -1;
         candidateRun = 0;
         DecodedEvent e;
@@ -74,6 +75,14 @@ int NoteDecoder::step(const NoteDecoderConfig& cfg, double onset, double soundin
         if (rising) pending = f;
         if (pending >= 0 && started < 0 && sounding >= cfg.soundingOn) started = f;
         if (started < 0 && pending >= 0 && f - pending > cfg.onsetWaitFrames) pending = -1;
+        if (started >= 0) {  // the sound may end before its pitch is sure: no note
+            quiet = sounding < cfg.soundingOff ? quiet + 1 : 0;
+            if (quiet >= cfg.offFrames) {
+                pending = -1;
+                started = -1;
+                quiet = 0;
+            }
+        }
         if (started >= 0 && (noteConf >= cfg.startConf || f - started >= cfg.startWaitFrames))
             on(noteI, pending, false);
         else if (started < 0 && loud >= cfg.soundingStartFrames)  // no onset waits for its pitch

@@ -15,7 +15,10 @@ Rules, per frame ``k`` (see docs/note-model.md):
    ``sounding >= sounding_on`` (at that frame or within ``onset_wait_frames`` after it;
    the onset is stamped at the edge), with ``note_conf >= start_conf`` or, failing that,
    once ``start_wait_frames`` have passed since the edge (a guess the model is unsure of
-   waits a little for the pitch, then goes anyway). A note that sounds for ``sounding_start_frames``
+   waits a little for the pitch, then goes anyway), unless the sound ends first
+   (``sounding < sounding_off`` for ``off_frames`` frames while it waits: no note; a
+   note's faded-out end can look like an onset, and the wait then started a note of
+   whatever was named in the silence). A note that sounds for ``sounding_start_frames``
    without any onset edge (none waiting for its pitch) also starts (onset stamped at the
    first of those frames): a soft attack the onset head missed is late rather than lost.
 3. A note held:
@@ -166,6 +169,7 @@ class NoteDecoder:
             corrects: bool = False) -> NoteEvent:
         self._held = _Held(note, onset, k)
         self._pending = self._started = self._reattack = -1
+        self._quiet = 0
         self._candidate, self._candidate_run = -1, 0
         return NoteEvent("on", onset, k, note, self._velocity(level_db), corrects=corrects)
 
@@ -199,6 +203,11 @@ class NoteDecoder:
             if self._started < 0 and self._pending >= 0 and \
                     k - self._pending > cfg.onset_wait_frames:
                 self._pending = -1
+            if self._started >= 0:  # the sound may end before its pitch is sure: no note
+                self._quiet = self._quiet + 1 if sounding < cfg.sounding_off else 0
+                if self._quiet >= cfg.off_frames:
+                    self._pending = self._started = -1
+                    self._quiet = 0
             if self._started >= 0 and (note_conf >= cfg.start_conf
                                        or k - self._started >= cfg.start_wait_frames):
                 events.append(self._on(note_i, self._pending, k, level_db))

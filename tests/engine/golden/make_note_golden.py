@@ -12,8 +12,8 @@ runs on real rendered clips; the C++ tests read what it saw and decided:
 - ``scripted.*``: hand-made frame sequences that take every rule of the decoder
   (onset wait, sounding start, re-attack, both corrections, legato change, note-off);
 - ``scripted-gate.*``: the same plus a few notes, decoded with the confidence gates on (an
-  unsure first guess waits for the pitch, then goes anyway; an unsure legato change waits;
-  a re-attack waits for the pitch).
+  unsure first guess waits for the pitch, then goes anyway, unless its sound ends first; an
+  unsure legato change waits; a re-attack waits for the pitch).
 
 Run from the repository root (the model defaults to the trained one when it exists)::
 
@@ -154,6 +154,8 @@ def scripted_gate() -> np.ndarray:
         rows(10, 0.1, 0.9, 65, 0.9),  # then a new one in the wait: a change at the edge
         rows(1, 0.9, 0.9, 65, 0.9), rows(10, 0.1, 0.9, 65, 0.9),  # same pitch: re-attack late
         rows(3, 0.0, 0.0, 65, 0.9),
+        rows(1, 0.9, 0.9, 67, 0.5),  # a faded-out end read as an onset: the sound ends
+        rows(10, 0.0, 0.0, 69, 0.3),  # by the frame the wait would give up, so no note
     ])
 
 
