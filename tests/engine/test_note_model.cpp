@@ -344,12 +344,21 @@ TEST_CASE("note model through the engine: the reference's notes, each sent when 
                             return true;
                     return false;
                 };
-                size_t sameNote = 0;
-                for (const auto& w : want) sameNote += onTime(w);
+                // A legato change held under 15 frames before the next note-on is a
+                // flicker at a threshold (vocalnote-s session 23, synth-timgm: 47 -> 46 ->
+                // 47 -> 49 in 38 frames, where the sung line goes 47 -> 49); the resampled
+                // take may skip it, so it is not counted either way.
+                size_t sameNote = 0, counted = 0;
+                for (size_t i = 0; i < want.size(); ++i) {
+                    const bool flicker = !attack[i] && i + 1 < want.size() && want[i + 1].frame - want[i].frame < 15;
+                    if (flicker) continue;
+                    ++counted;
+                    sameNote += onTime(want[i]);
+                }
                 REQUIRE(!want.empty());
                 CHECK(attack[0]);
                 CHECK(onTime(want[0]));
-                CHECK(sameNote * 3 >= want.size() * 2);
+                CHECK(sameNote * 3 >= counted * 2);
                 CHECK(got.size() * 10 <= want.size() * 12 + 10);
             }
         }

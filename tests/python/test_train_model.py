@@ -531,7 +531,7 @@ def test_every_committed_recipe_loads_as_its_commands_say(path: Path) -> None:
 
 
 def test_a_soup_of_the_shipped_model_with_itself_is_the_shipped_model(tmp_path) -> None:
-    """``python -m vocalmidi.train.soup`` (how stages 25 and 26 were averaged, session 23):
+    """``python -m vocalmidi.train.soup`` (how stages 25 and 26 became the shipped file):
     averaging a model with itself changes nothing a user hears, keeps the decoder
     settings of every latency mode, and drops dev figures that no longer hold."""
     from test_transcribe import sing
