@@ -36,6 +36,24 @@ def virtual_ports(rec: JackMidiRecorder, timeout: float) -> list[Any]:
                               timeout, is_midi=True, is_output=True)
 
 
+def _connect_once_active(rec: JackMidiRecorder, port: Any, timeout: float = 5.0) -> None:
+    """Connect ``port`` to the recorder. A JACK client registers its ports before it
+    activates, and until then a connection is refused (a fresh-clone CI run, 2026-12-06:
+    "Error connecting 'VocalMIDI-01:midi_out' -> 'rec:in' (-1)"), as a patchbay would
+    find; so try again for a few seconds."""
+    import jack
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rec.client.connect(port, rec.port)
+            return
+        except jack.JackErrorCode:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def reference() -> list[o.Note]:
     """The phrase's notes as the VST3 bounces them offline in our JUCE host (corrected
@@ -64,7 +82,7 @@ def test_standalone_sends_the_take_to_its_virtual_jack_port(model_cache: Path,
             # JACK gives each instance its own name: the Standalone's audio client came
             # first as "VocalMIDI", so the port's client is "VocalMIDI-01" (or the other way).
             name = ports[0].name
-            rec.client.connect(ports[0], rec.port)
+            _connect_once_active(rec, ports[0])
             player = BufferPlayer(run.server.name, audio)
             for port in run.inputs:
                 player.client.connect(player.port, port)
