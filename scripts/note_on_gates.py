@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vocalmidi.eval.census import note_kind
 from vocalmidi.train.contract import HOP, LAG_WINDOW, MID_WINDOW, SAMPLE_RATE
 from vocalmidi.train.dataset import clip_features, read_clips
 from vocalmidi.train.decode import decode, frame_levels_db
@@ -38,18 +39,11 @@ from vocalmidi.train.mode_decoder import decoder_for
 from vocalmidi.train.trainer import model_outputs
 
 WINDOW = 40  # frames after the true onset a gate may open in (200 ms)
-REST_S = 0.05  # a note this long after the previous one ends starts "after a rest"
 ON_PITCH_CENTS = 50.0  # the performed pitch rounds to the written note
 EARLY_FRAMES = 7  # frames after the onset the fine-pitch error table covers
 STEADY_CENTS = 15.0  # the exact-pitch rule: this near a semitone,
 STEADY_STEP_CENTS = 4.0  # moving less than this a frame,
 STEADY_FRAMES = 2  # for this many frames running, names the semitone
-
-
-def note_kind(prev, note) -> str:
-    if prev is None or note.start - prev.end >= REST_S:
-        return "after a rest"
-    return "repeated pitch" if note.pitch == prev.pitch else "legato change"
 
 
 def first(mask: np.ndarray) -> int | None:

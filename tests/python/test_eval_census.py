@@ -3,7 +3,7 @@ with mir_eval's where the greedy matching cannot differ."""
 
 from __future__ import annotations
 
-from vocalmidi.eval.census import census
+from vocalmidi.eval.census import NOTE_KINDS, Census, census, census_by_kind
 from vocalmidi.eval.metrics import score_clip, summarize
 from vocalmidi.notes import Note
 
@@ -46,3 +46,22 @@ def test_a_perfect_stream_loses_nothing() -> None:
     c = census(REF, list(REF)).as_dict()
     assert c["f1_50"] == c["f1_50_without_guesses"] == c["f1_50_all_late_on_time"] == 1.0
     assert c["missed"] == c["guess"] == c["extra"] == 0
+
+
+def test_the_true_notes_are_split_by_how_the_singer_reaches_them() -> None:
+    # Sung legato (each note ends where the next starts), the third pitch sung twice.
+    legato = [Note(0.5 + 0.4 * i, 0.9 + 0.4 * i, p, 100)
+              for i, p in enumerate([60, 62, 64, 64, 67])]
+    est = [Note(n.start + lag, n.end, n.pitch, 90)
+           for n, lag in zip(legato, [0.01, 0.07, 0.02, 0.0, 0.0], strict=True)][:4]
+    kinds = census_by_kind(legato, est)
+    assert set(kinds) == set(NOTE_KINDS)
+    assert (kinds["after a rest"].on_time, kinds["after a rest"].n_ref) == (1, 1)
+    legato_changes = kinds["legato change"]  # 62 late, 64 on time, 67 never sent
+    assert (legato_changes.on_time, legato_changes.late_100, legato_changes.missed) == (1, 1, 1)
+    assert (kinds["repeated pitch"].on_time, kinds["repeated pitch"].n_ref) == (1, 1)
+    assert all(c.n_est == c.on_time + c.late_100 + c.late for c in kinds.values())
+    whole = census(legato, est)
+    assert sum((c for c in kinds.values()), Census()).on_time == whole.on_time
+    detached = [Note(n.start, n.end - 0.1, n.pitch, 100) for n in legato]  # 100 ms rests
+    assert census_by_kind(detached, est)["after a rest"].n_ref == len(detached)

@@ -16,6 +16,11 @@ window), so ``f1_50`` here can differ from mir_eval's (maximum matching) by a no
 two. :meth:`Census.as_dict` adds what F1@50 would be with each class fixed: without the
 guesses, with the notes up to 100 ms late on time, with every late note on time. That is
 the bench's answer to "what limits it" on the decoder's and the model's side.
+
+:func:`census_by_kind` splits the true notes by how the singer reaches them
+(:func:`note_kind`: after a rest, a legato change to another pitch, the same pitch sung
+again), because each waits on a different gate of the live decoder; a sent false note
+belongs to no kind, so those censuses hold true notes only.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from typing import Any
 from vocalmidi.eval.latency import EARLY_S  # F1@50's tolerance before the onset, too
 from vocalmidi.notes import Note
 
-__all__ = ["GUESS_MAX_S", "Census", "census", "is_corrected_guess"]
+__all__ = ["GUESS_MAX_S", "NOTE_KINDS", "Census", "census", "census_by_kind",
+           "is_corrected_guess", "note_kind"]
 
 ON_TIME_S = 0.05
 LATE_100_S = 0.1
@@ -37,6 +43,15 @@ LATE_MAX_S = 0.3  # past this a sent note of the pitch is not this note's, late
 # tuning) plus a hop. dawtest.oracles.settled leaves out the same guesses.
 GUESS_MAX_S = 0.065
 JOINT_S = 0.005
+REST_S = 0.05  # a note starting this long after the previous one ended follows a rest
+NOTE_KINDS = ("after a rest", "legato change", "repeated pitch")
+
+
+def note_kind(prev: Note | None, note: Note) -> str:
+    """How the singer reaches ``note`` from the note before it (``None``: the first)."""
+    if prev is None or note.start - prev.end >= REST_S:
+        return "after a rest"
+    return "repeated pitch" if note.pitch == prev.pitch else "legato change"
 
 
 def is_corrected_guess(length_s: float, gap_s: float, next_is_other_pitch: bool) -> bool:
@@ -87,26 +102,30 @@ class Census:
         }
 
 
-def census(ref: Sequence[Note], est: Sequence[Note]) -> Census:
-    """Sort the notes of one take (``est`` as sent, in any order) into the census."""
-    est = sorted(est, key=lambda n: n.start)
-    out = Census()
+def _match(ref: Sequence[Note], est: Sequence[Note]) -> tuple[list[str], set[int]]:
+    """Each true note's class (``ref`` and ``est`` sorted by start), and the sent notes
+    claimed."""
+    classes: list[str] = []
     claimed: set[int] = set()
-    for r in sorted(ref, key=lambda n: n.start):
+    for r in ref:
         match = next((i for i, e in enumerate(est) if i not in claimed
                       and e.pitch == r.pitch
                       and -EARLY_S <= e.start - r.start <= LATE_MAX_S), None)
         if match is None:
-            out.missed += 1
+            classes.append("missed")
             continue
         claimed.add(match)
         lag = est[match].start - r.start
-        if lag <= ON_TIME_S:
-            out.on_time += 1
-        elif lag <= LATE_100_S:
-            out.late_100 += 1
-        else:
-            out.late += 1
+        classes.append("on_time" if lag <= ON_TIME_S else
+                       "late_100" if lag <= LATE_100_S else "late")
+    return classes, claimed
+
+
+def census(ref: Sequence[Note], est: Sequence[Note]) -> Census:
+    """Sort the notes of one take (``est`` as sent, in any order) into the census."""
+    est = sorted(est, key=lambda n: n.start)
+    classes, claimed = _match(sorted(ref, key=lambda n: n.start), est)
+    out = Census(**{c: classes.count(c) for c in ("on_time", "late_100", "late", "missed")})
     for i, e in enumerate(est):
         if i in claimed:
             continue
@@ -116,4 +135,16 @@ def census(ref: Sequence[Note], est: Sequence[Note]) -> Census:
             out.guess += 1
         else:
             out.extra += 1
+    return out
+
+
+def census_by_kind(ref: Sequence[Note], est: Sequence[Note]) -> dict[str, Census]:
+    """The true notes of one take per :func:`note_kind`, sorted as :func:`census` sorts
+    them (the false notes are left out: they belong to no true note)."""
+    ref = sorted(ref, key=lambda n: n.start)
+    classes, _ = _match(ref, sorted(est, key=lambda n: n.start))
+    out = {kind: Census() for kind in NOTE_KINDS}
+    for prev, note, cls in zip([None, *ref[:-1]], ref, classes, strict=True):
+        c = out[note_kind(prev, note)]
+        setattr(c, cls, getattr(c, cls) + 1)
     return out

@@ -171,19 +171,26 @@ _CENSUS_COLS = (("on time", "on_time"), ("late 50-100", "late_100"), ("late 100-
                 ("F1 all late on time", "f1_50_all_late_on_time"))
 
 
+_TRUE_NOTE_KEYS = ("on_time", "late_100", "late", "missed")
+
+
 def _census_rows(by_condition: Mapping[str, Mapping[str, Any]],
-                 by_source: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
-    """(takes, cells) per condition, then per voice source over all conditions."""
-    labelled = [(c, by_condition[c]) for c in _ORDER if c in by_condition]
-    labelled += [(f"{k} (all)", v) for k, v in by_source.items()]
-    return [(label, [_fmt(v[k], True) if k.startswith("f1") else str(v[k])
-                     for _, k in _CENSUS_COLS]) for label, v in labelled]
+                 by_source: Mapping[str, Mapping[str, Any]],
+                 by_kind: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(takes, cells) per condition, then per voice source and per note kind over all
+    conditions (a note kind has true notes only: "-" in the other columns)."""
+    labelled = [(c, by_condition[c], False) for c in _ORDER if c in by_condition]
+    labelled += [(f"{k} (all)", v, False) for k, v in by_source.items()]
+    labelled += [(f"{k} (all)", v, True) for k, v in by_kind.items() if v["n_ref"]]
+    return [(label, ["-" if kind_only and k not in _TRUE_NOTE_KEYS else
+                     _fmt(v[k], True) if k.startswith("f1") else str(v[k])
+                     for _, k in _CENSUS_COLS]) for label, v, kind_only in labelled]
 
 
 def census_table(results: Sequence[SystemResult]) -> Table:
-    """Where each system's F1@50 goes (:mod:`vocalmidi.eval.census`): per condition and
-    voice source, the true notes on time, late or missed, the false notes (corrected
-    early guesses, others), and F1@50 with one class of error fixed."""
+    """Where each system's F1@50 goes (:mod:`vocalmidi.eval.census`): per condition, voice
+    source and note kind, the true notes on time, late or missed, the false notes
+    (corrected early guesses, others), and F1@50 with one class fixed."""
     t = Table(title="Where F1@50 is lost: true notes on time / late / missed, false notes, "
                     "F1@50 with one class fixed")
     t.add_column("system")
@@ -192,7 +199,8 @@ def census_table(results: Sequence[SystemResult]) -> Table:
         t.add_column(heading, justify="right")
     for r in results:
         rows = _census_rows({c: v.as_dict() for c, v in r.census.items()},
-                            {k: v.as_dict() for k, v in r.census_by("soundfont").items()})
+                            {k: v.as_dict() for k, v in r.census_by("soundfont").items()},
+                            {k: v.as_dict() for k, v in r.note_kinds.get(ALL, {}).items()})
         for i, (label, cells) in enumerate(rows):
             t.add_row(r.system if i == 0 else "", label, *cells, end_section=i == len(rows) - 1)
     return t
@@ -200,7 +208,8 @@ def census_table(results: Sequence[SystemResult]) -> Table:
 
 def _census_lines(doc: Mapping[str, Any]) -> list[str]:
     """:func:`census_table` as Markdown, from a ``results.json`` document."""
-    rows = [(name, _census_rows(s["census"], s.get("census_by_soundfont", {})))
+    rows = [(name, _census_rows(s["census"], s.get("census_by_soundfont", {}),
+                                s.get("census_by_note_kind", {}).get(ALL, {})))
             for name, s in doc["systems"].items() if s.get("census")]
     if not rows:
         return []

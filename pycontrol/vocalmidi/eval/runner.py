@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vocalmidi.eval.census import Census, census
+from vocalmidi.eval.census import Census, census, census_by_kind
 from vocalmidi.eval.dataset import EvalSet
 from vocalmidi.eval.latency import EmissionStats, emission_latencies
 from vocalmidi.eval.metrics import ClipScore, Summary, score_clip, summarize
@@ -31,6 +31,8 @@ class SystemResult:
     :func:`evaluate`) maps each condition and ``"all"`` to its emission latencies.
     ``census`` maps each positive condition and ``"all"`` to the error census of its
     notes (:mod:`vocalmidi.eval.census`); :meth:`census_by` groups it by clip metadata.
+    ``note_kinds`` maps the same keys to the true notes' census per note kind (after a
+    rest, legato change, repeated pitch).
     """
 
     system: str
@@ -44,6 +46,7 @@ class SystemResult:
     emission: dict[str, EmissionStats] = field(default_factory=dict)
     censuses: list[tuple[str, dict[str, Any], Census]] = field(default_factory=list,
                                                                repr=False)
+    note_kinds: dict[str, dict[str, Census]] = field(default_factory=dict, repr=False)
 
     @property
     def census(self) -> dict[str, Census]:
@@ -122,6 +125,10 @@ def evaluate(
             res.scores.append((clip.condition, clip.meta, s))
             if not clip.negative:
                 res.censuses.append((clip.condition, clip.meta, census(clip.notes, est)))
+                for kind, c in census_by_kind(clip.notes, est).items():
+                    for key in (clip.condition, ALL):
+                        got = res.note_kinds.setdefault(key, {})
+                        got[kind] = got.get(kind, Census()) + c
             emitted = getattr(system, "emissions", None)
             if emitted is not None and not clip.negative:
                 e = emission_latencies(clip.notes, emitted)
@@ -151,7 +158,8 @@ def results_to_json(results: Sequence[SystemResult],
     of that clip metadata (:meth:`SystemResult.by`): ``by_patch`` per voice patch,
     ``by_kind`` per kind of negative clip (speech, piano, ...).
     ``census`` holds the error census per condition, ``census_by_soundfont`` per voice
-    source (all conditions pooled).
+    source (all conditions pooled), ``census_by_note_kind`` the true notes' classes per
+    condition and note kind.
     """
     return {
         "systems": {
@@ -168,6 +176,8 @@ def results_to_json(results: Sequence[SystemResult],
                 "census": {c: v.as_dict() for c, v in r.census.items()},
                 "census_by_soundfont": {k: v.as_dict()
                                         for k, v in r.census_by("soundfont").items()},
+                "census_by_note_kind": {c: {k: v.as_dict() for k, v in g.items()}
+                                        for c, g in r.note_kinds.items()},
                 "clips": r.clips,
             }
             for r in results
