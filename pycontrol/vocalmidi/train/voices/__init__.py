@@ -113,9 +113,9 @@ def _gm(fonts: Sequence[str]) -> list[Voice]:
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
     sets 2 and 3 add the training flite voices (they differ in shares, not voices), and
-    sets 4 and 5 Festival's voices too (5 differs in its singers, not its voices)."""
-    if voice_set not in (1, 2, 3, 4, 5):
-        raise ValueError(f"unknown voice set {voice_set}: 1 to 5")
+    sets 4-6 Festival's voices too (5 and 6 differ in their singers, not their voices)."""
+    if voice_set not in (1, 2, 3, 4, 5, 6):
+        raise ValueError(f"unknown voice set {voice_set}: 1 to 6")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
