@@ -32,8 +32,8 @@ from typing import Any
 from vocalmidi.eval.latency import EARLY_S  # F1@50's tolerance before the onset, too
 from vocalmidi.notes import Note
 
-__all__ = ["GUESS_MAX_S", "NOTE_KINDS", "Census", "census", "census_by_kind",
-           "is_corrected_guess", "note_kind"]
+__all__ = ["GUESS_MAX_S", "NOTE_KINDS", "TRUE_NOTE_CLASSES", "Census", "census",
+           "census_by_kind", "is_corrected_guess", "note_kind"]
 
 ON_TIME_S = 0.05
 LATE_100_S = 0.1
@@ -45,6 +45,8 @@ GUESS_MAX_S = 0.065
 JOINT_S = 0.005
 REST_S = 0.05  # a note starting this long after the previous one ended follows a rest
 NOTE_KINDS = ("after a rest", "legato change", "repeated pitch")
+# The classes of a true note (the Census fields that count true notes)
+TRUE_NOTE_CLASSES = ("on_time", "late_100", "late", "missed")
 
 
 def note_kind(prev: Note | None, note: Note) -> str:
@@ -125,7 +127,7 @@ def census(ref: Sequence[Note], est: Sequence[Note]) -> Census:
     """Sort the notes of one take (``est`` as sent, in any order) into the census."""
     est = sorted(est, key=lambda n: n.start)
     classes, claimed = _match(sorted(ref, key=lambda n: n.start), est)
-    out = Census(**{c: classes.count(c) for c in ("on_time", "late_100", "late", "missed")})
+    out = Census(**{c: classes.count(c) for c in TRUE_NOTE_CLASSES})
     for i, e in enumerate(est):
         if i in claimed:
             continue

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.table import Table
 
+from vocalmidi.eval.census import TRUE_NOTE_CLASSES
 from vocalmidi.eval.runner import ALL, SystemResult
 from vocalmidi.eval.targets import live_matrix_markdown, targets_markdown
 
@@ -171,9 +172,6 @@ _CENSUS_COLS = (("on time", "on_time"), ("late 50-100", "late_100"), ("late 100-
                 ("F1 all late on time", "f1_50_all_late_on_time"))
 
 
-_TRUE_NOTE_KEYS = ("on_time", "late_100", "late", "missed")
-
-
 def _census_rows(by_condition: Mapping[str, Mapping[str, Any]],
                  by_source: Mapping[str, Mapping[str, Any]],
                  by_kind: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -182,7 +180,7 @@ def _census_rows(by_condition: Mapping[str, Mapping[str, Any]],
     labelled = [(c, by_condition[c], False) for c in _ORDER if c in by_condition]
     labelled += [(f"{k} (all)", v, False) for k, v in by_source.items()]
     labelled += [(f"{k} (all)", v, True) for k, v in by_kind.items() if v["n_ref"]]
-    return [(label, ["-" if kind_only and k not in _TRUE_NOTE_KEYS else
+    return [(label, ["-" if kind_only and k not in TRUE_NOTE_CLASSES else
                      _fmt(v[k], True) if k.startswith("f1") else str(v[k])
                      for _, k in _CENSUS_COLS]) for label, v, kind_only in labelled]
 
