@@ -229,6 +229,17 @@ def test_bench_prints_table_and_writes_plots(quick_set: Path, tmp_path: Path,
     clean_row = lines[head + 2].split("|")
     assert clean_row[1:3] == [" swift-f0 ", " clean "]
     assert int(clean_row[3]) == census["clean"]["on_time"]
+    # The note kinds per voice source add up to the pooled ones, and the summary has a
+    # row for the legato changes of each source that sang one.
+    kinds = doc["systems"]["swift-f0"]["census_by_note_kind"]["all"]
+    per_source = doc["systems"]["swift-f0"]["census_by_note_kind_and_soundfont"]
+    assert set(per_source) == set(by_source)
+    for kind, c in kinds.items():
+        assert sum(g[kind]["on_time"] for g in per_source.values()) == c["on_time"]
+        assert sum(g[kind]["n_ref"] for g in per_source.values()) == c["n_ref"]
+    legato_rows = {src for src, g in per_source.items() if g["legato change"]["n_ref"]}
+    assert legato_rows and all(f"| legato change: {src} (all) |" in summary
+                               for src in legato_rows)
 
 
 def test_bench_fetches_peers_and_lists_those_it_could_not_run(

@@ -32,7 +32,7 @@ from typing import Any
 from vocalmidi.eval.latency import EARLY_S  # F1@50's tolerance before the onset, too
 from vocalmidi.notes import Note
 
-__all__ = ["GUESS_MAX_S", "NOTE_KINDS", "TRUE_NOTE_CLASSES", "Census", "census",
+__all__ = ["GUESS_MAX_S", "LEGATO_CHANGE", "NOTE_KINDS", "TRUE_NOTE_CLASSES", "Census", "census",
            "census_by_kind", "is_corrected_guess", "note_kind"]
 
 ON_TIME_S = 0.05
@@ -44,7 +44,8 @@ LATE_MAX_S = 0.3  # past this a sent note of the pitch is not this note's, late
 GUESS_MAX_S = 0.065
 JOINT_S = 0.005
 REST_S = 0.05  # a note starting this long after the previous one ended follows a rest
-NOTE_KINDS = ("after a rest", "legato change", "repeated pitch")
+LEGATO_CHANGE = "legato change"  # another pitch joined to the previous note
+NOTE_KINDS = ("after a rest", LEGATO_CHANGE, "repeated pitch")
 # The classes of a true note (the Census fields that count true notes)
 TRUE_NOTE_CLASSES = ("on_time", "late_100", "late", "missed")
 
@@ -53,7 +54,7 @@ def note_kind(prev: Note | None, note: Note) -> str:
     """How the singer reaches ``note`` from the note before it (``None``: the first)."""
     if prev is None or note.start - prev.end >= REST_S:
         return "after a rest"
-    return "repeated pitch" if note.pitch == prev.pitch else "legato change"
+    return "repeated pitch" if note.pitch == prev.pitch else LEGATO_CHANGE
 
 
 def is_corrected_guess(length_s: float, gap_s: float, next_is_other_pitch: bool) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.table import Table
 
-from vocalmidi.eval.census import TRUE_NOTE_CLASSES
+from vocalmidi.eval.census import LEGATO_CHANGE, TRUE_NOTE_CLASSES
 from vocalmidi.eval.runner import ALL, SystemResult
 from vocalmidi.eval.targets import live_matrix_markdown, targets_markdown
 
@@ -174,12 +174,18 @@ _CENSUS_COLS = (("on time", "on_time"), ("late 50-100", "late_100"), ("late 100-
 
 def _census_rows(by_condition: Mapping[str, Mapping[str, Any]],
                  by_source: Mapping[str, Mapping[str, Any]],
-                 by_kind: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+                 by_kind: Mapping[str, Mapping[str, Any]],
+                 kind_by_source: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+                 ) -> list[tuple[str, list[str]]]:
     """(takes, cells) per condition, then per voice source and per note kind over all
-    conditions (a note kind has true notes only: "-" in the other columns)."""
+    conditions, then the legato changes per voice source (a note kind has true notes
+    only: "-" in the other columns)."""
     labelled = [(c, by_condition[c], False) for c in _ORDER if c in by_condition]
     labelled += [(f"{k} (all)", v, False) for k, v in by_source.items()]
     labelled += [(f"{k} (all)", v, True) for k, v in by_kind.items() if v["n_ref"]]
+    labelled += [(f"{LEGATO_CHANGE}: {src} (all)", g[LEGATO_CHANGE], True)
+                 for src, g in (kind_by_source or {}).items()
+                 if LEGATO_CHANGE in g and g[LEGATO_CHANGE]["n_ref"]]
     return [(label, ["-" if kind_only and k not in TRUE_NOTE_CLASSES else
                      _fmt(v[k], True) if k.startswith("f1") else str(v[k])
                      for _, k in _CENSUS_COLS]) for label, v, kind_only in labelled]
@@ -198,7 +204,9 @@ def census_table(results: Sequence[SystemResult]) -> Table:
     for r in results:
         rows = _census_rows({c: v.as_dict() for c, v in r.census.items()},
                             {k: v.as_dict() for k, v in r.census_by("soundfont").items()},
-                            {k: v.as_dict() for k, v in r.note_kinds.get(ALL, {}).items()})
+                            {k: v.as_dict() for k, v in r.note_kinds.get(ALL, {}).items()},
+                            {src: {k: v.as_dict() for k, v in g.items()}
+                             for src, g in sorted(r.note_kinds_by_source.items())})
         for i, (label, cells) in enumerate(rows):
             t.add_row(r.system if i == 0 else "", label, *cells, end_section=i == len(rows) - 1)
     return t
@@ -207,7 +215,8 @@ def census_table(results: Sequence[SystemResult]) -> Table:
 def _census_lines(doc: Mapping[str, Any]) -> list[str]:
     """:func:`census_table` as Markdown, from a ``results.json`` document."""
     rows = [(name, _census_rows(s["census"], s.get("census_by_soundfont", {}),
-                                s.get("census_by_note_kind", {}).get(ALL, {})))
+                                s.get("census_by_note_kind", {}).get(ALL, {}),
+                                s.get("census_by_note_kind_and_soundfont", {})))
             for name, s in doc["systems"].items() if s.get("census")]
     if not rows:
         return []

@@ -32,7 +32,10 @@ class SystemResult:
     ``census`` maps each positive condition and ``"all"`` to the error census of its
     notes (:mod:`vocalmidi.eval.census`); :meth:`census_by` groups it by clip metadata.
     ``note_kinds`` maps the same keys to the true notes' census per note kind (after a
-    rest, legato change, repeated pitch).
+    rest, legato change, repeated pitch); ``note_kinds_by_source`` the same per voice
+    source (clip ``meta["soundfont"]``: a SoundFont, ``espeak``, ``flite``), all
+    conditions pooled. Why per source: a patch sung legato sounds its old note on under
+    the new one's attack, a sung-syllable voice glides (docs/evaluation.md).
     """
 
     system: str
@@ -47,6 +50,8 @@ class SystemResult:
     censuses: list[tuple[str, dict[str, Any], Census]] = field(default_factory=list,
                                                                repr=False)
     note_kinds: dict[str, dict[str, Census]] = field(default_factory=dict, repr=False)
+    note_kinds_by_source: dict[str, dict[str, Census]] = field(default_factory=dict,
+                                                               repr=False)
 
     @property
     def census(self) -> dict[str, Census]:
@@ -125,9 +130,13 @@ def evaluate(
             res.scores.append((clip.condition, clip.meta, s))
             if not clip.negative:
                 res.censuses.append((clip.condition, clip.meta, census(clip.notes, est)))
+                source = clip.meta.get("soundfont")
                 for kind, c in census_by_kind(clip.notes, est).items():
                     for key in (clip.condition, ALL):
                         got = res.note_kinds.setdefault(key, {})
+                        got[kind] = got.get(kind, Census()) + c
+                    if source is not None:
+                        got = res.note_kinds_by_source.setdefault(str(source), {})
                         got[kind] = got.get(kind, Census()) + c
             emitted = getattr(system, "emissions", None)
             if emitted is not None and not clip.negative:
@@ -159,7 +168,8 @@ def results_to_json(results: Sequence[SystemResult],
     ``by_kind`` per kind of negative clip (speech, piano, ...).
     ``census`` holds the error census per condition, ``census_by_soundfont`` per voice
     source (all conditions pooled), ``census_by_note_kind`` the true notes' classes per
-    condition and note kind.
+    condition and note kind, ``census_by_note_kind_and_soundfont`` per voice source and
+    note kind.
     """
     return {
         "systems": {
@@ -178,6 +188,9 @@ def results_to_json(results: Sequence[SystemResult],
                                         for k, v in r.census_by("soundfont").items()},
                 "census_by_note_kind": {c: {k: v.as_dict() for k, v in g.items()}
                                         for c, g in r.note_kinds.items()},
+                "census_by_note_kind_and_soundfont": {
+                    src: {k: v.as_dict() for k, v in g.items()}
+                    for src, g in sorted(r.note_kinds_by_source.items())},
                 "clips": r.clips,
             }
             for r in results
