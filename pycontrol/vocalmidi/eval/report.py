@@ -206,7 +206,7 @@ def census_table(results: Sequence[SystemResult]) -> Table:
                             {k: v.as_dict() for k, v in r.census_by("soundfont").items()},
                             {k: v.as_dict() for k, v in r.note_kinds.get(ALL, {}).items()},
                             {src: {k: v.as_dict() for k, v in g.items()}
-                             for src, g in sorted(r.note_kinds_by_source.items())})
+                             for src, g in r.note_kinds_by("soundfont").items()})
         for i, (label, cells) in enumerate(rows):
             t.add_row(r.system if i == 0 else "", label, *cells, end_section=i == len(rows) - 1)
     return t

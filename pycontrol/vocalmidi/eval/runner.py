@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +32,10 @@ class SystemResult:
     ``census`` maps each positive condition and ``"all"`` to the error census of its
     notes (:mod:`vocalmidi.eval.census`); :meth:`census_by` groups it by clip metadata.
     ``note_kinds`` maps the same keys to the true notes' census per note kind (after a
-    rest, legato change, repeated pitch); ``note_kinds_by_source`` the same per voice
-    source (clip ``meta["soundfont"]``: a SoundFont, ``espeak``, ``flite``), all
-    conditions pooled. Why per source: a patch sung legato sounds its old note on under
-    the new one's attack, a sung-syllable voice glides (docs/evaluation.md).
+    rest, legato change, repeated pitch), from each clip's in ``kind_censuses``;
+    :meth:`note_kinds_by` groups them by clip metadata, e.g. per voice source (a patch
+    sung legato sounds its old note on under the new one's attack, a sung-syllable voice
+    glides: docs/evaluation.md).
     """
 
     system: str
@@ -49,9 +49,8 @@ class SystemResult:
     emission: dict[str, EmissionStats] = field(default_factory=dict)
     censuses: list[tuple[str, dict[str, Any], Census]] = field(default_factory=list,
                                                                repr=False)
-    note_kinds: dict[str, dict[str, Census]] = field(default_factory=dict, repr=False)
-    note_kinds_by_source: dict[str, dict[str, Census]] = field(default_factory=dict,
-                                                               repr=False)
+    kind_censuses: list[tuple[str, dict[str, Any], dict[str, Census]]] = field(
+        default_factory=list, repr=False)
 
     @property
     def census(self) -> dict[str, Census]:
@@ -68,6 +67,28 @@ class SystemResult:
             if key in meta:
                 out[str(meta[key])] = out.get(str(meta[key]), Census()) + c
         return dict(sorted(out.items()))
+
+    @staticmethod
+    def _pool_kinds(keyed: Iterable[tuple[str, dict[str, Census]]],
+                    ) -> dict[str, dict[str, Census]]:
+        out: dict[str, dict[str, Census]] = {}
+        for key, kinds in keyed:
+            got = out.setdefault(key, {})
+            for kind, c in kinds.items():
+                got[kind] = got.get(kind, Census()) + c
+        return out
+
+    @property
+    def note_kinds(self) -> dict[str, dict[str, Census]]:
+        return self._pool_kinds((key, kinds) for cond, _, kinds in self.kind_censuses
+                                for key in (cond, ALL))
+
+    def note_kinds_by(self, key: str) -> dict[str, dict[str, Census]]:
+        """The note-kind census of every positive clip pooled per value of ``meta[key]``,
+        sorted."""
+        return dict(sorted(self._pool_kinds((str(meta[key]), kinds)
+                                            for _, meta, kinds in self.kind_censuses
+                                            if key in meta).items()))
 
     @property
     def rtf(self) -> float:
@@ -130,14 +151,8 @@ def evaluate(
             res.scores.append((clip.condition, clip.meta, s))
             if not clip.negative:
                 res.censuses.append((clip.condition, clip.meta, census(clip.notes, est)))
-                source = clip.meta.get("soundfont")
-                for kind, c in census_by_kind(clip.notes, est).items():
-                    for key in (clip.condition, ALL):
-                        got = res.note_kinds.setdefault(key, {})
-                        got[kind] = got.get(kind, Census()) + c
-                    if source is not None:
-                        got = res.note_kinds_by_source.setdefault(str(source), {})
-                        got[kind] = got.get(kind, Census()) + c
+                res.kind_censuses.append((clip.condition, clip.meta,
+                                          census_by_kind(clip.notes, est)))
             emitted = getattr(system, "emissions", None)
             if emitted is not None and not clip.negative:
                 e = emission_latencies(clip.notes, emitted)
@@ -190,7 +205,7 @@ def results_to_json(results: Sequence[SystemResult],
                                         for c, g in r.note_kinds.items()},
                 "census_by_note_kind_and_soundfont": {
                     src: {k: v.as_dict() for k, v in g.items()}
-                    for src, g in sorted(r.note_kinds_by_source.items())},
+                    for src, g in r.note_kinds_by("soundfont").items()},
                 "clips": r.clips,
             }
             for r in results
