@@ -187,6 +187,41 @@ def test_calibrated_gm_patch_is_voice_like_and_uncalibrated_is_not() -> None:
     _common(voice)
 
 
+# Legato changes, each note held 35 ms into the next as eval.perform's longest overlap.
+LEGATO = [Note(0.30, 0.735, 57, 96), Note(0.70, 1.135, 60, 96), Note(1.10, 1.535, 62, 96),
+          Note(1.50, 1.935, 59, 96), Note(1.90, 2.40, 64, 96)]
+
+
+def _new_pitch_heard_ms(audio: np.ndarray, truth: list[Note]) -> list[float]:
+    """Per legato change: ms from its note-on to the first two frames on its pitch."""
+    f0, t = _f0(audio)
+    out = []
+    for n in truth[1:]:
+        on = np.zeros(f0.size, bool)
+        on[f0 > 0] = np.abs(_cents(f0[f0 > 0], n.pitch)) < 50.0
+        k0 = int(np.searchsorted(t, n.start))
+        k = next((k for k in range(k0, k0 + 60) if on[k] and on[k + 1]), k0 + 60)
+        out.append(1000.0 * (t[k] - n.start))
+    return out
+
+
+def test_gm_patch_glides_legato_like_a_singer_where_a_keyboard_holds_two_notes() -> None:
+    # The evaluation set (version 4) sings the patches' legato changes as glides: the new
+    # pitch must be heard within 30 ms of its note-on, as in the syllable voices' glides.
+    # Played as a keyboard legato, the old note drowns the new one for far longer.
+    _need("timgm6mb")
+    glide = GMVoice("timgm6mb", "choir_aahs", legato="glide")
+    audio, truth = glide.render(LEGATO, SR, 3)
+    assert [n.pitch for n in truth] == [n.pitch for n in LEGATO]
+    assert max(_new_pitch_heard_ms(audio, truth)) <= 30.0
+    _check_pitch(audio, truth)
+    keys, truth_k = GMVoice("timgm6mb", "choir_aahs").render(LEGATO, SR, 3)
+    assert np.median(_new_pitch_heard_ms(keys, truth_k)) > 40.0
+    _common(glide)  # detached notes, repeats and onsets as in the keyboard rendering
+    with pytest.raises(UsageError, match="unknown legato"):
+        GMVoice("timgm6mb", "choir_aahs", legato="slur")
+
+
 def test_training_and_validation_voices_are_apart() -> None:
     train = training_voices()
     val = validation_voices()

@@ -17,9 +17,10 @@ and drums from the validation SoundFonts.
 The voices are the note model's validation voices, never trained on
 (:func:`vocalmidi.train.voices.validation_voices`): the held-apart sung-syllable voices
 (espeak-ng re-pitched with WORLD) and the calibrated voice patches of the TimGM6mb and
-MuseScore General Lite SoundFonts (envelopes made voice-like; no slow pads). The
-melodies (:func:`eval_melody_names`) and the performance seeds (1000 + take number) are
-held apart from training too.
+MuseScore General Lite SoundFonts (envelopes made voice-like; no slow pads; since version
+4 a legato change glides from one pitch to the next as a singer's does, where a keyboard
+would sound both notes at once). The melodies (:func:`eval_melody_names`) and the
+performance seeds (1000 + take number) are held apart from training too.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ __all__ = ["Clip", "EvalSet", "TakePlan", "eval_melody_names", "load_set", "make
            "plan_takes"]
 
 FORMAT = "vocalmidi-evalset"
-VERSION = 3  # 2: validation voices (held-apart syllable voices, calibrated patches)
+VERSION = 4  # 2: validation voices (held-apart syllable voices, calibrated patches)
 # 3: the rig's negatives (speech, breaths, coughs, claps, chords, drums); takes as in 2
+# 4: the patches sing legato changes as a glide (GMVoice legato="glide"), not as two
+#    overlapping keyboard notes; every other clip as in 3
 SAMPLE_RATE = 48000
 _TAKES = 16
 _QUICK_TAKES = 3
@@ -94,7 +97,7 @@ class TakePlan:
             return SyllableVoice(self.patch, self.voice == "female")
         if self.soundfont == "flite":
             return SyllableVoice(f"flite:{self.patch}", self.voice == "female")
-        return GMVoice(self.soundfont, self.patch)
+        return GMVoice(self.soundfont, self.patch, legato="glide")
 
 
 @dataclass

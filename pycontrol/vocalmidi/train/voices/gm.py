@@ -48,6 +48,7 @@ __all__ = [
     "GMVoice",
     "PatchMeasure",
     "calibration_controls",
+    "glide_controls",
     "measure_patch",
     "measure_tuning",
     "usable_patches",
@@ -59,6 +60,8 @@ TUNING_MAX_CENTS = 30.0  # held pitch vs the MIDI note (the labels trust the pat
 RENDER_RATE = 48000
 TAIL_S = 0.5
 PEAK_LEVEL = 0.5
+GLIDE_MS = (8, 25)  # portamento time of a legato change sung as a glide (legato="glide")
+LEGATO_STYLES = ("keyboard", "glide")
 
 # Zero-based General MIDI programs: the voice patches and monophonic instruments.
 GM_PATCHES = {
@@ -275,6 +278,29 @@ def usable_patches(soundfont: str) -> list[str]:
     return [p for p in GM_PATCHES if p in table and table[p][2]]
 
 
+def glide_controls(notes: Sequence[Note], rng: np.random.Generator) -> list[tuple[float, int, int]]:
+    """The control changes that make a patch sing legato as a voice does: one note
+    gliding to the next, not a keyboard's two notes sounding together.
+
+    A keyboard legato holds the old note into the new one and then releases it over up
+    to 150 ms while the new sample attacks, so on most patches the new pitch is the
+    louder one only 25-40 ms after its note-on (``scripts/gm_legato_takeover.py``). With
+    the legato pedal (CC68) FluidSynth plays the channel monophonically: a note-on while
+    the previous note is held takes over that note's voice, and with portamento (CC65)
+    the pitch slides there in the portamento time (CC5/CC37, 1 ms units, linear). A new
+    key outside the old sample's key range starts a new sample; the old one is released
+    at once. Each legato change draws its glide from :data:`GLIDE_MS`, a time in which
+    the new pitch is heard as soon as in the sung-syllable voice's glides (15-40 ms,
+    eased out: within 50 cents of the new note a median 15 ms after it starts).
+    """
+    out = [(0.0, 68, 127), (0.0, 65, 127)]
+    for prev, n in zip(notes[:-1], notes[1:], strict=True):
+        if prev.end > n.start and prev.pitch != n.pitch:
+            ms = int(rng.integers(GLIDE_MS[0], GLIDE_MS[1] + 1))
+            out += [(n.start, 5, ms >> 7), (n.start, 37, ms & 0x7F)]
+    return out
+
+
 def _rearticulate(notes: list[Note], rng: np.random.Generator) -> list[Note]:
     """End a note early when the next one repeats its pitch without a gap: a patch
     would otherwise run one note into the other with no audible new attack."""
@@ -289,15 +315,23 @@ def _rearticulate(notes: list[Note], rng: np.random.Generator) -> list[Note]:
 
 @dataclass(frozen=True)
 class GMVoice:
-    """A calibrated General-MIDI patch of an installed SoundFont."""
+    """A calibrated General-MIDI patch of an installed SoundFont.
+
+    ``legato`` is how a note joined to the next one is played: ``keyboard`` (two notes
+    overlapping, as training's voice sets 1-6 hear the patches) or ``glide`` (one voice
+    sliding to the next pitch, :func:`glide_controls`; the evaluation set from version 4).
+    """
 
     soundfont: str
     patch: str
     name: str = field(init=False)
+    legato: str = "keyboard"
 
     def __post_init__(self) -> None:
         if self.patch not in GM_PATCHES:
             raise UsageError(f"unknown patch {self.patch!r}: use {', '.join(GM_PATCHES)}")
+        if self.legato not in LEGATO_STYLES:
+            raise UsageError(f"unknown legato {self.legato!r}: use {', '.join(LEGATO_STYLES)}")
         object.__setattr__(self, "name", f"gm:{self.soundfont}:{self.patch}")
 
     @property
@@ -313,19 +347,22 @@ class GMVoice:
         """Play ``notes`` (with bends) on the calibrated patch.
 
         FluidSynth is deterministic; ``seed`` only sets the gap (60-90 ms) cut before a
-        note that repeats the previous pitch without one, so that it is re-articulated.
+        note that repeats the previous pitch without one, so that it is re-articulated,
+        and with ``legato="glide"`` each legato change's glide time.
         The truth is the rendered MIDI's notes, bend curves kept from ``notes``.
         """
         if not 8000 <= sample_rate <= 192000:
             raise UsageError(f"sample rate {sample_rate} Hz is out of range 8000..192000")
         ordered = _rearticulate(check_notes(notes), np.random.default_rng(seed))
+        controls = calibration_controls(*self.calibration)
+        if self.legato == "glide":  # its own draws: the keyboard takes stay byte for byte
+            controls += glide_controls(ordered, np.random.default_rng([seed, 1]))
         rate = sample_rate if sample_rate >= 44100 else RENDER_RATE
         with tempfile.TemporaryDirectory(prefix="vocalmidi-gm-") as tmp:
             mid = Path(tmp) / "take.mid"
             audio = render_notes(ordered, soundfont=_font(self.soundfont),
                                  program=GM_PATCHES[self.patch], sample_rate=rate,
-                                 tail=TAIL_S, controls=calibration_controls(*self.calibration),
-                                 midi_path=mid)
+                                 tail=TAIL_S, controls=controls, midi_path=mid)
             back = read_midi(mid)
         truth = [replace(b, bend=n.bend) for b, n in zip(back, ordered, strict=True)]
         if rate != sample_rate:
