@@ -289,9 +289,9 @@ def glide_controls(notes: Sequence[Note], rng: np.random.Generator) -> list[tupl
     the previous note is held takes over that note's voice, and with portamento (CC65)
     the pitch slides there in the portamento time (CC5/CC37, 1 ms units, linear). A new
     key outside the old sample's key range starts a new sample; the old one is released
-    at once. Each legato change draws its glide from :data:`GLIDE_MS`, a time in which
-    the new pitch is heard as soon as in the sung-syllable voice's glides (15-40 ms,
-    eased out: within 50 cents of the new note a median 15 ms after it starts).
+    at once. Each legato change draws its glide from :data:`GLIDE_MS`: the new pitch is
+    then heard a median 20-30 ms after its note-on on the validation patches, near the
+    sung-syllable voices' eased 15-40 ms glides (15 ms; ``gm_legato_takeover.py --heard``).
     """
     out = [(0.0, 68, 127), (0.0, 65, 127)]
     for prev, n in zip(notes[:-1], notes[1:], strict=True):
