@@ -321,6 +321,22 @@ def test_voice_set_6_singers_join_more_of_their_notes() -> None:
     assert legato_share(True) > legato_share(False) + 0.1
 
 
+def test_voice_set_7_patches_glide_with_set_5s_singers() -> None:
+    """Set 7 is set 5's voices, shares and singers, with every GM patch gliding into a
+    legato change (as the evaluation set's patches do) where sets 1-6 overlap two notes."""
+    from vocalmidi.train.generate import VOICE_KIND_SHARE, singers
+    from vocalmidi.train.voices import training_voices
+
+    set5, set7 = training_voices(5), training_voices(7)
+    assert [v.name for v in set7] == [v.name for v in set5]
+    gm5 = [v for v in set5 if v.name.startswith("gm:")]
+    gm7 = [v for v in set7 if v.name.startswith("gm:")]
+    assert gm7 and {v.legato for v in gm5} == {"keyboard"} and {v.legato for v in gm7} == {"glide"}
+    assert VOICE_KIND_SHARE[7] == VOICE_KIND_SHARE[5]
+    assert singers(7) == singers(5) == (True, False) and singers(6) == (True, True)
+    assert singers(4) == (False, False)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--hours", "-1"], "--hours"),
     (["--hours", "nan"], "--hours"),

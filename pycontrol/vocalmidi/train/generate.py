@@ -147,14 +147,24 @@ _VALIDATION_FONT_NAMES = ("timgm", "musescore")
 # Voice set 5 is set 4's voices and shares with singers who vibrate from a note's first
 # moment (performances.ONSET_VIBRATO_SHARE): a singer's set, not a voice's.
 # Voice set 6 is set 5 with singers who join more of their notes (performances.LEGATO_FLOOR).
-VOICE_SETS = (1, 2, 3, 4, 5, 6)
+# Voice set 7 is set 5 (its singers and shares) with the GM patches gliding into a legato
+# change (GMVoice legato="glide"), as the evaluation set's patches do from its version 4:
+# no singer sounds two notes at once, as a keyboard legato does.
+VOICE_SETS = (1, 2, 3, 4, 5, 6, 7)
 VOICE_KIND_SHARE = {
     1: {"syllable": 0.42, "gm": 0.38, "hum": 0.2},
     2: {"syllable": 0.34, "flite": 0.2, "gm": 0.3, "hum": 0.16},
     3: {"syllable": 0.26, "flite": 0.2, "gm": 0.38, "hum": 0.16},
     4: {"syllable": 0.20, "flite": 0.12, "festival": 0.14, "gm": 0.38, "hum": 0.16},
 }
-VOICE_KIND_SHARE[5] = VOICE_KIND_SHARE[6] = VOICE_KIND_SHARE[4]
+VOICE_KIND_SHARE[5] = VOICE_KIND_SHARE[6] = VOICE_KIND_SHARE[7] = VOICE_KIND_SHARE[4]
+
+
+def singers(voice_set: int) -> tuple[bool, bool]:
+    """``make_performance``'s (onset_vibrato, more_legato) for a voice set: sets 5-7
+    have singers who vibrate from a note's first moment, set 6 singers who join more of
+    their notes (set 7 changes set 5's patches, not its singers)."""
+    return voice_set >= 5, voice_set == 6
 
 
 def voice_kind(name: str) -> str:
@@ -226,8 +236,7 @@ def _sing(plan: ClipPlan, rng: np.random.Generator,
     for attempt in range(_ATTEMPTS):
         if attempt:
             rng = plan.rng(1 + attempt)
-        perf = make_performance(rng, plan.seconds, plan.split, plan.voice_set >= 5,
-                                plan.voice_set >= 6)
+        perf = make_performance(rng, plan.seconds, plan.split, *singers(plan.voice_set))
         voice = _pick_voice(rng, plan.voice_set)
         try:
             dry, true = voice.render(perf.notes, sr, int(rng.integers(0, 2**31)))
@@ -546,8 +555,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "speakers, a fifth of the sung clips), 3 (as 2, with the GM "
                         "patches' share of set 1), 4 (as 3, with Festival's voices: "
                         "women and a boy from real speakers), 5 (as 4, with singers who "
-                        "vibrate from a note's first moment) or 6 (as 5, with singers who "
-                        "join more of their notes)")
+                        "vibrate from a note's first moment), 6 (as 5, with singers who "
+                        "join more of their notes) or 7 (as 5, with the GM patches gliding "
+                        "into a legato change)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -32,7 +32,10 @@ training set hears (``vocalmidi eval make DIR --singer flite:slt``).
 Voice sets (``vocalmidi train data --voice-set N``): 1 is what every model until stage 16
 heard; 2 adds the training flite voices; 3 has set 2's voices with set 1's share of GM
 patches (``generate.VOICE_KIND_SHARE``); 4 adds Festival's voices to set 3; 5 has set 4's
-voices, with some singers vibrating from a note's first moment. A set never
+voices, with some singers vibrating from a note's first moment; 7 has set 5's voices and
+singers, but its General-MIDI patches glide into a legato change as a singer does
+(``GMVoice(legato="glide")``, as the evaluation set's do from its version 4) where sets
+1-6 play it as a keyboard does, two notes overlapping. A set never
 changes once a model is trained on it, so a data card's commands make the same files
 again.
 """
@@ -105,18 +108,19 @@ class Voice(Protocol):
                seed: int) -> tuple[np.ndarray, list[Note]]: ...
 
 
-def _gm(fonts: Sequence[str]) -> list[Voice]:
+def _gm(fonts: Sequence[str], legato: str = "keyboard") -> list[Voice]:
     have = available_soundfonts()
-    return [GMVoice(f, p) for f in fonts if f in have for p in usable_patches(f)]
+    return [GMVoice(f, p, legato) for f in fonts if f in have for p in usable_patches(f)]
 
 
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
     sets 2 and 3 add the training flite voices (they differ in shares, not voices), and
-    sets 4-6 Festival's voices too (5 and 6 differ in their singers, not their voices)."""
-    if voice_set not in (1, 2, 3, 4, 5, 6):
-        raise ValueError(f"unknown voice set {voice_set}: 1 to 6")
-    out: list[Voice] = _gm(TRAIN_SOUNDFONTS)
+    sets 4-7 Festival's voices too (5 and 6 differ in their singers, not their voices;
+    7 has set 5's voices with the patches gliding into a legato change)."""
+    if voice_set not in (1, 2, 3, 4, 5, 6, 7):
+        raise ValueError(f"unknown voice set {voice_set}: 1 to 7")
+    out: list[Voice] = _gm(TRAIN_SOUNDFONTS, "glide" if voice_set >= 7 else "keyboard")
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
     out += [HumVoice(k) for k in HUM_KINDS]
     if voice_set >= 2:

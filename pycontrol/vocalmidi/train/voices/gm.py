@@ -319,7 +319,8 @@ class GMVoice:
 
     ``legato`` is how a note joined to the next one is played: ``keyboard`` (two notes
     overlapping, as training's voice sets 1-6 hear the patches) or ``glide`` (one voice
-    sliding to the next pitch, :func:`glide_controls`; the evaluation set from version 4).
+    sliding to the next pitch, :func:`glide_controls`; the evaluation set from version 4
+    and training's voice set 7).
     """
 
     soundfont: str
