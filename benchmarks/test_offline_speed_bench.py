@@ -36,10 +36,9 @@ import pytest
 from vocalmidi.eval.dataset import load_set, make_set
 from vocalmidi.eval.metrics import score_clip
 from vocalmidi.notemodel.offline import decode_offline
-from vocalmidi.notemodel.run import FrameOutputs, NoteModelRunner, resample_to_model
+from vocalmidi.notemodel.run import NoteModelRunner, frame_outputs, resample_to_model
 from vocalmidi.notemodel.segmented import SegmentedNoteModel
 from vocalmidi.notes import Note
-from vocalmidi.train.decode import frame_levels_db
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
@@ -76,11 +75,7 @@ def _routes(runner: NoteModelRunner) -> dict[str, Callable[[np.ndarray, int], li
                                                                       list[Note]]:
         def route(audio: np.ndarray, sr: int) -> list[Note]:
             audio16 = resample_to_model(audio, sr)
-            out = model_run(audio16)
-            levels = frame_levels_db(audio16).astype(np.float32)
-            return decode_offline(FrameOutputs(out.onset, out.sounding, out.note,
-                                               out.note_conf, out.pitch,
-                                               levels[:len(out.onset)]))
+            return decode_offline(frame_outputs(model_run(audio16), audio16))
         return route
 
     whole = NoteModelRunner(WHOLE_TAKE, threads=1)

@@ -49,6 +49,28 @@ def test_note_model_sings_notes_and_takes_the_correction_choice(note_model: Path
     assert {57, 60, 64, 62} & {e.note for e in ons}
 
 
+def test_continuous_bends_keep_an_in_tune_tone_in_tune(note_model: Path) -> None:
+    # The tone has a +-7 cent vibrato; past each note's first 60 ms the bends carry it and
+    # nothing else (the model's own fine pitch read it up to 13 cents flat).
+    with Engine(note_model, "vocalnote") as eng:
+        eng.set_param("bend_mode", "continuous")
+        eng.prepare(48000, 128, realtime=False)
+        events = eng.process(sing(48000)) + eng.flush()
+    held: dict[int, list[float]] = {}
+    note, since = -1, 0
+    for e in events:
+        if e.type == EventType.NOTE_ON:
+            note, since = e.note, e.position
+            held[note] = []
+        elif e.type == EventType.PITCH_BEND and note >= 0 and e.position - since > 0.06 * 48000:
+            held[note].append(e.bend / 8192 * 2.0)  # semitones (default range 2)
+    assert sorted(held) == [57, 60, 62, 64]
+    for pitch, bends in held.items():
+        assert len(bends) > 20, pitch
+        assert abs(np.median(bends)) < 0.03, (pitch, bends)
+        assert np.percentile(np.abs(bends), 90) < 0.13, (pitch, bends)
+
+
 def test_pitch_model_file_is_not_a_note_model(model_cache: Path) -> None:
     from vocalmidi.models import get_model_path
 

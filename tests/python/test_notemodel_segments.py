@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from vocalmidi.notemodel.offline import decode_offline
-from vocalmidi.notemodel.run import FrameOutputs, NoteModelRunner, resample_to_model
+from vocalmidi.notemodel.run import FrameOutputs, NoteModelRunner, frame_outputs, resample_to_model
 from vocalmidi.notemodel.segmented import SegmentedNoteModel
 from vocalmidi.train.contract import CONTEXT, HOP, INPUT_CONTEXT
-from vocalmidi.train.decode import frame_levels_db
 from vocalmidi.train.export import OUTPUTS, ModelOutputs, pad_for_frames
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,12 +41,6 @@ def sung() -> tuple[np.ndarray, int]:
     return audio.astype(np.float32), SAMPLE_RATE
 
 
-def _frame_outputs(out: ModelOutputs, audio16: np.ndarray) -> FrameOutputs:
-    levels = frame_levels_db(audio16).astype(np.float32)
-    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, out.pitch,
-                        levels[:len(out.onset)])
-
-
 def _max_diff(a: ModelOutputs | FrameOutputs, b: ModelOutputs | FrameOutputs) -> float:
     return max(float(np.max(np.abs(getattr(a, n) - getattr(b, n)))) for n in OUTPUTS)
 
@@ -56,7 +49,7 @@ def test_the_route_gives_the_one_call_notes(runner: NoteModelRunner,
                                             sung: tuple[np.ndarray, int]) -> None:
     audio, sr = sung
     audio16 = resample_to_model(audio, sr)
-    one_call = _frame_outputs(runner.model.run(audio16), audio16)
+    one_call = frame_outputs(runner.model.run(audio16), audio16)
     route = runner.analyse(audio, sr)  # 250-hop calls
     assert len(route) == len(one_call)
     assert _max_diff(route, one_call) < 1e-5

@@ -63,9 +63,12 @@ def test_bends_carry_the_sung_pitch_into_the_midi_file(note_cache: Path,
                                 bends=True)
     assert all(not n.bend for n in plain)
     assert all(n.bend for n in bent)
-    # The tone is sung in tune: past the attack its bends stay near the note.
+    # The tone is sung in tune with a +-7 cent vibrato: its bends stay within the vibrato
+    # (until 2026-12-07 the model's own fine pitch read it 10-13 cents flat).
     for n in bent:
-        assert np.percentile([abs(s) for _, s in n.bend], 90) < 0.25, n.bend
+        bends = np.array([s for _, s in n.bend])
+        assert abs(np.median(bends)) < 0.03, n.bend
+        assert np.percentile(np.abs(bends), 90) < 0.1, n.bend
     back = read_midi(write_midi(tmp_path / "bent.mid", bent))
     assert [n.pitch for n in back] == [n.pitch for n in bent]
 

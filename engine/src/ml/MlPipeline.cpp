@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dsp/PitchRefiner.h"
 #include "profile/ScopedTimer.h"
 
 namespace vocalmidi {
@@ -415,6 +416,10 @@ int MlPipeline::runNoteFrames() {
             if (realtime && queued + static_cast<double>(modelCount - frameEnd) > lateModel) ++late;
             // The frame's own hop, as decode.py's frame_levels_db.
             const double level = NoteDecoder::levelDb(stream.data() + (f * hop - streamStart), hop);
+            // Pitch bends and the editor read the period the audio shows near the model's
+            // pitch (no note decision uses it); the window ends where the model's does.
+            NoteFrame& fr = noteFrames[static_cast<size_t>(j)];
+            fr.pitch = PitchRefiner::refine(stream.data() + (frameEnd - streamStart), frameEnd - streamStart, fr.pitch);
             TrackedEvent ev[NoteDecoder::kMaxEventsPerFrame];
             const int n = noteDecoder.processFrame(noteFrames[static_cast<size_t>(j)], level, params,
                                                    nm->decoderConfig(params.latencyMode), ev);
@@ -436,7 +441,8 @@ int MlPipeline::runNoteFrames() {
 }
 
 void MlPipeline::compact() {
-    const int64_t keepFrom = model->decidesNotes() ? std::max<int64_t>(0, noteFed - 2 * NoteModel::kHop)
+    const int64_t keepFrom = model->decidesNotes()
+                                 ? std::max<int64_t>(0, noteFed - std::max(2 * NoteModel::kHop, PitchRefiner::kHistory))
                            : model->polyphonic() ? std::max<int64_t>(0, poly.keepFrom()) : std::max<int64_t>(
         0, nextFrame * model->hop() - std::max({model->leftContextSamples(), model->hop(), onsets.window()}) - model->hop());
     const int64_t drop = keepFrom - streamStart;

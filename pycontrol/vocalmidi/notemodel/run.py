@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from vocalmidi.errors import ModelError
+from vocalmidi.notemodel.fine_pitch import refine_pitch
 from vocalmidi.train import contract as C
 from vocalmidi.train.decode import frame_levels_db
-from vocalmidi.train.export import OnnxNoteModel
+from vocalmidi.train.export import ModelOutputs, OnnxNoteModel
 
-__all__ = ["CHUNK_HOPS", "FrameOutputs", "NoteModelRunner", "resample_to_model"]
+__all__ = ["CHUNK_HOPS", "FrameOutputs", "NoteModelRunner", "frame_outputs", "resample_to_model"]
 
 #: Hops per model call over a take. One call over a whole take makes every front-end
 #: tensor (a 1,024-sample window per 80-sample hop) far larger than the caches; 250-hop
@@ -35,11 +36,21 @@ class FrameOutputs:
     sounding: np.ndarray
     note: np.ndarray
     note_conf: np.ndarray
-    pitch: np.ndarray
+    pitch: np.ndarray  # fine pitch (MIDI), refined by the period where clear (fine_pitch.py)
     level_db: np.ndarray  # RMS level of each frame's hop of the input, dBFS
 
     def __len__(self) -> int:
         return int(self.onset.shape[0])
+
+
+def frame_outputs(out: ModelOutputs, audio16: np.ndarray) -> FrameOutputs:
+    """The decoders' inputs from the model's outputs over ``audio16`` (the 16 kHz take from
+    its first sample): the frame levels, and the fine pitch refined by the period the
+    audio shows near it (:mod:`vocalmidi.notemodel.fine_pitch`), as pitch bends use it."""
+    n = len(out.onset)
+    levels = frame_levels_db(audio16).astype(np.float32)
+    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf,
+                        refine_pitch(audio16, out.pitch), levels[:n])
 
 
 def resample_to_model(audio: np.ndarray, sr: float) -> np.ndarray:
@@ -105,7 +116,4 @@ class NoteModelRunner:
         audio16 = resample_to_model(audio, sr)
         if audio16.size and not np.all(np.isfinite(audio16)):
             raise ModelError("the audio holds NaN or infinite samples")
-        out = self.model.run(audio16, hops_per_call=CHUNK_HOPS)
-        levels = frame_levels_db(audio16).astype(np.float32)
-        return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, out.pitch,
-                            levels[:len(out.onset)])
+        return frame_outputs(self.model.run(audio16, hops_per_call=CHUNK_HOPS), audio16)

@@ -5,6 +5,8 @@ runs on real rendered clips; the C++ tests read what it saw and decided:
 
 - ``<clip>.golden.bin``: the 16 kHz audio the model heard (int16, so both sides read the
   same samples) and, per label frame, the model's outputs and the frame level;
+- ``<clip>.pitch.txt``: per label frame, the model's pitch refined for pitch bend
+  (``vocalmidi.notemodel.fine_pitch``) from that audio (tests/engine/test_pitch_refiner.cpp);
 - ``<clip>.events.txt``: the reference decoder's events, one per line
   (``kind frame decided note velocity bend corrects``), for each early-correction choice,
   and as mode ``retrigger-hold8`` the retrigger events the engine sends in Accurate (a
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from vocalmidi.models.hashing import sha256_file
+from vocalmidi.notemodel.fine_pitch import refine_pitch
 from vocalmidi.train.contract import SAMPLE_RATE
 from vocalmidi.train.decode import (
     DecoderConfig,
@@ -180,6 +183,8 @@ def main() -> int:
         frames = np.stack([out.onset, out.sounding, out.note, out.note_conf, out.pitch, levels],
                           axis=1).astype(np.float32)
         write_frames(args.out / f"{name}.golden.bin", audio16, frames)
+        refined = refine_pitch(heard, frames[:, 4])
+        (args.out / f"{name}.pitch.txt").write_text("".join(f"{p:.6f}\n" for p in refined))
         events = decode_all(frames, base)
         write_events(args.out / f"{name}.events.txt", events, header, base)
         ons = sum(e.kind == "on" for e in events["retrigger"])
