@@ -10,8 +10,8 @@ note), over the lags within ``SPAN`` semitones of the model's pitch, and interpo
 best lag by a parabola. Where the best correlation is under
 ``MIN_CLARITY`` (noise, a breath, a reverberant change) or at the edge of the search, the
 model's own pitch stays. Measured on the dev split (training voices, the two settings
-chosen there): median error 8.3 -> 3.6 cents, clean takes 7.3 -> 1.9; on validation
-voices see docs/measurements.md (session 28).
+chosen there): median error 8.5 -> 3.9 cents, clean takes 7.3 -> 1.8; validation voices
+9.0 -> 5.1 (docs/measurements.md, session 28).
 
 Frame ``k``'s window ends where the model's own does (sample ``80 (k + 2)``, the
 contract's one-hop lookahead): it adds no latency. The same arithmetic runs in the
@@ -31,7 +31,7 @@ __all__ = ["LAG_MIN", "MIN_CLARITY", "SPAN", "WINDOW_MIN", "refine_pitch"]
 SPAN = 0.7  # semitones searched either side of the model's pitch
 MIN_CLARITY = 0.8  # normalised correlation the best lag needs
 WINDOW_MIN = 160  # samples (10 ms): the correlated stretch is at least this, else one period
-LAG_MIN = 64  # samples: a shorter period is compared with the audio this many periods back
+LAG_MIN = 64  # samples: a shorter period is read over as many whole periods as fit in this
 PITCH_RANGE = (34.0, 100.0)  # MIDI: model pitches outside are left alone (notes 36..86)
 
 
