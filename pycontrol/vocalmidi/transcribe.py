@@ -426,7 +426,8 @@ def _run_offline(samples: np.ndarray, rate: float, model: ResolvedModel,
     from vocalmidi.notemodel.settings import apply_note_settings
 
     runner = NoteModelRunner(model.path, device=device)
-    notes = decode_offline(runner.analyse(samples, rate), runner.offline_config(), bends=bends)
+    notes = decode_offline(runner.analyse(samples, rate, bends), runner.offline_config(),
+                           bends=bends)
     return apply_note_settings(notes, params)
 
 

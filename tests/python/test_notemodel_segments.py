@@ -49,8 +49,8 @@ def test_the_route_gives_the_one_call_notes(runner: NoteModelRunner,
                                             sung: tuple[np.ndarray, int]) -> None:
     audio, sr = sung
     audio16 = resample_to_model(audio, sr)
-    one_call = frame_outputs(runner.model.run(audio16), audio16)
-    route = runner.analyse(audio, sr)  # 250-hop calls
+    one_call = frame_outputs(runner.model.run(audio16), audio16, bends=True)
+    route = runner.analyse(audio, sr, bends=True)  # 250-hop calls
     assert len(route) == len(one_call)
     assert _max_diff(route, one_call) < 1e-5
     notes, expected = decode_offline(route, bends=True), decode_offline(one_call, bends=True)

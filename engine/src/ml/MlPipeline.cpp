@@ -421,8 +421,7 @@ int MlPipeline::runNoteFrames() {
             NoteFrame& fr = noteFrames[static_cast<size_t>(j)];
             fr.pitch = PitchRefiner::refine(stream.data() + (frameEnd - streamStart), frameEnd - streamStart, fr.pitch);
             TrackedEvent ev[NoteDecoder::kMaxEventsPerFrame];
-            const int n = noteDecoder.processFrame(noteFrames[static_cast<size_t>(j)], level, params,
-                                                   nm->decoderConfig(params.latencyMode), ev);
+            const int n = noteDecoder.processFrame(fr, level, params, nm->decoderConfig(params.latencyMode), ev);
             holdNoteEvents(ev, n, decisionPos(f, LatencyMode::Instant), latency, f);
             const float pm = noteDecoder.heldPitch();
             shared.currentPitchHz.store(pm > 0 ? 440.0f * std::exp2((pm - 69.0f) / 12.0f) : 0.0f,

@@ -412,7 +412,8 @@ class VocalNoteOfflineSystem:
     def transcribe(self, audio: np.ndarray, sr: int) -> list[Note]:
         from vocalmidi.notemodel.offline import decode_offline
 
-        return decode_offline(self._runner.analyse(_mono(audio), sr), self._cfg, self._bends)
+        return decode_offline(self._runner.analyse(_mono(audio), sr, self._bends), self._cfg,
+                              self._bends)
 
 
 SYSTEMS: dict[str, Callable[..., System]] = {

@@ -36,21 +36,23 @@ class FrameOutputs:
     sounding: np.ndarray
     note: np.ndarray
     note_conf: np.ndarray
-    pitch: np.ndarray  # fine pitch (MIDI), refined by the period where clear (fine_pitch.py)
+    pitch: np.ndarray  # fine pitch (MIDI); refined by the audio for bends (fine_pitch.py)
     level_db: np.ndarray  # RMS level of each frame's hop of the input, dBFS
 
     def __len__(self) -> int:
         return int(self.onset.shape[0])
 
 
-def frame_outputs(out: ModelOutputs, audio16: np.ndarray) -> FrameOutputs:
+def frame_outputs(out: ModelOutputs, audio16: np.ndarray, bends: bool = False) -> FrameOutputs:
     """The decoders' inputs from the model's outputs over ``audio16`` (the 16 kHz take from
-    its first sample): the frame levels, and the fine pitch refined by the period the
-    audio shows near it (:mod:`vocalmidi.notemodel.fine_pitch`), as pitch bends use it."""
+    its first sample): the frame levels and, with ``bends``, the fine pitch refined by the
+    period the audio shows near it (:mod:`vocalmidi.notemodel.fine_pitch`). Only pitch
+    bends read the pitch, and the refinement costs ~7 % of the model's time over a take,
+    so a decoder without bends goes without it."""
     n = len(out.onset)
     levels = frame_levels_db(audio16).astype(np.float32)
-    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf,
-                        refine_pitch(audio16, out.pitch), levels[:n])
+    pitch = refine_pitch(audio16, out.pitch) if bends else out.pitch
+    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, pitch, levels[:n])
 
 
 def resample_to_model(audio: np.ndarray, sr: float) -> np.ndarray:
@@ -111,9 +113,10 @@ class NoteModelRunner:
         """Where the model runs: ``cpu`` or ``cuda``."""
         return self.model.device
 
-    def analyse(self, audio: np.ndarray, sr: float) -> FrameOutputs:
-        """The model's per-frame outputs for a whole take (mono float32 at ``sr``)."""
+    def analyse(self, audio: np.ndarray, sr: float, bends: bool = False) -> FrameOutputs:
+        """The model's per-frame outputs for a whole take (mono float32 at ``sr``); with
+        ``bends`` the fine pitch that pitch bends read (:func:`frame_outputs`)."""
         audio16 = resample_to_model(audio, sr)
         if audio16.size and not np.all(np.isfinite(audio16)):
             raise ModelError("the audio holds NaN or infinite samples")
-        return frame_outputs(self.model.run(audio16, hops_per_call=CHUNK_HOPS), audio16)
+        return frame_outputs(self.model.run(audio16, hops_per_call=CHUNK_HOPS), audio16, bends)
