@@ -54,6 +54,11 @@ def test_list_shows_default_and_state(cache: Path, capsys: pytest.CaptureFixture
     code = run("list", "--cache", str(cache))
     text = capsys.readouterr().out
     assert code == 0 and "vocalnote-s" in text and "(default)" in text
+    # every id stands apart from its task, the longest too (vocalnote-offline-s once read
+    # "vocalnote-offline-snotes")
+    rows = {line.split()[0]: line.split()[1] for line in text.splitlines()[1:]
+            if line.split() and line.split()[0] in states}
+    assert set(rows) == set(states) and set(rows.values()) <= {"f0", "notes"}
 
 
 def test_pull_without_id_pulls_the_default_offline_from_cache(

@@ -175,12 +175,14 @@ def _list(args: argparse.Namespace) -> int:
     }
 
     def text() -> None:
-        print(f"{'ID':<14}{'TASK':<7}{'SIZE':>10}  {'STATUS':<8}{'LICENSE':<12}NAME")
+        # The id column fits the longest id (vocalnote-offline-s ran into TASK at 14).
+        w = max([len("ID"), *(len(r["id"]) for r in rows)]) + 2
+        print(f"{'ID':<{w}}{'TASK':<7}{'SIZE':>10}  {'STATUS':<8}{'LICENSE':<12}NAME")
         for r in rows:
             mark = (" (default)" if r["default"] else
                     " (default for files)" if r["default_for_files"] else "")
             print(
-                f"{r['id']:<14}{r['task']:<7}{_human(r['size']):>10}  {r['status']:<8}"
+                f"{r['id']:<{w}}{r['task']:<7}{_human(r['size']):>10}  {r['status']:<8}"
                 f"{r['license']:<12}{r['name']}{mark}"
             )
         if data["default_choice"]:
