@@ -337,6 +337,18 @@ def test_voice_set_7_patches_glide_with_set_5s_singers() -> None:
     assert singers(4) == (False, False)
 
 
+def test_voice_set_8_adds_the_sine_and_changes_no_earlier_set() -> None:
+    """Set 8 is set 7 with a steady pure sine among the hums; no earlier set hears it, so
+    their folders regenerate as they were."""
+    from vocalmidi.train.generate import VOICE_KIND_SHARE, singers
+    from vocalmidi.train.voices import training_voices
+
+    set7, set8 = [v.name for v in training_voices(7)], [v.name for v in training_voices(8)]
+    assert [n for n in set8 if n != "hum:sine"] == set7 and "hum:sine" in set8
+    assert all("hum:sine" not in [v.name for v in training_voices(s)] for s in range(1, 8))
+    assert VOICE_KIND_SHARE[8] == VOICE_KIND_SHARE[7] and singers(8) == singers(7)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--hours", "-1"], "--hours"),
     (["--hours", "nan"], "--hours"),

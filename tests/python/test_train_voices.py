@@ -166,9 +166,20 @@ def test_syllable_seeds_differ_and_legato_glides() -> None:
     _check_pitch(a, truth)
 
 
-@pytest.mark.parametrize("kind", ["mm", "whistle"])
+@pytest.mark.parametrize("kind", ["mm", "whistle", "sine"])
 def test_hum_voice(kind: str) -> None:
     _common(HumVoice(kind))
+
+
+def test_sine_is_one_partial() -> None:
+    """``hum:sine`` (voice set 8) is a test tone: the second harmonic 60 dB and more under
+    the fundamental, where the plain tone's is 3-12 dB under."""
+    audio, _ = HumVoice("sine").render([Note(0.1, 1.1, 45, 100)], SR, 3)
+    spectrum = np.abs(np.fft.rfft(audio[int(0.3 * SR):int(0.9 * SR)]))
+    hz = np.fft.rfftfreq(int(0.6 * SR), 1.0 / SR)
+    level = {f: spectrum[np.abs(hz - f).argmin()] for f in (110.0, 220.0)}
+    assert hz[spectrum.argmax()] == pytest.approx(110.0, abs=2.0)
+    assert 20 * np.log10(level[220.0] / level[110.0]) < -60.0
 
 
 def _need(font: str) -> None:

@@ -150,7 +150,8 @@ _VALIDATION_FONT_NAMES = ("timgm", "musescore")
 # Voice set 7 is set 5 (its singers and shares) with the GM patches gliding into a legato
 # change (GMVoice legato="glide"), as the evaluation set's patches do from its version 4:
 # no singer sounds two notes at once, as a keyboard legato does.
-VOICE_SETS = (1, 2, 3, 4, 5, 6, 7)
+# Voice set 8 is set 7 with a steady pure sine among the hums (voices.hum "sine").
+VOICE_SETS = (1, 2, 3, 4, 5, 6, 7, 8)
 VOICE_KIND_SHARE = {
     1: {"syllable": 0.42, "gm": 0.38, "hum": 0.2},
     2: {"syllable": 0.34, "flite": 0.2, "gm": 0.3, "hum": 0.16},
@@ -158,6 +159,7 @@ VOICE_KIND_SHARE = {
     4: {"syllable": 0.20, "flite": 0.12, "festival": 0.14, "gm": 0.38, "hum": 0.16},
 }
 VOICE_KIND_SHARE[5] = VOICE_KIND_SHARE[6] = VOICE_KIND_SHARE[7] = VOICE_KIND_SHARE[4]
+VOICE_KIND_SHARE[8] = VOICE_KIND_SHARE[7]
 
 
 def singers(voice_set: int) -> tuple[bool, bool]:

@@ -35,7 +35,8 @@ patches (``generate.VOICE_KIND_SHARE``); 4 adds Festival's voices to set 3; 5 ha
 voices, with some singers vibrating from a note's first moment; 7 has set 5's voices and
 singers, but its General-MIDI patches glide into a legato change as a singer does
 (``GMVoice(legato="glide")``, as the evaluation set's do from its version 4) where sets
-1-6 play it as a keyboard does, two notes overlapping. A set never
+1-6 play it as a keyboard does, two notes overlapping; 8 is set 7 with one more hum kind,
+a steady pure sine (``hum:sine``: a test tone, which no earlier set held). A set never
 changes once a model is trained on it, so a data card's commands make the same files
 again.
 """
@@ -50,7 +51,7 @@ import numpy as np
 from vocalmidi.eval.synth import available_soundfonts
 from vocalmidi.notes import Note
 from vocalmidi.train.voices.gm import GMVoice, usable_patches
-from vocalmidi.train.voices.hum import HUM_KINDS, HumVoice
+from vocalmidi.train.voices.hum import HUM_KINDS, SET8_KINDS, HumVoice
 from vocalmidi.train.voices.syllable import SyllableVoice
 
 __all__ = [
@@ -116,13 +117,14 @@ def _gm(fonts: Sequence[str], legato: str = "keyboard") -> list[Voice]:
 def training_voices(voice_set: int = 1) -> list[Voice]:
     """FluidR3 calibrated patches, the training espeak voices, hums and a whistle; voice
     sets 2 and 3 add the training flite voices (they differ in shares, not voices), and
-    sets 4-7 Festival's voices too (5 and 6 differ in their singers, not their voices;
-    7 has set 5's voices with the patches gliding into a legato change)."""
-    if voice_set not in (1, 2, 3, 4, 5, 6, 7):
-        raise ValueError(f"unknown voice set {voice_set}: 1 to 7")
+    sets 4-8 Festival's voices too (5 and 6 differ in their singers, not their voices;
+    7 has set 5's voices with the patches gliding into a legato change; 8 is set 7 and a
+    steady pure sine, ``hum:sine``)."""
+    if voice_set not in (1, 2, 3, 4, 5, 6, 7, 8):
+        raise ValueError(f"unknown voice set {voice_set}: 1 to 8")
     out: list[Voice] = _gm(TRAIN_SOUNDFONTS, "glide" if voice_set >= 7 else "keyboard")
     out += [SyllableVoice(v, female) for v, female in TRAIN_ESPEAK]
-    out += [HumVoice(k) for k in HUM_KINDS]
+    out += [HumVoice(k) for k in HUM_KINDS if voice_set >= 8 or k not in SET8_KINDS]
     if voice_set >= 2:
         out += [SyllableVoice(v, female) for v, female in TRAIN_FLITE]
     if voice_set >= 4:

@@ -26,7 +26,7 @@ from vocalmidi.errors import UsageError
 from vocalmidi.notes import Note
 from vocalmidi.train.voices.phrasing import Join, check_notes, pitch_contour, read_joins
 
-__all__ = ["HUM_KINDS", "HumVoice"]
+__all__ = ["HUM_KINDS", "SET8_KINDS", "HumVoice"]
 
 TAIL_S = 0.5
 PEAK_LEVEL = 0.5
@@ -46,7 +46,15 @@ HUM_KINDS: dict[str, tuple[tuple[tuple[float, float, float], ...], float, float]
     # (1.5-8 kHz) and attack (5-50 ms) are drawn per take (_TONE_*). Added for stage 10:
     # the stage 9 model guessed wrong first notes on such tones (dawtest's phrase).
     "tone": (((1000.0, 1.0e6, 0.0),), -7.5, -60.0),
+    # Sine: the fundamental alone (a test-tone generator, a tuning fork, a sine synth),
+    # held steady at a flat level. Voice set 8 (2026-12-07): vocalnote-offline-s read a
+    # steady sine as another note at 11 of 24 pitches from MIDI 38 to 84 (A2 as C3, E5
+    # as A#2 after 0.6 s); no training voice was ever a pure tone.
+    # (A -120 dB/octave tilt leaves the harmonics 120 dB and more under it.)
+    "sine": (((1000.0, 1.0e6, 0.0),), -120.0, -70.0),
 }
+# Kinds a voice set below 8 does not hear: adding one must not change those sets' files.
+SET8_KINDS = ("sine",)
 _TONE_TILT = (-12.0, -3.0)
 _TONE_CEILING_HZ = (1500.0, 8000.0)
 _TONE_ATTACK_S = (0.005, 0.05)
@@ -113,8 +121,8 @@ class HumVoice:
         formants, tilt, noise_db = HUM_KINDS[self.kind]
         shift = rng.uniform(0.92, 1.08)  # a different mouth each take
         fm = np.array([[f * shift, bw, g] for f, bw, g in formants])
-        tone = self.kind == "tone"
-        tilt = rng.uniform(*_TONE_TILT) if tone else tilt + rng.uniform(-2.0, 2.0)
+        tone = self.kind in ("tone", "sine")
+        tilt = rng.uniform(*_TONE_TILT) if self.kind == "tone" else tilt + rng.uniform(-2.0, 2.0)
         attack_s = _TONE_ATTACK_S if tone else (0.010, 0.030)
         total = max(n.end for n in ordered) + TAIL_S
         n_out = int(round(total * fs))
@@ -161,7 +169,7 @@ class HumVoice:
         wobble = np.interp(np.arange(n_out), np.linspace(0, n_out, 64),
                            rng.normal(0.0, 0.08, 64))
         amp *= np.exp(wobble)
-        top = rng.uniform(*_TONE_CEILING_HZ) if tone else \
+        top = rng.uniform(*_TONE_CEILING_HZ) if self.kind == "tone" else \
             (12000.0 if self.kind == "whistle" else 8000.0)
         ceiling = min(0.45 * fs, top)
         y = _additive(f0, amp, float(fs), tilt, fm, ceiling)
