@@ -44,8 +44,9 @@ __all__ = [
     "transcribe_file",
 ]
 
-#: Bumped when the cached result format or the note conversion changes.
-RESULT_FORMAT = 1
+#: Bumped when the cached result format or the note conversion changes (2: the
+#: whole-take decoder checks each note against the audio's period, session 29).
+RESULT_FORMAT = 2
 #: Block size for feeding audio; offline output does not depend on it.
 DEFAULT_BLOCK = 4096
 

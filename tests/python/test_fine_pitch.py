@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vocalmidi.notemodel.fine_pitch import refine_pitch
+from vocalmidi.notemodel.fine_pitch import note_from_audio, refine_pitch
 
 GOLDEN = Path(__file__).resolve().parents[1] / "engine" / "golden"
 SR = 16000
@@ -54,3 +54,36 @@ def test_the_engines_golden_fine_pitch_is_this_codes(clip: str) -> None:
     pitch = np.frombuffer(raw[16 + 2 * samples:], "<f4").reshape(frames, 6)[:, 4]
     expected = np.loadtxt(GOLDEN / f"{clip}.pitch.txt")
     np.testing.assert_allclose(refine_pitch(audio, pitch), expected, atol=1e-5)
+
+
+def sine(midi: float, seconds: float = 1.0, vibrato: float = 0.0) -> np.ndarray:
+    """A pure tone; ``vibrato`` semitones either side at 5.5 Hz."""
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 440.0 * 2 ** ((midi + vibrato * np.sin(2 * np.pi * 5.5 * t) - 69) / 12)
+    return (0.25 * np.sin(2 * np.pi * np.cumsum(f0) / SR)).astype(np.float32)
+
+
+@pytest.mark.parametrize("midi", [38, 45, 60, 67, 84])
+def test_a_note_named_a_semitone_or_two_off_is_put_right(midi: int) -> None:
+    """The whole-take check: a steady sine the model names one or two semitones off (as
+    the first whole-take model did) takes the note its period shows."""
+    for audio in (sine(midi), tone(midi, 1.0)):
+        frames = len(audio) // 80 - 2
+        for named in (midi - 2, midi - 1, midi, midi + 1, midi + 2):
+            assert note_from_audio(audio, 0, frames, named) == midi, named
+
+
+def test_a_sung_note_keeps_the_models_note() -> None:
+    """Out of tune by 40 cents, wide vibrato, a glide, noise, silence or a note too short
+    to check: the model's note stays."""
+    frames = 200 - 2
+    assert note_from_audio(sine(60.4), 0, frames, 60) == 60
+    assert note_from_audio(sine(59.6), 0, frames, 60) == 60
+    assert note_from_audio(sine(62.0, vibrato=0.6), 0, frames, 62) == 62
+    glide = (0.25 * np.sin(2 * np.pi * np.cumsum(np.geomspace(262, 330, SR)) / SR)).astype(
+        np.float32)
+    assert note_from_audio(glide, 0, frames, 62) == 62
+    noise = np.random.default_rng(2).standard_normal(SR).astype(np.float32) * 0.3
+    assert note_from_audio(noise, 0, frames, 57) == 57
+    assert note_from_audio(np.zeros(SR, np.float32), 0, frames, 57) == 57
+    assert note_from_audio(sine(60.0), 0, 5, 61) == 61  # under 30 ms of steady part

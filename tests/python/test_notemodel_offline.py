@@ -65,6 +65,21 @@ def test_a_scoop_into_the_note_does_not_decide_its_pitch() -> None:
     assert [p for p, _, _ in got] == [65]
 
 
+def test_the_audio_puts_right_a_note_named_a_semitone_off() -> None:
+    """With the take's audio attached (as ``analyse`` gives it), a segment the model names
+    a semitone above the steady sine it hears takes the sine's note; the next one, named
+    right, keeps it; without the audio the model's notes stand."""
+    from dataclasses import replace
+
+    t = np.arange(300 * HOP) / SAMPLE_RATE
+    f0 = np.where(t < 0.5, 261.63, 392.0)  # C4, then G4 from frame 100
+    audio = (0.3 * np.sin(2 * np.pi * np.cumsum(f0) / SAMPLE_RATE)).astype(np.float32)
+    take = Take(300).sing(20, 100, 61).sing(100, 200, 67)
+    assert [p for p, _, _ in take.notes()] == [61, 67]
+    heard = decode_offline(replace(take.out, audio16=audio))
+    assert [n.pitch for n in heard] == [60, 67]
+
+
 def test_silence_and_blips_give_no_notes() -> None:
     take = Take(300)
     take.out.onset[50:53] = [0.5, 0.9, 0.5]  # an onset with nothing sounding: a click

@@ -12,7 +12,12 @@ reference decoder (:mod:`vocalmidi.train.decode`) that must commit within a fram
 4. each segment's pitch is the confidence-weighted vote of ``note`` over its settled part
    (after ``settle_ms``, so a scoop into the note does not vote), its offset is where it
    stops sounding or the next note starts;
-5. pitch bends (optional) follow ``pitch`` minus the note, every 10 ms.
+5. where the outputs carry their audio (``FrameOutputs.audio16``, as
+   :meth:`~vocalmidi.notemodel.run.NoteModelRunner.analyse` gives them), each segment's
+   pitch is checked against the period the audio shows near it
+   (:func:`~vocalmidi.notemodel.fine_pitch.note_from_audio`: a steady sine named a
+   semitone off is put right; a sung note keeps the model's note);
+6. pitch bends (optional) follow ``pitch`` minus the note, every 10 ms.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from vocalmidi.notemodel.fine_pitch import note_from_audio
 from vocalmidi.notemodel.run import FrameOutputs
 from vocalmidi.notes import Note
 from vocalmidi.train import contract as C
@@ -189,6 +195,8 @@ def decode_offline(out: FrameOutputs, cfg: OfflineConfig | None = None,
             pitch = max(weights, key=weights.__getitem__)
             if not 0 <= pitch <= 127:
                 continue
+            if out.audio16 is not None:
+                pitch = note_from_audio(out.audio16, a, b, pitch)
             level = float(np.max(out.level_db[a:min(b, a + _ms(60.0))]))
             bend: tuple[tuple[float, float], ...] = ()
             if bends:

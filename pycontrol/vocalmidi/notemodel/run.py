@@ -38,6 +38,9 @@ class FrameOutputs:
     note_conf: np.ndarray
     pitch: np.ndarray  # fine pitch (MIDI); refined by the audio for bends (fine_pitch.py)
     level_db: np.ndarray  # RMS level of each frame's hop of the input, dBFS
+    # The 16 kHz take the outputs are of, when known: the whole-take decoder checks each
+    # note's pitch against its period (fine_pitch.note_from_audio).
+    audio16: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.onset.shape[0])
@@ -52,7 +55,8 @@ def frame_outputs(out: ModelOutputs, audio16: np.ndarray, bends: bool = False) -
     n = len(out.onset)
     levels = frame_levels_db(audio16).astype(np.float32)
     pitch = refine_pitch(audio16, out.pitch) if bends else out.pitch
-    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, pitch, levels[:n])
+    return FrameOutputs(out.onset, out.sounding, out.note, out.note_conf, pitch, levels[:n],
+                        audio16)
 
 
 def resample_to_model(audio: np.ndarray, sr: float) -> np.ndarray:
