@@ -262,9 +262,10 @@ def _pull(args: argparse.Namespace) -> int:
     }
 
     def text() -> None:
+        w = max([0, *(len(r.model_id) for r in results)]) + 2  # the longest id fits
         for r in results:
             state = "fetched" if r.fetched else "cached"
-            print(f"{r.model_id:<14}{state:<9}{r.onnx_path}")
+            print(f"{r.model_id:<{w}}{state:<9}{r.onnx_path}")
 
     _emit(args, data, text)
     return 0
