@@ -92,7 +92,8 @@ def _refine_one(audio: np.ndarray, end: int, pitch: float) -> float:
     """One frame: the refined pitch (MIDI), or ``pitch`` where no clear period is found."""
     if not (PITCH_RANGE[0] <= pitch <= PITCH_RANGE[1]):
         return pitch
-    found, clarity = _period_search(audio, end, pitch, SPAN, WINDOW_MIN, 1000)
+    # SPAN is narrow enough for any number of periods (the engine's port has no cap)
+    found, clarity = _period_search(audio, end, pitch, SPAN, WINDOW_MIN, 1 << 30)
     if np.isnan(found) or clarity < MIN_CLARITY:
         return pitch
     return found

@@ -121,9 +121,9 @@ class HumVoice:
         formants, tilt, noise_db = HUM_KINDS[self.kind]
         shift = rng.uniform(0.92, 1.08)  # a different mouth each take
         fm = np.array([[f * shift, bw, g] for f, bw, g in formants])
-        tone = self.kind in ("tone", "sine")
         tilt = rng.uniform(*_TONE_TILT) if self.kind == "tone" else tilt + rng.uniform(-2.0, 2.0)
-        attack_s = _TONE_ATTACK_S if tone else (0.010, 0.030)
+        # a test tone starts as a synth does, anywhere from 5 to 50 ms
+        attack_s = _TONE_ATTACK_S if self.kind in ("tone", "sine") else (0.010, 0.030)
         total = max(n.end for n in ordered) + TAIL_S
         n_out = int(round(total * fs))
         f0 = np.zeros(n_out)
