@@ -81,7 +81,7 @@ def test_batched_segments_are_the_streams_they_stand_for(runner: NoteModelRunner
     for name in OUTPUTS:
         np.testing.assert_allclose(getattr(out, name)[:seg + warm - 1],
                                    getattr(reference, name)[:seg + warm - 1], atol=1e-5)
-    # Row k: a stream from hop k*seg with the true context and a zero GRU state.
+    # Row k: a stream from hop k*seg with the true context and the GRU state a stream starts from.
     buf = np.concatenate([np.zeros(CONTEXT, np.float32), padded])
     for k in range(1, rows):
         start, keep = k * seg, k * seg + warm

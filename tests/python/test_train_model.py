@@ -19,7 +19,13 @@ pytest.importorskip("onnxruntime")
 from vocalmidi.errors import ModelError, UsageError  # noqa: E402
 from vocalmidi.train import contract  # noqa: E402
 from vocalmidi.train.dataset import read_clips  # noqa: E402
-from vocalmidi.train.export import OUTPUTS, OnnxNoteModel, export_onnx, pad_for_frames  # noqa: E402
+from vocalmidi.train.export import (  # noqa: E402
+    OUTPUTS,
+    OnnxNoteModel,
+    export_onnx,
+    pad_for_frames,
+    stream_frames,
+)
 from vocalmidi.train.model import StreamingNoteModel  # noqa: E402
 from vocalmidi.train.trainer import Recipe, load_checkpoint, train  # noqa: E402
 
@@ -112,6 +118,20 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
         ship(tmp_path / "tiny.toml", tmp_path / "again", "tiny", allow_int8=False)
 
 
+def torch_frames(streaming: StreamingNoteModel, onnx_model: OnnxNoteModel,
+                 audio: np.ndarray) -> dict[str, np.ndarray]:
+    """Torch's streaming outputs over ``audio`` as label frames, from the state the ONNX
+    model's streams start from (silence: export.REST_HOPS)."""
+    padded, frames = pad_for_frames(audio)
+    start = onnx_model.initial_state()
+    with torch.no_grad():
+        ref = streaming(torch.from_numpy(padded)[None],
+                        torch.from_numpy(start[contract.INPUT_CONTEXT]),
+                        torch.from_numpy(start[contract.INPUT_HIDDEN]))
+    return {name: stream_frames(name, ref[i][0].numpy(), frames)
+            for i, name in enumerate(OUTPUTS)}
+
+
 @pytest.mark.slow
 def assert_onnx_streams_like_torch(net, path: Path, takes: list[np.ndarray]) -> None:
     """The ONNX file gives torch's streaming outputs on each take, whole, hop by hop and
@@ -122,14 +142,11 @@ def assert_onnx_streams_like_torch(net, path: Path, takes: list[np.ndarray]) -> 
         whole = onnx_model.run(audio)
         hop_by_hop = onnx_model.run(audio, hops_per_call=1)
         backlog = onnx_model.run(audio, hops_per_call=13)
-        padded, frames = pad_for_frames(audio)
-        with torch.no_grad():
-            ref = streaming(torch.from_numpy(padded)[None],
-                            torch.zeros(1, contract.CONTEXT), net.initial_state(1))
-        for i, name in enumerate(OUTPUTS):
-            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
+        ref = torch_frames(streaming, onnx_model, audio)
+        for name in OUTPUTS:
+            t = ref[name]
             w = getattr(whole, name)
-            assert len(w) == frames
+            assert len(w) == len(t) == pad_for_frames(audio)[1]
             if name == "note":  # argmax: equal where the top two classes are not tied
                 assert np.mean(w == t) > 0.999
                 continue
@@ -462,16 +479,12 @@ def test_half_weights_halve_the_file_and_match_the_rounded_network(tmp_path) -> 
     assert back.config.half_weights
     assert all(torch.equal(back.state_dict()[k], v) for k, v in rounded.state_dict().items())
     audio = sing(contract.SAMPLE_RATE).astype(np.float32)
-    got = OnnxNoteModel(half).run(audio, hops_per_call=1)
-    padded, frames = pad_for_frames(audio)
-    with torch.no_grad():
-        ref = StreamingNoteModel(rounded)(torch.from_numpy(padded)[None],
-                                          torch.zeros(1, contract.CONTEXT),
-                                          rounded.initial_state(1))
-    for i, name in enumerate(OUTPUTS):
+    onnx_model = OnnxNoteModel(half)
+    got = onnx_model.run(audio, hops_per_call=1)
+    ref = torch_frames(StreamingNoteModel(rounded), onnx_model, audio)
+    for name in OUTPUTS:
         if name != "note":
-            t = ref[i][0, contract.LOOKAHEAD_HOPS:contract.LOOKAHEAD_HOPS + frames].numpy()
-            np.testing.assert_allclose(getattr(got, name), t, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(getattr(got, name), ref[name], atol=1e-4, err_msg=name)
 
 
 def test_the_first_frames_of_a_legato_note_weigh_more_in_the_note_loss() -> None:

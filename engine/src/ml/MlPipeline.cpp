@@ -39,6 +39,7 @@ void MlPipeline::restartSegment(int64_t hostStart) {
     held.clear();  // after a host reset its events are stale (the flushing callers released them)
     noteFed = 0;
     quietHops = 0;
+    preStreamOnset = 0.0f;
     onsets.reset();
     poly.reset();
     if (model && model->decidesNotes()) static_cast<NoteModel*>(model.get())->resetState();
@@ -411,7 +412,15 @@ int MlPipeline::runNoteFrames() {
         for (int j = 0; j < hops; ++j) {
             // Output j of a call starting at noteFed is label frame noteFed/80 + j - lookahead.
             const int64_t f = noteFed / hop + j - NoteModel::kLookaheadHops;
-            if (f < 0) continue;  // frame -1: the stream start, discarded
+            // Frame -1 stands for the silence before the stream: discarded, but an onset there
+            // is a sound starting at the stream's first sample, so frame 0's
+            // (export.py stream_frames says why).
+            if (f < 0) {
+                preStreamOnset = noteFrames[static_cast<size_t>(j)].onset;
+                continue;
+            }
+            if (f == 0) noteFrames[static_cast<size_t>(j)].onset =
+                std::max(noteFrames[static_cast<size_t>(j)].onset, preStreamOnset);
             const int64_t frameEnd = noteFed + static_cast<int64_t>(j + 1) * hop;
             if (realtime && queued + static_cast<double>(modelCount - frameEnd) > lateModel) ++late;
             // The frame's own hop, as decode.py's frame_levels_db.

@@ -137,6 +137,7 @@ private:
     std::vector<NoteFrame> noteFrames;  // one call's outputs, sized at adoption
     int64_t noteFed = 0;               // model samples of this segment fed to the note model
     int quietHops = 0;                 // note model: hops fed in a row below kQuietDb
+    float preStreamOnset = 0.0f;       // note model: the onset of frame -1, frame 0's (export.py stream_frames)
     int maxBlock = 512;
     OnsetDetector onsets;
     PolyTranscriber poly;              // polyphonic models (offline only)

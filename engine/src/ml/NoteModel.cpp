@@ -43,6 +43,7 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, int l, int hsize)
       hidden(hsize) {
     for (auto& c : ctx) c.assign(kContext, 0.0f);
     for (auto& v : h) v.assign(static_cast<size_t>(numLayers) * hidden, 0.0f);
+    restH.assign(static_cast<size_t>(numLayers) * hidden, 0.0f);
     for (auto& o : outs) o.assign(kMaxHops, 0.0f);
     hopAudio.assign(kHop, 0.0f);
     oneHop = std::make_unique<OneHop>();
@@ -137,7 +138,7 @@ bool NoteModel::analyse(const float*, int64_t, int64_t, int64_t, int, LatencyMod
 
 void NoteModel::resetState() {
     for (auto& c : ctx) std::fill(c.begin(), c.end(), 0.0f);
-    for (auto& v : h) std::fill(v.begin(), v.end(), 0.0f);
+    for (auto& v : h) std::copy(restH.begin(), restH.end(), v.begin());
     cur = 0;
 }
 
@@ -153,6 +154,19 @@ bool NoteModel::warmUp(std::string& error) {
             error = "the note model returned non-finite outputs on its warm-up audio";
             ok = false;
         }
+    // The rest state: kRestHops of silence from zero, in one call (export.py REST_HOPS).
+    std::fill(restH.begin(), restH.end(), 0.0f);
+    resetState();
+    std::vector<float> silence(static_cast<size_t>(kHop) * kRestHops, 0.0f);
+    std::vector<NoteFrame> ignored(kRestHops);
+    ok = ok && step(silence.data(), kRestHops, ignored.data(), error);
+    if (ok) std::copy(h[cur].begin(), h[cur].end(), restH.begin());
+    for (size_t i = 0; ok && i < restH.size(); ++i)
+        if (!std::isfinite(restH[i])) {
+            error = "the note model's state after silence is not finite";
+            ok = false;
+        }
+    if (!ok) std::fill(restH.begin(), restH.end(), 0.0f);
     resetState();
     return ok;
 }

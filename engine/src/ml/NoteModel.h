@@ -45,6 +45,9 @@ public:
     // Largest backlog analysed in one call (1.28 s): a pipeline that fell further behind
     // runs several such calls back to back.
     static constexpr int kMaxHops = 256;
+    // A stream starts from the state after this many hops of silence from zero, computed
+    // in warmUp (pycontrol/vocalmidi/train/export.py REST_HOPS says why).
+    static constexpr int kRestHops = 40;
 
     NoteModel(std::unique_ptr<Ort::Session> session, int layers, int hidden);
     ~NoteModel() override;
@@ -72,7 +75,7 @@ public:
     // Runs the next `hops` hops (1..kMaxHops) of `audio`; writes `hops` frames to `out` and
     // keeps the new state. On failure the state is left as it was and `error` says why.
     bool step(const float* audio, int hops, NoteFrame* out, std::string& error);
-    // Back to the stream start (silence before it).
+    // Back to the stream start: silence before it (the rest state of warmUp, zero before).
     void resetState();
     // The decoder thresholds tuned with this model (its `vocalmidi.decoder` metadata), else
     // decode.py's defaults.
@@ -100,6 +103,7 @@ private:
     // State, double-buffered: the call reads [cur] and writes [1 - cur].
     std::vector<float> ctx[2];
     std::vector<float> h[2];
+    std::vector<float> restH;  // the recurrent state a stream starts from (warmUp)
     int cur = 0;
     // Outputs: onset, sounding, note, note_conf, pitch, each [1, kMaxHops].
     std::vector<float> outs[5];

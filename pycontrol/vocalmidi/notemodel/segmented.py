@@ -4,7 +4,7 @@ The shipped graph (docs/note-model.md) streams one take at batch 1, so its GRU s
 through every frame as matrix-vector products. This module runs a take as ``K``
 segments in one batch instead (the GRU then multiplies matrices): each segment after the
 first starts ``warmup_hops`` before the frames it keeps, with the true preceding audio as
-its context (so its front end is exact) and a zero GRU state. The batch-dynamic graph is
+its context (so its front end is exact) and the GRU state a stream starts from. The batch-dynamic graph is
 derived at load time from the shipped file (:func:`batch_dynamic`: batch dimensions made
 symbolic, nodes and weights untouched), so one file stays the single source under the
 manifest's checksum; a probe checks it row by row against the streaming graph and falls
@@ -42,7 +42,6 @@ from vocalmidi.train.contract import (
     INPUT_AUDIO,
     INPUT_CONTEXT,
     INPUT_HIDDEN,
-    LOOKAHEAD_HOPS,
     OUTPUT_CONTEXT,
     OUTPUT_HIDDEN,
     OUTPUT_NOTE,
@@ -51,7 +50,13 @@ from vocalmidi.train.contract import (
     OUTPUT_PITCH,
     OUTPUT_SOUNDING,
 )
-from vocalmidi.train.export import OUTPUTS, ModelOutputs, OnnxNoteModel, pad_for_frames
+from vocalmidi.train.export import (
+    OUTPUTS,
+    ModelOutputs,
+    OnnxNoteModel,
+    pad_for_frames,
+    stream_frames,
+)
 
 __all__ = ["SEGMENT_HOPS", "WARMUP_HOPS", "SegmentedNoteModel", "batch_dynamic"]
 
@@ -174,8 +179,8 @@ class SegmentedNoteModel:
         starts = np.arange(rows) * seg * HOP
         audio_rows = np.stack([buf[CONTEXT + s:CONTEXT + s + span * HOP] for s in starts])
         ctx = np.stack([buf[s:s + CONTEXT] for s in starts])
-        h = np.zeros((self.model.hidden_shape[0], rows, self.model.hidden_shape[2]),
-                     np.float32)
+        # Every row from the state a stream starts from (silence before it).
+        h = np.repeat(self.model.initial_state()[INPUT_HIDDEN], rows, axis=1)
         parts: dict[str, list[np.ndarray]] = {n: [] for n in OUTPUTS}
         for c0 in range(0, span, self.chunk_hops):
             c1 = min(span, c0 + self.chunk_hops)
@@ -187,6 +192,6 @@ class SegmentedNoteModel:
         for n in OUTPUTS:
             grid = np.concatenate(parts[n], axis=1)  # [rows, span]
             stream = np.concatenate([grid[0], grid[1:, warm:].reshape(-1)])[:total]
-            cat[n] = stream[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames]
+            cat[n] = stream_frames(n, stream, frames)
         return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
                             cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])

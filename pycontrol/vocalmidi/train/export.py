@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel",
            "export_onnx", "main", "measure_hop_cost", "measure_take_cost", "pad_for_frames",
-           "quantize_int8", "reexport_onnx"]
+           "quantize_int8", "reexport_onnx", "stream_frames"]
 
 CONTRACT_ID = "note-model/1"
 # A whole-take model (a backward GRU, see vocalmidi.train.model): the same tensors, but
@@ -61,6 +61,14 @@ OUTPUTS = (OUTPUT_ONSET, OUTPUT_SOUNDING, OUTPUT_NOTE, OUTPUT_NOTE_CONF, OUTPUT_
 #: QUIET_DB (a second): the recurrent state drifts in long silence, which training clips
 #: never hold (engine: MlPipeline::runNoteFrames, the same rule hop for hop).
 QUIET_RESET_HOPS = 200
+#: A streaming model's stream starts (and restarts) from the state it reaches after this
+#: many hops of digital silence from zero, not from zero (engine: NoteModel::warmUp, the
+#: same single call). Why: a zero GRU state is far from any state audio leaves behind (its
+#: norm goes 0 -> 12 in 20 hops of silence, then drifts slowly), and a tone starting in a
+#: stream's first hops was read as two notes or a wrong first note: steady test tones
+#: through the engine, 25 of 96 wrong from the stream's first sample against 9 of 96
+#: after 0.5 s of silence (session 30).
+REST_HOPS = 40
 QUIET_DB = -70.0
 
 
@@ -222,10 +230,23 @@ class ModelOutputs:
     pitch: np.ndarray
 
 
+def stream_frames(name: str, stream: np.ndarray, frames: int) -> np.ndarray:
+    """A stream's outputs of one name as label frames 0..frames-1: the first
+    ``LOOKAHEAD_HOPS`` outputs stand for frames before the stream and are dropped, except
+    that an onset there is frame 0's. Why: before the stream is silence (the contract), so
+    an onset the model puts there is a sound that starts at the stream's first sample;
+    dropped, it left frame 0 with the peak's tail, and a steady tone from the first sample
+    came out through the engine as a wrong guess, then the right note (session 30). The
+    engine does the same (MlPipeline::runNoteFrames)."""
+    out = stream[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames].copy()
+    if name == OUTPUT_ONSET and len(out):
+        out[0] = max(out[0], float(np.max(stream[:LOOKAHEAD_HOPS])))
+    return out
+
+
 def _join(parts: dict[str, list[np.ndarray]], frames: int) -> ModelOutputs:
-    """The outputs of successive calls as label frames 0..frames-1 (the stream's first
-    ``LOOKAHEAD_HOPS`` outputs stand for frames before 0)."""
-    cat = {n: np.concatenate(parts[n])[LOOKAHEAD_HOPS:LOOKAHEAD_HOPS + frames] for n in OUTPUTS}
+    """The outputs of successive calls as label frames 0..frames-1 (:func:`stream_frames`)."""
+    cat = {n: stream_frames(n, np.concatenate(parts[n]), frames) for n in OUTPUTS}
     return ModelOutputs(cat[OUTPUT_ONSET], cat[OUTPUT_SOUNDING], cat[OUTPUT_NOTE],
                         cat[OUTPUT_NOTE_CONF], cat[OUTPUT_PITCH])
 
@@ -281,11 +302,22 @@ class OnnxNoteModel:
         self.metadata: dict[str, str] = dict(meta)
         shape = next(i.shape for i in self.session.get_inputs() if i.name == INPUT_HIDDEN)
         self.hidden_shape = tuple(int(d) for d in shape)
+        self._rest: dict[str, np.ndarray] | None = None
 
-    def initial_state(self) -> dict[str, np.ndarray]:
-        """Zero state: silence before the stream."""
+    def zero_state(self) -> dict[str, np.ndarray]:
+        """All-zero state (the trainer's crops start from it)."""
         return {INPUT_CONTEXT: np.zeros((1, CONTEXT), np.float32),
                 INPUT_HIDDEN: np.zeros(self.hidden_shape, np.float32)}
+
+    def initial_state(self) -> dict[str, np.ndarray]:
+        """The state a stream starts from: silence before it. A streaming model's is the
+        state after :data:`REST_HOPS` hops of silence from zero (one call, as the
+        engine's); a whole-take model starts from zero."""
+        if not self.causal:
+            return self.zero_state()
+        if self._rest is None:
+            _, self._rest = self.step(np.zeros(REST_HOPS * HOP, np.float32), self.zero_state())
+        return {k: v.copy() for k, v in self._rest.items()}
 
     def step(self, audio: np.ndarray, state: dict[str, np.ndarray], keep: int | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -302,8 +334,8 @@ class OnnxNoteModel:
         return outs, {INPUT_CONTEXT: res[-2], INPUT_HIDDEN: res[-1]}
 
     def run(self, audio: np.ndarray, hops_per_call: int | None = None) -> ModelOutputs:
-        """Label-frame outputs of a whole 16 kHz clip, from a zero state (and again after
-        each quiet second, :func:`quiet_restarts`).
+        """Label-frame outputs of a whole 16 kHz clip, from :meth:`initial_state` (and again
+        after each quiet second, :func:`quiet_restarts`).
 
         ``hops_per_call=None`` feeds the clip in one call; ``1`` streams it hop by hop as
         the engine does (the outputs are the same). A whole-take model ignores
@@ -315,7 +347,7 @@ class OnnxNoteModel:
         total = len(padded) // HOP
         per = total if hops_per_call is None else max(1, hops_per_call)
         parts: dict[str, list[np.ndarray]] = {n: [] for n in OUTPUTS}
-        # From a zero state, again after each quiet second (quiet_restarts).
+        # From the initial state, again after each quiet second (quiet_restarts).
         ends = [k + 1 for k in quiet_restarts(padded)]
         for first, end in zip([0, *ends], [*ends, total], strict=True):
             state = self.initial_state()
