@@ -18,9 +18,11 @@ Streaming
 One ONNX graph serves the engine, the offline path and the tests. Each call takes the
 next ``n * HOP`` samples (``n >= 1``; the engine sends one hop per call and a backlog in
 one call) plus the state, and returns ``n`` output frames and the new state. The state
-starts at zeros (silence before the stream). Output ``j`` of a call whose audio starts at
+starts as silence before the stream: the context at zeros, the recurrent state at the
+rest state (``export.REST_HOPS``). Output ``j`` of a call whose audio starts at
 absolute sample ``S`` (a multiple of ``HOP``) is label frame ``S / HOP + j - LOOKAHEAD_HOPS``;
-the very first output of a stream (label frame -1) is discarded.
+the very first output of a stream (label frame -1) is discarded, its onset counting for
+frame 0 (``export.stream_frames``).
 """
 
 from __future__ import annotations

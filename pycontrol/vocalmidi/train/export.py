@@ -64,10 +64,11 @@ QUIET_RESET_HOPS = 200
 #: A streaming model's stream starts (and restarts) from the state it reaches after this
 #: many hops of digital silence from zero, not from zero (engine: NoteModel::warmUp, the
 #: same single call). Why: a zero GRU state is far from any state audio leaves behind (its
-#: norm goes 0 -> 12 in 20 hops of silence, then drifts slowly), and a tone starting in a
-#: stream's first hops was read as two notes or a wrong first note: steady test tones
-#: through the engine, 25 of 96 wrong from the stream's first sample against 9 of 96
-#: after 0.5 s of silence (session 30).
+#: norm goes 0 -> 12 in 20 hops of silence, then drifts slowly), and a sound starting in a
+#: stream's first hops was read badly: steady test tones through the engine, 25 of 96 not
+#: one right note from the stream's first sample, 9 after 0.5 s of silence; now 10
+#: (session 30, with :func:`stream_frames`). Longer trades F1 for fewer false notes on the
+#: dev split (docs/note-model.md, "Streaming ONNX graph").
 REST_HOPS = 40
 QUIET_DB = -70.0
 
