@@ -45,8 +45,9 @@ __all__ = [
 ]
 
 #: Bumped when the cached result format or the note conversion changes (2: the
-#: whole-take decoder checks each note against the audio's period, session 29).
-RESULT_FORMAT = 2
+#: whole-take decoder checks each note against the audio's period, session 29; 3: a
+#: streaming model starts from the rest state and frame -1's onset counts, session 30).
+RESULT_FORMAT = 3
 #: Block size for feeding audio; offline output does not depend on it.
 DEFAULT_BLOCK = 4096
 
