@@ -7,6 +7,9 @@
     ``build/test-cache`` (or ``$VOCALMIDI_TEST_CACHE``) so runs after the first need no
     network; the pull still re-verifies the SHA-256 of what is there.
 
+``note_model`` (session)
+    The trained vocalnote-s ONNX file in the repository (skips without it).
+
 ``fresh_cache`` (function)
     A copy of that cache without cached results; ``VOCALMIDI_CACHE`` points at it.
 
@@ -38,6 +41,14 @@ REPO = Path(__file__).resolve().parents[2]
 # to the default on exec: handle it here and every child starts as from a terminal.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(scope="session")
+def note_model() -> Path:
+    found = sorted((REPO / "models" / "trained" / "vocalnote-s").glob("*.onnx"))
+    if not found:
+        pytest.skip("the trained note model is not in models/trained/vocalnote-s")
+    return found[0]
 
 
 @pytest.fixture(scope="session")

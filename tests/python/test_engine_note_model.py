@@ -12,16 +12,6 @@ from test_transcribe import sing
 from vocalmidi.engine import Engine, EventType, LatencyMode
 from vocalmidi.errors import ModelError, UsageError
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def note_model() -> Path:
-    found = sorted((REPO / "models" / "trained" / "vocalnote-s").glob("*.onnx"))
-    if not found:
-        pytest.skip("the trained note model is not in models/trained/vocalnote-s")
-    return found[0]
-
 
 def test_note_model_reports_its_lookahead_plus_the_modes_budget(note_model: Path) -> None:
     with Engine(note_model, "vocalnote") as eng:

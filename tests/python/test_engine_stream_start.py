@@ -12,20 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from test_transcribe_steady_tones import SR, tone
 
 from vocalmidi.engine import transcribe_array
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def note_model() -> Path:
-    found = sorted((REPO / "models" / "trained" / "vocalnote-s").glob("*.onnx"))
-    if not found:
-        pytest.skip("the trained note model is not in models/trained/vocalnote-s")
-    return found[0]
 
 
 def notes_of(audio: np.ndarray, model: Path, lead_s: float) -> list[tuple[int, float]]:
