@@ -4,9 +4,9 @@ The shipped graph (docs/note-model.md) streams one take at batch 1, so its GRU s
 through every frame as matrix-vector products. This module runs a take as ``K`` segments
 in one batch instead (the GRU then multiplies matrices): each segment after the first
 starts ``warmup_hops`` before the frames it keeps, with the true preceding audio as its
-context (so its front end is exact) and the GRU state a stream starts from. The batch-
-dynamic graph is derived at load time from the shipped file (:func:`batch_dynamic`: batch
-dimensions made symbolic, nodes and weights untouched), so one file stays the single
+context (so its front end is exact) and the GRU state a stream starts from. The
+batch-dynamic graph is derived at load time from the shipped file (:func:`batch_dynamic`:
+batch dimensions made symbolic, nodes and weights untouched), so one file stays the single
 source under the manifest's checksum; a probe checks it row by row against the streaming
 graph and falls back to the sequential run if a future export pins batch 1 in a shape (or,
 with a warning, where the ``onnx`` package of the ``dev`` extra is missing).
