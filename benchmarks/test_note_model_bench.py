@@ -165,20 +165,31 @@ def test_early_correction_retrigger_vs_bend(benchmark: Any, note_model: Path,
 def test_note_model_hop_cost_back_to_back_vs_paced(benchmark: Any, note_model: Path) -> None:
     """One hop per call, 1 thread: calls back to back (caches warm) against calls 5 ms
     apart, as the engine's ML thread makes them. On a shared machine the paced call costs
-    several times more (caches gone cold), and node count weighs more than arithmetic
-    there; the paced share is what the ML-thread target sees (docs/note-model.md)."""
+    several times more (caches gone cold); the paced share is what the ML-thread target
+    sees (docs/note-model.md). Beside it, paced too, the model's front end alone and an
+    empty call (:mod:`vocalmidi.train.cost_parts`): in session 31 the front end was ~60 %
+    of the model's time and the network's size did not show (docs/measurements.md)."""
     import tempfile
 
     import onnx
     import onnxruntime as ort
 
+    from vocalmidi.train.cost_parts import export_part
     from vocalmidi.train.export import measure_hop_cost
 
     result: dict[str, Any] = {}
+    parts = Path(tempfile.mkdtemp())
+    # Peers in the same run (session 31): the same contract with only the front end, and
+    # with nothing (an ONNX Runtime call's own cost), paced like the model.
+    peers = {part: export_part(note_model, part, parts / f"{part}.onnx")
+             for part in ("front", "floor")}
 
     def run() -> None:
         result["back_to_back"] = measure_hop_cost(note_model, calls=2000, repeats=3)
         result["paced"] = measure_hop_cost(note_model, calls=400, repeats=3, pause_s=0.005)
+        for part, path in peers.items():
+            result[f"paced_{part}_only"] = measure_hop_cost(path, calls=400, repeats=3,
+                                                            pause_s=0.005)
 
     benchmark.pedantic(run, rounds=1, iterations=1)
     opts = ort.SessionOptions()
@@ -187,10 +198,13 @@ def test_note_model_hop_cost_back_to_back_vs_paced(benchmark: Any, note_model: P
         ort.InferenceSession(str(note_model), opts, providers=["CPUExecutionProvider"])
         nodes = len(onnx.load(opts.optimized_model_filepath).graph.node)
     for name, cost in result.items():
-        print(f"{name:<13} {cost['ms_per_hop'] * 1000:7.1f} us per hop  "
+        print(f"{name:<22} {cost['ms_per_hop'] * 1000:7.1f} us per hop  "
               f"{cost['core_percent']:5.2f} % of a core")
         benchmark.extra_info[f"{name}_ms_per_hop"] = cost["ms_per_hop"]
         benchmark.extra_info[f"{name}_core_percent"] = cost["core_percent"]
     print(f"graph nodes after ONNX Runtime's optimisation: {nodes}")
     benchmark.extra_info["graph_nodes"] = nodes
     assert result["paced"]["ms_per_hop"] > 0 and result["back_to_back"]["ms_per_hop"] > 0
+    # The parts do less than the model: a front end costing more would mean the peers
+    # measure something else (a graph the optimiser folded away, a broken export).
+    assert result["paced_floor_only"]["ms_per_hop"] < result["paced"]["ms_per_hop"]
