@@ -162,7 +162,8 @@ def test_early_correction_retrigger_vs_bend(benchmark: Any, note_model: Path,
     assert all(s["n_est"] > 0 for s in result.values())
 
 
-def test_note_model_hop_cost_back_to_back_vs_paced(benchmark: Any, note_model: Path) -> None:
+def test_note_model_hop_cost_back_to_back_vs_paced(benchmark: Any, note_model: Path,
+                                                    tmp_path: Path) -> None:
     """One hop per call, 1 thread: calls back to back (caches warm) against calls 5 ms
     apart, as the engine's ML thread makes them. On a shared machine the paced call costs
     several times more (caches gone cold); the paced share is what the ML-thread target
@@ -178,10 +179,9 @@ def test_note_model_hop_cost_back_to_back_vs_paced(benchmark: Any, note_model: P
     from vocalmidi.train.export import measure_hop_cost
 
     result: dict[str, Any] = {}
-    parts = Path(tempfile.mkdtemp())
     # Peers in the same run (session 31): the same contract with only the front end, and
     # with nothing (an ONNX Runtime call's own cost), paced like the model.
-    peers = {part: export_part(note_model, part, parts / f"{part}.onnx")
+    peers = {part: export_part(note_model, part, tmp_path / f"{part}.onnx")
              for part in ("front", "floor")}
 
     def run() -> None:
