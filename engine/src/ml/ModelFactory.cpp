@@ -37,10 +37,10 @@ std::unique_ptr<PitchModel> adapterFor(ModelKind kind, std::unique_ptr<Ort::Sess
             if (!why.empty()) return nullptr;
             return std::make_unique<BasicPitchModel>(std::move(session));
         case ModelKind::VocalNote: {
-            int layers = 0, hidden = 0;
-            why = NoteModel::validate(*session, layers, hidden);
+            NoteModel::Layout layout;
+            why = NoteModel::validate(*session, layout);
             if (!why.empty()) return nullptr;
-            return std::make_unique<NoteModel>(std::move(session), layers, hidden);
+            return std::make_unique<NoteModel>(std::move(session), layout);
         }
     }
     why = "unknown model kind";

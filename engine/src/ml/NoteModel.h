@@ -6,6 +6,13 @@
 // frame S/80 + j - 1. The engine calls it with one hop, or with a whole backlog in one call
 // (same results).
 //
+// Two graph contracts: note-model/1 takes the audio and the context (the front end is in
+// the graph); note-features/1 takes the front end's features [1, n, F] and h_in only and
+// returns the raw head [1, n, 54] and h_out: this adapter computes the features
+// (dsp/NoteFrontEnd), keeps the context, and turns the head into the five outputs
+// (contract.py, "The raw head"). Same outputs to float rounding, at about 60 % of the cost
+// per hop (docs/note-model.md, "Cost").
+//
 // It is a PitchModel so that loading, hand-over and freeing follow the same path as the
 // pitch models, but it decides notes itself: the pipeline runs it through step() and the
 // NoteDecoder, never through analyse().
@@ -17,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "dsp/NoteFrontEnd.h"
 #include "ml/PitchModel.h"
 #include "notes/NoteDecoderConfig.h"
 
@@ -48,13 +56,25 @@ public:
     // A stream starts from the state after this many hops of silence from zero, computed
     // in warmUp (pycontrol/vocalmidi/train/export.py REST_HOPS says why).
     static constexpr int kRestHops = 40;
+    // The raw head of a note-features/1 graph: onset and sounding logits, 51 note-class
+    // logits (MIDI kNoteMin..86), the pitch offset in semitones.
+    static constexpr int kHeadSize = 54;
+    static constexpr int kNoteMin = 36;
 
-    NoteModel(std::unique_ptr<Ort::Session> session, int layers, int hidden);
+    // The graph's shape, as validate() found it.
+    struct Layout {
+        int layers = 0;
+        int hidden = 0;
+        bool featuresIn = false;  // note-features/1: the adapter runs the front end
+        FrontEndConfig frontEnd;  // its blocks (featuresIn only)
+    };
+
+    NoteModel(std::unique_ptr<Ort::Session> session, const Layout& layout);
     ~NoteModel() override;
 
-    // Checks the graph against the contract (tensor names, shapes, metadata); on success
-    // stores the recurrent state's L and H and returns "", else says what does not fit.
-    static std::string validate(Ort::Session& session, int& layers, int& hidden);
+    // Checks the graph against its contract (tensor names, shapes, metadata); on success
+    // fills `layout` and returns "", else says what does not fit.
+    static std::string validate(Ort::Session& session, Layout& layout);
 
     ModelKind kind() const override { return ModelKind::VocalNote; }
     bool decidesNotes() const override { return true; }
@@ -88,11 +108,15 @@ public:
     }
     int layers() const { return numLayers; }
     int hiddenSize() const { return hidden; }
+    bool featuresIn() const { return frontEnd != nullptr; }
 
 private:
     // Copies the last call's `hops` frames from the output buffers (a non-finite frame
     // becomes silence).
     bool readFrames(int hops, NoteFrame* out) const;
+    // note-features/1: the context then `hops` hops of audio into `work`, their features
+    // into `feats`, and the new context into ctx[1 - cur].
+    void computeFeatures(const float* audio, int hops);
     std::unique_ptr<Ort::Session> session;
     std::unique_ptr<Ort::MemoryInfo> mem;
     NoteDecoderConfig decoder;
@@ -107,12 +131,19 @@ private:
     int cur = 0;
     // Outputs: onset, sounding, note, note_conf, pitch, each [1, kMaxHops].
     std::vector<float> outs[5];
+    // note-features/1: the raw head [1, kMaxHops, kHeadSize] readFrames() turns into outs.
+    std::vector<float> head;
     // The one-hop call (the ML thread's usual one) with its tensors made once, for each
     // side of the state: after a 5 ms pause every per-call allocation and object runs on
     // cold caches (docs/note-model.md, "Cost").
     struct OneHop;
     std::unique_ptr<OneHop> oneHop;
     std::vector<float> hopAudio;
+    // note-features/1 only (else empty): the front end, its input (context + a backlog)
+    // and its output [kMaxHops, F].
+    std::unique_ptr<NoteFrontEnd> frontEnd;
+    std::vector<float> work;
+    std::vector<float> feats;
 };
 
 }  // namespace vocalmidi

@@ -21,13 +21,20 @@ import numpy as np
 from vocalmidi.errors import ModelError
 from vocalmidi.train.contract import (
     CONTEXT,
+    HEAD_CENTS,
+    HEAD_NOTES,
+    HEAD_ONSET,
+    HEAD_SOUNDING,
     HOP,
     INPUT_AUDIO,
     INPUT_CONTEXT,
+    INPUT_FEATURES,
     INPUT_HIDDEN,
     INPUT_KEEP,
     LOOKAHEAD_HOPS,
+    NOTE_MIN,
     OUTPUT_CONTEXT,
+    OUTPUT_HEAD,
     OUTPUT_HIDDEN,
     OUTPUT_NOTE,
     OUTPUT_NOTE_CONF,
@@ -41,17 +48,25 @@ from vocalmidi.train.contract import (
 if TYPE_CHECKING:
     import onnxruntime
 
+    from vocalmidi.train.front_end_np import NumpyFrontEnd
     from vocalmidi.train.model import NoteNet
 
-__all__ = ["CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS", "ModelOutputs", "OnnxNoteModel",
-           "export_onnx", "main", "measure_hop_cost", "measure_take_cost", "pad_for_frames",
-           "quantize_int8", "reexport_onnx", "stream_frames"]
+__all__ = ["CONTRACT_ID", "FEATURES_CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS",
+           "ModelOutputs", "OnnxNoteModel", "export_onnx", "head_outputs", "main",
+           "measure_hop_cost", "measure_take_cost", "pad_for_frames", "quantize_int8",
+           "reexport_onnx", "stream_frames"]
 
 CONTRACT_ID = "note-model/1"
 # A whole-take model (a backward GRU, see vocalmidi.train.model): the same tensors, but
 # each call's outputs depend on the call's later audio too, so it cannot stream and the
 # engine refuses it by this id.
 OFFLINE_CONTRACT_ID = "note-model-offline/1"
+# A streaming model without its front end: it takes the front end's features
+# (vocalmidi.train.features, the same numbers) and the GRU state, and the caller keeps the
+# audio context. The engine computes the features in C++ (engine/src/dsp/NoteFrontEnd),
+# Python in numpy (vocalmidi.train.front_end_np). Same weights, same outputs to float
+# rounding; about half the cost per hop in the engine (docs/note-model.md, "Cost").
+FEATURES_CONTRACT_ID = "note-features/1"
 #: Hops per call of a whole-take model, and the hops after them each call also hears.
 OFFLINE_CHUNK_HOPS = 2000
 OFFLINE_MARGIN_HOPS = 100
@@ -156,8 +171,10 @@ def _store_half(proto: Any) -> None:
     graph.node.extend(nodes)
 
 
-def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
-    """Write ``net`` with its front end as the streaming graph of the contract.
+def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None = None,
+                features_in: bool = False) -> Path:
+    """Write ``net`` with its front end as the streaming graph of the contract, or with
+    ``features_in`` (a causal ``net`` only) without it (``note-features/1``).
 
     Parameters
     ----------
@@ -172,7 +189,7 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     import onnx
     import torch
 
-    from vocalmidi.train.model import StreamingNoteModel, WholeTakeNoteModel
+    from vocalmidi.train.model import FeaturesNoteModel, StreamingNoteModel, WholeTakeNoteModel
 
     net = net.to("cpu").eval()
     if net.config.half_weights:
@@ -180,9 +197,19 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     audio = torch.zeros(1, 4 * HOP)
     ctx = torch.zeros(1, CONTEXT)
     h = net.initial_state(1)
-    if net.config.causal:
-        model: torch.nn.Module = StreamingNoteModel(net).eval()
-        args: tuple[torch.Tensor, ...] = (audio, ctx, h)
+    outputs = [*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN]
+    streamed = INPUT_AUDIO
+    if features_in:
+        if not net.config.causal:
+            raise ValueError("a whole-take model has no features-in graph")
+        model: torch.nn.Module = FeaturesNoteModel(net).eval()
+        args: tuple[torch.Tensor, ...] = (torch.zeros(1, 4, net.config.features), h)
+        inputs = [INPUT_FEATURES, INPUT_HIDDEN]
+        outputs = [OUTPUT_HEAD, OUTPUT_HIDDEN]
+        streamed = INPUT_FEATURES
+    elif net.config.causal:
+        model = StreamingNoteModel(net).eval()
+        args = (audio, ctx, h)
         inputs = [INPUT_AUDIO, INPUT_CONTEXT, INPUT_HIDDEN]
     else:
         model = WholeTakeNoteModel(net).eval()
@@ -198,13 +225,16 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
         torch.onnx.export(
             model, args, buf,
             input_names=inputs,
-            output_names=[*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN],
-            dynamic_axes={INPUT_AUDIO: {1: "samples"}, **{o: frames_axis for o in OUTPUTS}},
+            output_names=outputs,
+            dynamic_axes={streamed: {1: "samples" if streamed == INPUT_AUDIO else "frames"},
+                          **{o: frames_axis for o in [*OUTPUTS, OUTPUT_HEAD]
+                             if o in outputs}},
             opset_version=OPSET, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     if net.config.half_weights:
         _store_half(proto)
-    contract = CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID
+    contract = (FEATURES_CONTRACT_ID if features_in
+                else CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID)
     props = {**(metadata or {}), "vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
              "vocalmidi.sample_rate": str(SAMPLE_RATE),
              "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
@@ -218,6 +248,21 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     onnx.save(proto, str(tmp))
     tmp.replace(path)
     return path
+
+
+def head_outputs(head: np.ndarray) -> dict[str, np.ndarray]:
+    """A note-features/1 graph's raw head ``[n, HEAD_SIZE]`` -> the five outputs ``[n]``
+    (contract.py, "The raw head"; the engine's NoteModel::readFrames does the same)."""
+    head = np.asarray(head, np.float32)
+    notes = head[:, HEAD_NOTES]
+    top = np.argmax(notes, axis=-1)
+    # softmax of the top class: 1 / sum(exp(z - z_max))
+    conf = 1.0 / np.sum(np.exp(notes - notes[np.arange(len(top)), top][:, None]), axis=-1)
+    note = (top + NOTE_MIN).astype(np.float32)
+    return {OUTPUT_ONSET: 1.0 / (1.0 + np.exp(-head[:, HEAD_ONSET])),
+            OUTPUT_SOUNDING: 1.0 / (1.0 + np.exp(-head[:, HEAD_SOUNDING])),
+            OUTPUT_NOTE: note, OUTPUT_NOTE_CONF: conf.astype(np.float32),
+            OUTPUT_PITCH: note + head[:, HEAD_CENTS]}
 
 
 @dataclass
@@ -294,13 +339,26 @@ class OnnxNoteModel:
             warnings.warn(f"--device cuda: {why}; the note model runs on the CPU",
                           RuntimeWarning, stacklevel=2)
         meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get("vocalmidi.contract") not in (CONTRACT_ID, OFFLINE_CONTRACT_ID):
-            raise ModelError(f"{path} is not a {CONTRACT_ID} or {OFFLINE_CONTRACT_ID} note "
-                             f"model (contract {meta.get('vocalmidi.contract')!r})")
+        contracts = (CONTRACT_ID, FEATURES_CONTRACT_ID, OFFLINE_CONTRACT_ID)
+        if meta.get("vocalmidi.contract") not in contracts:
+            raise ModelError(f"{path} is not a {', '.join(contracts)} note model "
+                             f"(contract {meta.get('vocalmidi.contract')!r})")
         #: False for a whole-take model: :meth:`run` then never cuts a take where a
         #: frame's later audio would be missing.
-        self.causal = meta["vocalmidi.contract"] == CONTRACT_ID
+        self.causal = meta["vocalmidi.contract"] != OFFLINE_CONTRACT_ID
         self.metadata: dict[str, str] = dict(meta)
+        #: A features-in graph's front end (numpy), run here before each call.
+        self.front_end: NumpyFrontEnd | None = None
+        if meta["vocalmidi.contract"] == FEATURES_CONTRACT_ID:
+            from vocalmidi.train.front_end_np import NumpyFrontEnd
+
+            self.front_end = NumpyFrontEnd.from_config(json.loads(meta["vocalmidi.model"]))
+            width = next(i.shape for i in self.session.get_inputs()
+                         if i.name == INPUT_FEATURES)[-1]
+            if width != self.front_end.features:
+                raise ModelError(f"{path}: input {INPUT_FEATURES} takes {width} features, but "
+                                 f"the front end its vocalmidi.model names gives "
+                                 f"{self.front_end.features}")
         shape = next(i.shape for i in self.session.get_inputs() if i.name == INPUT_HIDDEN)
         self.hidden_shape = tuple(int(d) for d in shape)
         self._rest: dict[str, np.ndarray] | None = None
@@ -326,7 +384,15 @@ class OnnxNoteModel:
 
         A whole-take model takes ``keep`` (``1 <= keep < n``): the new state is the one
         after that many hops."""
-        feeds = {INPUT_AUDIO: np.ascontiguousarray(audio, np.float32).reshape(1, -1), **state}
+        audio = np.ascontiguousarray(audio, np.float32).reshape(1, -1)
+        if self.front_end is not None:  # the context is kept here, not in the graph
+            buf = np.concatenate([state[INPUT_CONTEXT], audio], axis=1)
+            feeds = {INPUT_FEATURES: self.front_end(buf[0])[None],
+                     INPUT_HIDDEN: state[INPUT_HIDDEN]}
+            head, h_out = self.session.run([OUTPUT_HEAD, OUTPUT_HIDDEN], feeds)
+            return head_outputs(head[0]), {INPUT_CONTEXT: buf[:, -CONTEXT:].copy(),
+                                           INPUT_HIDDEN: h_out}
+        feeds = {INPUT_AUDIO: audio, **state}
         if not self.causal:
             feeds[INPUT_KEEP] = np.array([keep], np.int64)
         names = [*OUTPUTS, OUTPUT_CONTEXT, OUTPUT_HIDDEN]
@@ -464,15 +530,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--half-weights", action=argparse.BooleanOptionalAction, default=None,
                    help="store the weights as float16 (half the file, same cost per call; "
                         "outputs move by < 1e-3) or float32; default: as the model's config")
+    p.add_argument("--features-in", action="store_true",
+                   help="write the note-features/1 graph: no front end inside, the engine "
+                        "computes the features (faster per hop; docs/note-model.md)")
     p.add_argument("out", type=Path, help="output .onnx file")
     p.add_argument("--seed", type=int, default=0, help="initialisation seed (--untrained)")
 
 
-def reexport_onnx(src: str | Path, out: str | Path, half_weights: bool | None = None) -> Path:
+def reexport_onnx(src: str | Path, out: str | Path, half_weights: bool | None = None,
+                  features_in: bool = False) -> Path:
     """Write an exported streaming model's weights and its own metadata (decoder
     settings, provenance) again with the current graph: a shipped model gains a faster
     front end without retraining. ``half_weights`` True / False stores the weights as
-    float16 / float32 (None: as the source does). The caller checks parity (tests do)."""
+    float16 / float32 (None: as the source does); ``features_in`` writes the
+    ``note-features/1`` graph (no front end). The caller checks parity (tests do)."""
     import onnx
 
     from vocalmidi.train.from_onnx import net_from_onnx
@@ -480,14 +551,14 @@ def reexport_onnx(src: str | Path, out: str | Path, half_weights: bool | None = 
     net = _stored_as(net_from_onnx(src), half_weights)
     # export_onnx writes the graph's own keys (contract, hop, model...) over these.
     meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
-    return export_onnx(net, out, meta)
+    return export_onnx(net, out, meta, features_in=features_in)
 
 
 def main(args: argparse.Namespace) -> int:
     from vocalmidi.train.model import build_model
 
     if args.onnx:
-        path = reexport_onnx(args.onnx, args.out, args.half_weights)
+        path = reexport_onnx(args.onnx, args.out, args.half_weights, args.features_in)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
         return 0
     meta: dict[str, Any] = {}
@@ -498,7 +569,7 @@ def main(args: argparse.Namespace) -> int:
 
         net, meta = load_checkpoint(args.checkpoint)
     path = export_onnx(_stored_as(net, args.half_weights), args.out,
-                       {k: str(v) for k, v in meta.items()})
+                       {k: str(v) for k, v in meta.items()}, features_in=args.features_in)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

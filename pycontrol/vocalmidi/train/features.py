@@ -46,53 +46,39 @@ from __future__ import annotations
 import torch
 
 from vocalmidi.train.contract import (
+    FEATURES,
     HOP,
+    LAG_BINS,
+    LAG_CLIP,
+    LAG_COUNT,
+    LAG_FFT,
+    LAG_FLOOR,
+    LAG_NOTES,
+    LAG_SPAN,
+    LAG_STEP,
     LAG_WINDOW,
+    LONG_BINS,
+    MID_BINS,
     MID_WINDOW,
-    SAMPLE_RATE,
+    PEAK_COUNT,
+    POWER_FLOOR,
+    SHORT_BINS,
     SHORT_WINDOW,
     WINDOW,
+    feature_count,
+    lag_period_samples,
 )
 
 __all__ = ["FEATURES", "LAG_COUNT", "LAG_NOTES", "LONG_BINS", "MID_BINS", "PEAK_COUNT",
            "SHORT_BINS", "FrontEnd", "feature_count", "lag_periods"]
 
-LONG_BINS = (2, 257)  # rfft bins [2, 257) of the 1,024-sample window
-SHORT_BINS = (1, 129)  # rfft bins [1, 129) of the 256-sample window
-MID_BINS = (1, 129)  # rfft bins [1, 129) of the optional 512-sample window
-FEATURES = (LONG_BINS[1] - LONG_BINS[0]) + (SHORT_BINS[1] - SHORT_BINS[0]) + 1
-POWER_FLOOR = 1e-10  # -100 dB: keeps log10 finite on digital silence
-LAG_NOTES = (36.0, 86.0)  # MIDI range of the lag correlations (the model's note classes)
-LAG_STEP = 0.5  # semitones between lag periods
-LAG_COUNT = int(round((LAG_NOTES[1] - LAG_NOTES[0]) / LAG_STEP)) + 1  # 101
-LAG_SPAN = 512  # the lag correlation's audio: the recent part and up to one period before
-LAG_FFT = WINDOW  # zero-padded DFT size (the long window's DFT): no wrap for any period
-LAG_FLOOR = 0.05  # the earlier stretch's energy counts at least this share of the recent one
-LAG_CLIP = 1.5  # |correlation| cap (it is ~1 at a clean period)
-LAG_BINS = (1, 97)  # 15.6 Hz to 1.5 kHz: DC out, the harmonics that carry the period in
-PEAK_COUNT = 3  # optional values read off the highest lag correlation
 _SPAN = -(-WINDOW // HOP)  # hops a window touches (13)
 _PAD = _SPAN * HOP - WINDOW  # zeros before the context so frames align to hops (16)
 
 
-def feature_count(mid_window: int = 0, lag_window: int = 0, lag_peak: bool = False) -> int:
-    """Features per frame of a front end with (``MID_WINDOW``) or without (0) the middle
-    window, with (``LAG_WINDOW``) or without (0) the lag correlations, and with or
-    without the values read off their peak."""
-    if mid_window not in (0, MID_WINDOW):
-        raise ValueError(f"mid_window must be 0 or {MID_WINDOW}, got {mid_window}")
-    if lag_window not in (0, LAG_WINDOW):
-        raise ValueError(f"lag_window must be 0 or {LAG_WINDOW}, got {lag_window}")
-    if lag_peak and not lag_window:
-        raise ValueError("lag_peak needs the lag correlations (lag_window)")
-    return (FEATURES + (MID_BINS[1] - MID_BINS[0] if mid_window else 0)
-            + (LAG_COUNT if lag_window else 0) + (PEAK_COUNT if lag_peak else 0))
-
-
 def lag_periods() -> torch.Tensor:
     """Periods in model samples (float64) of the lag correlations, lowest note first."""
-    notes = LAG_NOTES[0] + LAG_STEP * torch.arange(LAG_COUNT, dtype=torch.float64)
-    return SAMPLE_RATE / (440.0 * 2.0 ** ((notes - 69.0) / 12.0))
+    return torch.from_numpy(lag_period_samples())
 
 
 def _split(size: int) -> tuple[int, int]:

@@ -30,18 +30,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocalmidi.train.contract import CONTEXT, HOP, NOTE_MIN, NUM_NOTES
+from vocalmidi.train.contract import (
+    CONTEXT,
+    HEAD_CENTS,
+    HEAD_NOTES,
+    HEAD_ONSET,
+    HEAD_SIZE,
+    HEAD_SOUNDING,
+    HOP,
+    NOTE_MIN,
+)
 from vocalmidi.train.features import FrontEnd, feature_count
 
 __all__ = ["HEAD_CENTS", "HEAD_NOTES", "HEAD_ONSET", "HEAD_SOUNDING", "ModelConfig",
-           "NoteNet", "StreamingNoteModel", "WholeTakeNoteModel", "build_model"]
-
-# Columns of the raw head output.
-HEAD_ONSET = 0
-HEAD_SOUNDING = 1
-HEAD_NOTES = slice(2, 2 + NUM_NOTES)
-HEAD_CENTS = 2 + NUM_NOTES  # performed minus written pitch, in semitones (cents / 100)
-HEAD_SIZE = HEAD_CENTS + 1
+           "FeaturesNoteModel", "NoteNet", "StreamingNoteModel", "WholeTakeNoteModel",
+           "build_model"]
 
 
 @dataclass
@@ -243,6 +246,22 @@ class StreamingNoteModel(nn.Module):
         raw, h_out = self.net(self.front(buf), h_in)
         # A fixed start from the end: no shape arithmetic in the graph.
         return (*_outputs(raw), buf[:, -CONTEXT:], h_out)
+
+
+class FeaturesNoteModel(nn.Module):
+    """The exported graph of the ``note-features/1`` contract: ``(features, h_in)`` ->
+    the outputs and ``h_out``. The caller runs the front end (the engine in C++, Python in
+    numpy) and keeps the audio context; why: inside the graph the front end cost ~60 %
+    of a hop's ONNX Runtime time (docs/measurements.md, session 31)."""
+
+    def __init__(self, net: NoteNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, feats: torch.Tensor, h_in: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        # The raw head: its five outputs are a few lines of C++/numpy, but a dozen small
+        # graph nodes, each a few µs of a paced call (session 32).
+        return self.net(feats, h_in)
 
 
 class WholeTakeNoteModel(nn.Module):
