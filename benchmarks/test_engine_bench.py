@@ -53,8 +53,8 @@ def test_audio_thread_cost_per_64_sample_block(
     assert block["p99_us"] < 0.02 * BLOCK_BUDGET_US
 
 
-def _ml_share(model: Path, audio: np.ndarray, mode: str) -> dict[str, Any]:
-    with Engine(model) as eng:
+def _ml_share(model: Path, audio: np.ndarray, mode: str, kind: str = "swiftf0") -> dict[str, Any]:
+    with Engine(model, kind) as eng:
         eng.set_param("latency_mode", mode)
         eng.prepare(RATE, 480, realtime=True)
         start = time.perf_counter()
@@ -90,6 +90,41 @@ def test_ml_thread_cpu_share_swiftf0(
         benchmark.extra_info[f"{mode}_latency_ms"] = stats["latency"]["algorithmic_ms"]
         assert share < 0.25, f"{mode}: ML thread used {share:.0%} of a core"
         assert stats["ml"]["frames_dropped"] == 0
+
+
+def test_ml_thread_share_note_model_front_end_in_cpp_vs_in_the_graph(
+    benchmark: Any, melody_48k: np.ndarray, tmp_path: Path
+) -> None:
+    """Target (issue 14): the ML thread <= 10 % of a core with our note model, Instant.
+    The shipped vocalnote-s (note-features/1: the engine computes the front end in C++)
+    beside the same weights with the front end inside the graph (note-model/1, the file
+    shipped before session 32), runs interleaved so the machine's neighbours weigh on both
+    alike. Session 32 on this machine: model 556-718 vs 915-1155 us a hop."""
+    from vocalmidi.train.export import reexport_onnx
+
+    shipped = Path(__file__).resolve().parents[1] / "models/trained/vocalnote-s/vocalnote-s.onnx"
+    graphs = {"cpp_front_end": shipped,
+              "front_end_in_graph": reexport_onnx(shipped, tmp_path / "audio-graph.onnx")}
+    audio = melody_48k[: RATE * 5]
+    shares: dict[str, list[float]] = {name: [] for name in graphs}
+    means: dict[str, list[float]] = {name: [] for name in graphs}
+
+    def run() -> None:
+        for _ in range(3):
+            for name, path in graphs.items():
+                stats = _ml_share(path, audio, "instant", kind="vocalnote")
+                shares[name].append(stats["ml"]["cpu_share"])
+                means[name].append(stats["timers"]["inference"]["mean_us"])
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    for name in graphs:
+        share, mean = float(np.median(shares[name])), float(np.median(means[name]))
+        print(f"{name:<20} ML thread {share:6.1%} of a core (target <= 10 %), "
+              f"model {mean:6.0f} us a hop")
+        benchmark.extra_info[f"{name}_ml_cpu_share"] = round(share, 4)
+        benchmark.extra_info[f"{name}_inference_mean_us"] = round(mean, 1)
+    # The point of the C++ front end: less per hop than the graph's own, same weights.
+    assert np.median(means["cpp_front_end"]) < np.median(means["front_end_in_graph"])
 
 
 def test_offline_real_time_factor(

@@ -16,12 +16,22 @@ from vocalmidi.train.contract import CONTEXT, HOP, INPUT_CONTEXT
 from vocalmidi.train.export import OUTPUTS, ModelOutputs, pad_for_frames
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
+SHIPPED = REPO / "models/trained/vocalnote-s/vocalnote-s.onnx"
 
 
 @pytest.fixture(scope="module")
-def runner() -> NoteModelRunner:
-    return NoteModelRunner(MODEL, threads=1)
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped weights as a note-model/1 graph: segments batch only with the front end
+    inside the graph (the shipped file takes features, and is refused: see below)."""
+    pytest.importorskip("torch")
+    from vocalmidi.train.export import reexport_onnx
+
+    return reexport_onnx(SHIPPED, tmp_path_factory.mktemp("segments") / "audio.onnx")
+
+
+@pytest.fixture(scope="module")
+def runner(model_file: Path) -> NoteModelRunner:
+    return NoteModelRunner(model_file, threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +72,16 @@ def test_the_route_gives_the_one_call_notes(runner: NoteModelRunner,
 
 
 def test_batched_segments_are_the_streams_they_stand_for(runner: NoteModelRunner,
-                                                         sung: tuple[np.ndarray, int]) -> None:
+                                                         sung: tuple[np.ndarray, int],
+                                                         model_file: Path) -> None:
     audio16 = resample_to_model(*sung)
     model = runner.model
-    whole = SegmentedNoteModel(model, MODEL)  # a 6 s take fits one 10 s segment
+    whole = SegmentedNoteModel(model, model_file)  # a 6 s take fits one 10 s segment
     assert whole.batched
     assert _max_diff(whole.run(audio16), model.run(audio16)) < 1e-5
 
     seg, warm = 300, 100
-    out = SegmentedNoteModel(model, MODEL, segment_hops=seg, warmup_hops=warm).run(audio16)
+    out = SegmentedNoteModel(model, model_file, segment_hops=seg, warmup_hops=warm).run(audio16)
     padded, frames = pad_for_frames(audio16)
     total = len(padded) // HOP
     rows = -(-(total - warm) // seg)
@@ -96,7 +107,7 @@ def test_batched_segments_are_the_streams_they_stand_for(runner: NoteModelRunner
 
 
 def test_a_refused_batch_graph_falls_back_to_the_stream(runner: NoteModelRunner,
-                                                        tmp_path: Path) -> None:
+                                                        tmp_path: Path, model_file: Path) -> None:
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x08\x07not an onnx file")
     with pytest.warns(RuntimeWarning, match="run sequentially"):
@@ -105,4 +116,9 @@ def test_a_refused_batch_graph_falls_back_to_the_stream(runner: NoteModelRunner,
     audio16 = (0.1 * np.random.default_rng(0).standard_normal(16000)).astype(np.float32)
     assert _max_diff(fallback.run(audio16), runner.model.run(audio16)) < 1e-5
     with pytest.raises(ValueError, match="segment_hops"):
-        SegmentedNoteModel(runner.model, MODEL, segment_hops=0)
+        SegmentedNoteModel(runner.model, model_file, segment_hops=0)
+    # The shipped file takes features (its front end outside the graph): sequential.
+    from vocalmidi.train.export import OnnxNoteModel
+
+    with pytest.warns(RuntimeWarning, match="note-features/1.*run sequentially"):
+        assert not SegmentedNoteModel(OnnxNoteModel(SHIPPED), SHIPPED).batched

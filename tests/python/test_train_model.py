@@ -85,9 +85,8 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
         tiny_run, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `python -m vocalmidi.train.ship --epoch last`: when the dev split cannot see what
     # decides (a voice it lacks), the run's last epoch ships, described as that epoch.
-    import onnx
-    from onnx import numpy_helper
-
+    from vocalmidi.train.export import FEATURES_CONTRACT_ID
+    from vocalmidi.train.from_onnx import net_from_onnx
     from vocalmidi.train.ship import ship
 
     recipe, _ = tiny_run
@@ -103,13 +102,12 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
     assert (m["best_epoch"], m["shipped_epoch"], m["dev"]) == (last["epoch"], "last",
                                                                 last["dev"])
 
-    def weights(path: Path) -> dict[str, np.ndarray]:
-        return {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
-
+    # The shipped file is the features-in graph of the last epoch's network.
     shipped = tmp_path / "shipped" / "tiny.onnx"
-    a, b = weights(shipped), weights(recipe.out / "last.onnx")
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    a, b = net_from_onnx(shipped).state_dict(), net_from_onnx(recipe.out / "last.onnx").state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     meta = OnnxNoteModel(shipped).metadata
+    assert meta["vocalmidi.contract"] == FEATURES_CONTRACT_ID
     assert json.loads(meta["vocalmidi.dev_metrics"]) == last["dev"]
     assert json.loads(meta["vocalmidi.decoder"]) == m["decoder"]
     # A streaming model over the size limit is refused, with the way out.
@@ -207,7 +205,9 @@ def test_the_shipped_model_reads_back_and_writes_again_with_its_outputs(tmp_path
 
     from vocalmidi.train.export import reexport_onnx
 
-    again = OnnxNoteModel(reexport_onnx(SHIPPED, tmp_path / "again.onnx"))
+    # The shipped file's own contract (note-features/1); tests/python/test_front_end_np.py
+    # holds it to the graph with the front end inside.
+    again = OnnxNoteModel(reexport_onnx(SHIPPED, tmp_path / "again.onnx", features_in=True))
     shipped = OnnxNoteModel(SHIPPED)
     assert again.metadata["vocalmidi.decoder"] == shipped.metadata["vocalmidi.decoder"]
     audio = sing(contract.SAMPLE_RATE).astype(np.float32)

@@ -53,7 +53,10 @@ def test_it_starts_from_the_causal_model_exactly(tmp_path: Path) -> None:
     net = build_model(whole_take_config(causal_weights))
     net.load_causal(causal_weights)
     path = E.export_onnx(net, tmp_path / "w.onnx")
-    whole, causal = E.OnnxNoteModel(path), E.OnnxNoteModel(CAUSAL)
+    # The shipped file takes features (note-features/1, a numpy front end here): compare
+    # like with like, the same weights with the torch front end inside the graph.
+    same_front = E.reexport_onnx(CAUSAL, tmp_path / "causal.onnx")
+    whole, causal = E.OnnxNoteModel(path), E.OnnxNoteModel(same_front)
     assert whole.metadata["vocalmidi.contract"] == E.OFFLINE_CONTRACT_ID and not whole.causal
     audio = sing(contract.SAMPLE_RATE)
     causal.initial_state = causal.zero_state  # a whole-take model starts from zero

@@ -78,7 +78,7 @@ def note_model_bound(truth: Sequence[Note], audio: np.ndarray, sr: float,
     audio : numpy.ndarray
         Mono float audio at ``sr`` (resampled to the model's 16 kHz).
     model : str or Path
-        A streaming note model (``note-model/1`` ONNX file).
+        A streaming note model (``note-model/1`` or ``note-features/1`` ONNX file).
 
     Returns
     -------
@@ -94,7 +94,7 @@ def note_model_bound(truth: Sequence[Note], audio: np.ndarray, sr: float,
         raise UsageError("note_model_bound needs mono audio: got "
                          f"{mono.shape if mono.size else 'none'}")
     runner = OnnxNoteModel(model)
-    if runner.metadata.get("vocalmidi.contract") != "note-model/1":
+    if not runner.causal:  # a whole-take graph (note-model-offline/1) hears the future
         raise UsageError(f"{model} is not a streaming note model: the bound is for a live one")
     out = runner.run(resample_to_model(mono, sr))
     notes = sorted(truth, key=lambda n: n.start)

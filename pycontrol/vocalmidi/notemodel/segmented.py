@@ -119,6 +119,13 @@ class SegmentedNoteModel:
         opts.intra_op_num_threads = src.intra_op_num_threads
         opts.inter_op_num_threads = 1
         self.session = None
+        if model.front_end is not None:
+            warnings.warn("a features-in note model (note-features/1) computes its front end "
+                          "outside the graph, so its segments cannot run as one batch; whole "
+                          "takes run sequentially (the same weights as a note-model/1 graph: "
+                          "python -m vocalmidi.train.export --onnx FILE OUT)",
+                          RuntimeWarning, stacklevel=2)
+            return
         try:
             session = ort.InferenceSession(batch_dynamic(path), opts,
                                            providers=model.session.get_providers())
