@@ -227,8 +227,8 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
             input_names=inputs,
             output_names=outputs,
             dynamic_axes={streamed: {1: "samples" if streamed == INPUT_AUDIO else "frames"},
-                          **{o: frames_axis for o in [*OUTPUTS, OUTPUT_HEAD]
-                             if o in outputs}},
+                          **{o: frames_axis for o in outputs
+                             if o not in (OUTPUT_CONTEXT, OUTPUT_HIDDEN)}},
             opset_version=OPSET, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     if net.config.half_weights:
@@ -255,10 +255,9 @@ def head_outputs(head: np.ndarray) -> dict[str, np.ndarray]:
     (contract.py, "The raw head"; the engine's NoteModel::readFrames does the same)."""
     head = np.asarray(head, np.float32)
     notes = head[:, HEAD_NOTES]
-    top = np.argmax(notes, axis=-1)
     # softmax of the top class: 1 / sum(exp(z - z_max))
-    conf = 1.0 / np.sum(np.exp(notes - notes[np.arange(len(top)), top][:, None]), axis=-1)
-    note = (top + NOTE_MIN).astype(np.float32)
+    conf = 1.0 / np.sum(np.exp(notes - notes.max(axis=-1, keepdims=True)), axis=-1)
+    note = (np.argmax(notes, axis=-1) + NOTE_MIN).astype(np.float32)
     return {OUTPUT_ONSET: 1.0 / (1.0 + np.exp(-head[:, HEAD_ONSET])),
             OUTPUT_SOUNDING: 1.0 / (1.0 + np.exp(-head[:, HEAD_SOUNDING])),
             OUTPUT_NOTE: note, OUTPUT_NOTE_CONF: conf.astype(np.float32),

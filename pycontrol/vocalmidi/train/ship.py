@@ -64,6 +64,9 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
     from vocalmidi.train.contract import MAX_FILE_BYTES
     from vocalmidi.train.decode import DecoderConfig
     from vocalmidi.train.export import (
+        CONTRACT_ID,
+        FEATURES_CONTRACT_ID,
+        OFFLINE_CONTRACT_ID,
         measure_hop_cost,
         measure_take_cost,
         quantize_int8,
@@ -115,7 +118,8 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
                 and (q_dev[metric] or 0) >= (summary["dev"].get(metric) or 0) - INT8_MAX_F1_DROP)
         dest.mkdir(parents=True, exist_ok=True)
         model_file = dest / f"{name}.onnx"
-        if model_cfg.causal and not keep:
+        features_in = model_cfg.causal and not keep
+        if features_in:
             # The engine's graph: the front end outside it (note-features/1, computed in
             # C++), the same weights and outputs at about 60 % of the cost per hop.
             reexport_onnx(float_file, model_file, features_in=True)
@@ -129,6 +133,10 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         "file": model_file.name,
         "sha256": _sha256(model_file),
         "size": model_file.stat().st_size,
+        # The costs below are the trained note-model/1 graph's (and its int8 copy's), as
+        # the int8 rule compares them; a features graph costs less in the engine.
+        "graph": {"contract": FEATURES_CONTRACT_ID if features_in else
+                  OFFLINE_CONTRACT_ID if not model_cfg.causal else CONTRACT_ID},
         "weights": "int8-dynamic" if keep else
                    "float16" if model_cfg.half_weights else "float32",
         "cost": {**cost, "how": f"{how} (python -m vocalmidi.train.ship)"},
