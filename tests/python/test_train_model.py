@@ -585,3 +585,29 @@ def test_a_soup_of_two_different_networks_is_refused(tiny_run, tmp_path,
     with pytest.raises(SystemExit):
         main([str(SHIPPED), str(recipe.out / "best.onnx"), "-o", str(tmp_path / "x.onnx")])
     assert "are different networks" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_recipe_with_a_teacher_trains_a_pruned_student(tiny_run, tmp_path) -> None:
+    # `[train] teacher` + `teacher_init` (train/distill.py): a 24-unit student of the
+    # shipped model, started from its most useful units, trains on the tiny data and
+    # exports; a teacher whose front end differs from the recipe's model is refused.
+    from dataclasses import replace
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+
+    recipe, _ = tiny_run
+    shipped = net_from_onnx(SHIPPED).config
+    student = Recipe(name="student", train_data=recipe.train_data, dev_data=recipe.dev_data,
+                     out=tmp_path / "student", model={**shipped.as_dict(), "hidden": 24},
+                     train=replace(recipe.train, epochs=1, steps_per_epoch=3,
+                                   teacher=str(SHIPPED), teacher_init=True),
+                     decoder=recipe.decoder)
+    summary = train(student, quiet=True)
+    assert {"d_onset", "d_sounding", "d_note", "d_cents"} <= set(
+        summary["history"][0]["train_loss"])
+    net, _ = load_checkpoint(student.out / "best.pt")
+    assert net.config.hidden == 24 and net.config.mlp == shipped.mlp
+    bad = replace(student, model=recipe.model, out=tmp_path / "bad")
+    with pytest.raises(UsageError, match="teacher .* reads 613 features"):
+        train(bad, quiet=True)

@@ -196,6 +196,17 @@ class NoteNet(nn.Module):
                                            torch.clamp(std[old:].to(w), min=1e-3)])
         self.load_state_dict(state)
 
+    def load_mlp(self, warm: NoteNet) -> None:
+        """Start from another model's feature normalisation and per-frame MLP (same front
+        end and MLP sizes, any GRU): distillation's student keeps its teacher's MLP."""
+        if _front_blocks(warm.config) != _front_blocks(self.config) \
+                or warm.config.mlp != self.config.mlp:
+            raise ValueError(f"a model with the front end and MLP of {self.config.as_dict()} "
+                             f"is needed, got {warm.config.as_dict()}")
+        state = {k: v for k, v in warm.state_dict().items()
+                 if k.startswith("mlp.") or k.startswith("feat_")}
+        self.load_state_dict(state, strict=False)
+
     def load_wider(self, warm: NoteNet) -> None:
         """Start from a trained causal model with fewer GRU units (else the same sizes):
         its weights in the first units of each layer and gate; the added units read their

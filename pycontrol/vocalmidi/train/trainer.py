@@ -81,6 +81,12 @@ class TrainConfig:
     # note model (a shipped one: models/trained/<id>/<id>.onnx).
     init_from: str = ""
     stop_after: int = 0  # 0: run all epochs; else stop after this many (schedule unchanged)
+    # Distillation (train/distill.py): a trained teacher model (.onnx or checkpoint) whose
+    # per-frame outputs the student also learns, with this weight beside the label losses.
+    teacher: str = ""
+    distill_weight: float = 1.0
+    # Start from the teacher: its normalisation, MLP and most useful GRU units (distill.py).
+    teacher_init: bool = False
 
 
 @dataclass
@@ -633,6 +639,22 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
             net.load_state_dict(warm.state_dict())  # weights and the normalisation they know
     else:
         net.set_normalisation(*feature_stats())
+    teacher = None
+    if cfg.teacher:
+        from vocalmidi.train.distill import load_teacher
+        teacher = load_teacher(cfg.teacher)
+        if teacher.config.features != model_cfg.features:
+            raise UsageError(f"teacher {cfg.teacher} reads {teacher.config.features} features "
+                             f"a frame, the recipe's model {model_cfg.features}")
+        if cfg.teacher_init and not cfg.init_from:
+            from vocalmidi.train.distill import prune_into
+            feats = CropSampler(train_clips, np.random.default_rng(cfg.seed),
+                                cfg.negative_boost).batch(16, 600)["feats"]
+            try:
+                prune_into(net, teacher, torch.from_numpy(feats))
+            except ValueError as exc:
+                raise UsageError(f"teacher_init: {exc}") from exc
+        teacher.to(device)
     net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     mean_crop = float(np.mean(cfg.crop_seconds))
@@ -695,6 +717,12 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                      for k, v in sampler.batch(cfg.batch, frames).items()}
                 raw, _ = net(b["feats"], net.initial_state(cfg.batch))
                 parts = losses(raw, b, cfg)
+                if teacher is not None:
+                    from vocalmidi.train.distill import distill_losses
+                    with torch.no_grad():
+                        t_raw, _ = teacher(b["feats"], teacher.initial_state(cfg.batch))
+                    parts.update({k: cfg.distill_weight * v
+                                  for k, v in distill_losses(raw, t_raw).items()})
                 total = sum(cfg.loss_weights.get(k, 1.0) * v for k, v in parts.items())
                 opt.zero_grad(set_to_none=True)
                 total.backward()  # type: ignore[union-attr]
