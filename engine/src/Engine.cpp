@@ -17,6 +17,7 @@
 #include "notes/NoteTracker.h"
 #include "profile/ProfileReport.h"
 #include "profile/ScopedTimer.h"
+#include "rt/HopWakeup.h"
 #include "rt/ThreadPriority.h"
 
 namespace vocalmidi {
@@ -71,6 +72,10 @@ struct Engine::Impl {
 
     // ML thread.
     std::thread mlThread;
+    HopWakeup wakeup;
+    // Longest sleep without a wake: a reset, a new model or new parameters while no audio
+    // comes are picked up within this.
+    static constexpr int kMlIdleWaitUs = 10000;
     std::atomic<bool> stopMl{false};
     char mlPriority[48] = "none";
     std::atomic<bool> mlPriorityKnown{false};
@@ -97,6 +102,7 @@ struct Engine::Impl {
 
 void Engine::Impl::startMl() {
     stopMl.store(false, std::memory_order_relaxed);
+    wakeup.wantAt(0);  // ring counts start again at prepare(): wake on the first block
     mlThread = std::thread([this] {
         const std::string pr = lowerCurrentThreadPriority();
         std::snprintf(mlPriority, sizeof mlPriority, "%s", pr.c_str());
@@ -104,18 +110,22 @@ void Engine::Impl::startMl() {
         const double cpu0 = currentThreadCpuSeconds();
         const auto wall0 = std::chrono::steady_clock::now();
         while (!stopMl.load(std::memory_order_acquire)) {
-            int frames;
+            const uint32_t seen = wakeup.epoch();
             {
                 ScopedTimer t(shared.mlStepTime);
-                frames = ml.pump();
+                ml.pump();
             }
             shared.mlCpuSeconds.store(currentThreadCpuSeconds() - cpu0, std::memory_order_relaxed);
             shared.mlWallSeconds.store(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(),
                 std::memory_order_relaxed);
-            // Polling instead of a condition variable: waking this thread from the audio thread
-            // would need a syscall there. 2 ms is small against a 10-16 ms hop.
-            if (frames == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            // Sleep until the audio thread has written what the next frame needs (it wakes
+            // this thread then, rt/HopWakeup.h); the timeout picks up a reset, a new model or
+            // parameters while no audio comes. Audio that came during the pump moved the
+            // counter past `seen`, so the wait then returns at once.
+            wakeup.wantAt(ml.ringMarkForNextFrame());
+            wakeup.wait(seen, kMlIdleWaitUs);
+            shared.mlWakes.fetch_add(1, std::memory_order_relaxed);
         }
     });
 }
@@ -123,6 +133,7 @@ void Engine::Impl::startMl() {
 void Engine::Impl::stopMlThread() {
     if (mlThread.joinable()) {
         stopMl.store(true, std::memory_order_release);
+        wakeup.wakeNow();
         mlThread.join();
     }
 }
@@ -150,6 +161,7 @@ void Engine::Impl::pushInput(const float* in, int n) {
     }
     const size_t w = audioToMl.write(scratch.data(), static_cast<size_t>(n));
     ringWritten += static_cast<int64_t>(w);
+    wakeup.written(ringWritten);
     audioPos += n;
     if (w < static_cast<size_t>(n)) {
         // The ML side stopped draining: restart its stream after this block (same hand-shake
@@ -451,6 +463,7 @@ std::string Engine::statsJson() const {
                {"frames_analysed", m.shared.framesAnalysed.load(std::memory_order_relaxed)},
                {"frames_dropped", m.shared.framesDropped.load(std::memory_order_relaxed)},
                {"frames_late", m.shared.framesLate.load(std::memory_order_relaxed)},
+               {"wakes", m.shared.mlWakes.load(std::memory_order_relaxed)},
                {"catch_up_calls", m.shared.catchUpCalls.load(std::memory_order_relaxed)},
                {"max_catch_up_hops", m.shared.maxCatchUpHops.load(std::memory_order_relaxed)},
                {"model_errors", m.shared.modelErrors.load(std::memory_order_relaxed)},

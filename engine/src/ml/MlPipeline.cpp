@@ -147,7 +147,7 @@ void MlPipeline::holdNoteEvents(const TrackedEvent* ev, int n, int64_t decided, 
     if (held.add(h, n, noteDecoder.lastOnStart(), noteDecoder.lastOnCorrects(), emit) > 0)
         shared.guessesWithheld.fetch_add(1, std::memory_order_relaxed);
     // Realtime, when the next frame is decoded the audio thread may be a host block (plus
-    // the polling) past its audio: what is due by then goes now, or it would leave a block
+    // the wake-up) past its audio: what is due by then goes now, or it would leave a block
     // late (at 1024-sample blocks Accurate's note-ons left a median 63 ms after the onset
     // instead of ~52). Offline the frame rule alone: the output of any block size, and the
     // Python twin's (decode.py cancel_unsent_guesses).
@@ -250,6 +250,19 @@ int MlPipeline::pump() {
     }
     if (model && model->decidesNotes()) frames += runReadyFrames();
     return frames;
+}
+
+int64_t MlPipeline::ringMarkForNextFrame() const {
+    // No model, or one that runs offline only: nothing to wait for but the next 10 ms.
+    if (!model || model->polyphonic()) return ringConsumed + static_cast<int64_t>(hostRate * 0.01);
+    const int64_t modelCount = streamStart + static_cast<int64_t>(stream.size());
+    const int64_t need = model->decidesNotes()
+        ? noteFed + NoteModel::kHop - modelCount
+        : nextFrame * model->hop() + model->lookaheadSamples(params.latencyMode) - modelCount;
+    // Model samples to host samples, two short for the resampler's rounding.
+    const int64_t host = static_cast<int64_t>(std::floor(static_cast<double>(need) * hostRate /
+                                                         model->sampleRate())) - 2;
+    return ringConsumed + std::max<int64_t>(1, host);
 }
 
 int MlPipeline::runReadyFrames() {

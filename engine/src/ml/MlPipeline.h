@@ -46,6 +46,7 @@ struct SharedState {
     // Frames analysed more than lateThreshold behind the audio (the ML thread fell behind
     // and caught up on the backlog): their notes went out late rather than being lost.
     std::atomic<uint64_t> framesLate{0};
+    std::atomic<uint64_t> mlWakes{0};       // times the ML thread woke (rt/HopWakeup.h)
     std::atomic<uint64_t> catchUpCalls{0};  // model calls that analysed more than one hop
     std::atomic<uint64_t> maxCatchUpHops{0};
     std::atomic<uint64_t> modelErrors{0};
@@ -65,6 +66,11 @@ public:
     void prepare(double hostRate, bool realtime, int maxBlock = 512);
     // Processes everything the ring holds; returns the number of frames analysed.
     int pump();
+    // Ring count (host samples ever read from audioToMl, as pump() counts them) from which
+    // the next frame can run: the ML thread sleeps until the audio thread has written that
+    // much (rt/HopWakeup.h). A little early rather than late: an early wake costs a wake, a
+    // late one a host block.
+    int64_t ringMarkForNextFrame() const;
     // Offline end of stream: analyse the lookahead tail (zero padded), end a held note, and
     // start a new segment at `hostEnd`.
     void finish(int64_t hostEnd);
@@ -98,7 +104,7 @@ public:
     static int64_t skipLimit(double hostRate, bool decidesNotes);
     // Host samples every event is held past its decision with Params::alignedTiming (and
     // added to the reported latency): the largest block, by which a decision can precede
-    // the callback that sees its audio, plus 5 ms for the ML thread's 2 ms polling and a
+    // the callback that sees its audio, plus 5 ms for the ML thread's wake-up and a
     // model call. Events still later than that go out late, as in Immediate timing.
     static int alignSamples(double hostRate, int maxBlock);
 
