@@ -37,7 +37,6 @@ void HopWakeup::wakeNow() {
     word.fetch_add(1, std::memory_order_seq_cst);
 #if defined(__linux__)
     if (sleeping.load(std::memory_order_seq_cst)) {
-        signalled.fetch_add(1, std::memory_order_relaxed);
         syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
                 nullptr, 0);
     }

@@ -31,14 +31,11 @@ public:
         if (ringCount >= want.load(std::memory_order_relaxed)) wakeNow();
     }
     void wakeNow();
-    // Wakes that needed a system call (the ML thread was asleep).
-    uint64_t signals() const { return signalled.load(std::memory_order_relaxed); }
 
 private:
     std::atomic<uint32_t> word{0};
     std::atomic<int> sleeping{0};
     std::atomic<int64_t> want{std::numeric_limits<int64_t>::max()};
-    std::atomic<uint64_t> signalled{0};
 };
 
 }  // namespace vocalmidi

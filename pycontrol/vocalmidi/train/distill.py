@@ -9,7 +9,7 @@ onset and sounding probabilities, its note distribution and cents on every frame
 student learns from them much faster.
 
 A recipe turns it on with ``[train] teacher = "FILE"`` (an exported ``.onnx`` note model
-or a training checkpoint) and ``distill_weight``; ``teacher_mlp = true`` starts the
+or a training checkpoint) and ``distill_weight``; ``teacher_init = true`` starts the
 student's normalisation and per-frame MLP from the teacher's (same front end and MLP
 sizes), and its GRU and head from the teacher's most useful units (:func:`prune_into`),
 so training starts from a network that already names notes, if less well.

@@ -641,13 +641,12 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
         net.set_normalisation(*feature_stats())
     teacher = None
     if cfg.teacher:
-        from vocalmidi.train.distill import load_teacher
+        from vocalmidi.train.distill import distill_losses, load_teacher, prune_into
         teacher = load_teacher(cfg.teacher)
         if teacher.config.features != model_cfg.features:
             raise UsageError(f"teacher {cfg.teacher} reads {teacher.config.features} features "
                              f"a frame, the recipe's model {model_cfg.features}")
         if cfg.teacher_init and not cfg.init_from:
-            from vocalmidi.train.distill import prune_into
             feats = CropSampler(train_clips, np.random.default_rng(cfg.seed),
                                 cfg.negative_boost).batch(16, 600)["feats"]
             try:
@@ -718,7 +717,6 @@ def train(recipe: Recipe, resume: bool = False, quiet: bool = False,
                 raw, _ = net(b["feats"], net.initial_state(cfg.batch))
                 parts = losses(raw, b, cfg)
                 if teacher is not None:
-                    from vocalmidi.train.distill import distill_losses
                     with torch.no_grad():
                         t_raw, _ = teacher(b["feats"], teacher.initial_state(cfg.batch))
                     parts.update({k: cfg.distill_weight * v
