@@ -35,9 +35,9 @@ const char* notePath() {
     return env && *env ? env : VOCALMIDI_NOTE_ONNX;
 }
 
-std::unique_ptr<NoteModel> openNoteModel() {
+std::unique_ptr<NoteModel> openNoteModel(const char* path = notePath()) {
     std::string error;
-    auto m = ModelFactory::load(ModelKind::VocalNote, notePath(), error);
+    auto m = ModelFactory::load(ModelKind::VocalNote, path, error);
     INFO(error);
     REQUIRE(m);
     REQUIRE(m->decidesNotes());
@@ -236,7 +236,15 @@ TEST_CASE("note model: a graph of another contract is refused with a clear error
 }
 
 TEST_CASE("note model: one hop per call and a backlog in one call give the same outputs", "[notemodel]") {
-    auto model = openNoteModel();
+    // The shipped one-frame graph runs a backlog hop by hop (NoteModel::stepHopByHop); the
+    // float graph it is made from, in one call.
+    std::vector<const char*> paths = {notePath()};
+#ifdef VOCALMIDI_NOTE_FLOAT_ONNX
+    paths.push_back(VOCALMIDI_NOTE_FLOAT_ONNX);
+#endif
+    const char* path = GENERATE_COPY(from_range(paths));
+    INFO(path);
+    auto model = openNoteModel(path);
     GoldenClip clip;
     std::string error;
     REQUIRE(loadGolden(kClips[0], clip, error));
@@ -257,6 +265,41 @@ TEST_CASE("note model: one hop per call and a backlog in one call give the same 
         CHECK(noteDiff <= 1);
     }
 }
+
+#ifdef VOCALMIDI_NOTE_FLOAT_ONNX
+TEST_CASE("note model: the one-frame int8 graph hears what the float graph it was made from hears",
+          "[notemodel][int8]") {
+    // vocalmidi.train.one_frame: the GRU's products int8. Through the engine on the
+    // evaluation set it gave the float graph's F1@50 (docs/measurements.md, session 34);
+    // here, frame by frame on the golden clips: the same note nearly everywhere a note
+    // sounds, the probabilities close.
+    auto shipped = openNoteModel();
+    auto floatModel = openNoteModel(VOCALMIDI_NOTE_FLOAT_ONNX);
+    REQUIRE(shipped->featuresIn());
+    for (const char* name : kClips) {
+        GoldenClip clip;
+        std::string error;
+        REQUIRE(loadGolden(name, clip, error));
+        const auto a = runModel(*floatModel, clip.audio, 1);
+        const auto b = runModel(*shipped, clip.audio, 1);
+        REQUIRE(a.size() == b.size());
+        float worst = 0.0f;
+        int sounding = 0, sameNote = 0;
+        for (size_t i = 0; i < a.size(); ++i) {
+            worst = std::max({worst, std::abs(a[i].onset - b[i].onset), std::abs(a[i].sounding - b[i].sounding)});
+            if (a[i].sounding > 0.5f) {
+                ++sounding;
+                sameNote += a[i].note == b[i].note;
+            }
+        }
+        INFO(name << ": worst probability difference " << worst << ", the same note on " << sameNote << " of "
+                  << sounding << " sounding frames");
+        CHECK(worst < 0.15f);
+        CHECK(sounding > 100);
+        CHECK(sameNote >= sounding * 97 / 100);
+    }
+}
+#endif
 
 TEST_CASE("note model: the C++ session gives the Python reference's outputs", "[notemodel][golden]") {
     auto model = openNoteModel();
@@ -280,7 +323,9 @@ TEST_CASE("note model: the C++ session gives the Python reference's outputs", "[
             noteDiff += frames[i].note != g[2];
         }
         INFO(name << ": worst difference " << worst << ", " << noteDiff << " frames name another note");
-        CHECK(worst < 1e-3f);
+        // A one-frame graph's products are int8 with the activations quantised per call: the
+        // C++ and numpy features (1e-4 apart) can land a step apart (measured: 4.8e-3).
+        CHECK(worst < (model->oneFrameGraph() ? 1e-2f : 1e-3f));
         CHECK(noteDiff <= clip.numFrames / 100);
     }
 }

@@ -45,10 +45,17 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 @pytest.fixture(scope="session")
 def note_model() -> Path:
-    found = sorted((REPO / "models" / "trained" / "vocalnote-s").glob("*.onnx"))
-    if not found:
+    """The note model file the manifest ships (the engine's one-frame int8 graph)."""
+    shipped = REPO / "models" / "trained" / "vocalnote-s" / "vocalnote-s-int8.onnx"
+    if not shipped.exists():
         pytest.skip("the trained note model is not in models/trained/vocalnote-s")
-    return found[0]
+    return shipped
+
+
+@pytest.fixture(scope="session")
+def float_note_model(note_model: Path) -> Path:
+    """The float graph the shipped note model is made from (its weights' record)."""
+    return note_model.with_name("vocalnote-s.onnx")
 
 
 @pytest.fixture(scope="session")

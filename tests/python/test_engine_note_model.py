@@ -135,13 +135,15 @@ def test_accurate_has_its_own_thresholds_and_the_other_modes_the_shipped_ones(
     assert decoder_for({"vocalmidi.decoder": json.dumps(shipped)}, "accurate").as_dict() == shipped
 
 
-def test_a_model_stored_as_float16_plays_the_same_notes(note_model: Path, tmp_path: Path) -> None:
+def test_a_model_stored_as_float16_plays_the_same_notes(float_note_model: Path,
+                                                        tmp_path: Path) -> None:
     """``half_weights``: the file holds the weights as float16 (about half the bytes, so
     the 2 MB limit holds twice the weights); the engine loads it and plays the notes the
-    same weights stored as float32 play, within one hop. (The shipped vocalnote-s is
+    same weights stored as float32 play, within one hop. (vocalnote-s's float graph is
     stored so since stage 21; until then the float32 file was the shipped one.)"""
     from vocalmidi.train.export import reexport_onnx
 
+    note_model = float_note_model
     full = reexport_onnx(note_model, tmp_path / "full.onnx", half_weights=False)
     assert note_model.stat().st_size < 0.6 * full.stat().st_size
     audio = sing(48000)

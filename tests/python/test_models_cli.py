@@ -69,7 +69,7 @@ def test_pull_without_id_pulls_the_default_offline_from_cache(
     # The defaults: the plugin's and the one for files (both in the test cache).
     live, files = data["models"]
     assert live["id"] == "vocalnote-s" and live["fetched"] == []
-    assert Path(live["onnx_path"]) == cache / "models" / "vocalnote-s" / "vocalnote-s.onnx"
+    assert Path(live["onnx_path"]) == cache / "models" / "vocalnote-s" / "vocalnote-s-int8.onnx"
     assert files["id"] == "vocalnote-offline-s" and files["fetched"] == []
 
 

@@ -26,12 +26,15 @@ std::vector<double> hann(int n) {
 }
 
 // Windowed power of `size` samples ending at `end`, bins [lo, hi), as log10(p + floor).
-void logPower(const Fft& fft, const float* end, const std::vector<double>& win, int lo, int hi,
+void logPower(RealFft& fft, const float* end, const std::vector<double>& win, int lo, int hi,
               double* re, double* im, float* out) {
     const int n = fft.size();
-    for (int i = 0; i < n; ++i) {
-        re[i] = static_cast<double>(end[i - n]) * win[static_cast<size_t>(i)];
-        im[i] = 0.0;
+    double* even = fft.even();
+    double* odd = fft.odd();
+    const float* x = end - n;
+    for (int m = 0; m < n / 2; ++m) {
+        even[m] = static_cast<double>(x[2 * m]) * win[static_cast<size_t>(2 * m)];
+        odd[m] = static_cast<double>(x[2 * m + 1]) * win[static_cast<size_t>(2 * m + 1)];
     }
     fft.forward(re, im);
     for (int k = lo; k < hi; ++k) *out++ = static_cast<float>(std::log10(re[k] * re[k] + im[k] * im[k] + kPowerFloor));
@@ -84,8 +87,9 @@ int FrontEndConfig::features() const {
 NoteFrontEnd::NoteFrontEnd(const FrontEndConfig& c)
     : config(c),
       fft1024(kWindow),
-      fft512(kMid),
-      fft256(kShort),
+      long1024(kWindow),
+      mid512(kMid),
+      short256(kShort),
       longWin(hann(kWindow)),
       shortWin(hann(kShort)),
       midWin(hann(kMid)),
@@ -115,15 +119,15 @@ NoteFrontEnd::NoteFrontEnd(const FrontEndConfig& c)
 
 void NoteFrontEnd::compute(const float* frame, float* out) {
     const float* end = frame + kWindow;
-    logPower(fft1024, end, longWin, kLongLo, kLongHi, re.data(), im.data(), out);
+    logPower(long1024, end, longWin, kLongLo, kLongHi, re.data(), im.data(), out);
     out += kLongHi - kLongLo;
-    logPower(fft256, end, shortWin, kShortLo, kShortHi, re.data(), im.data(), out);
+    logPower(short256, end, shortWin, kShortLo, kShortHi, re.data(), im.data(), out);
     out += kShortHi - kShortLo;
     double sq = 0.0;
     for (int i = kWindow - kShort; i < kWindow; ++i) sq += static_cast<double>(frame[i]) * frame[i];
     *out++ = static_cast<float>(std::log10(sq / kShort + kPowerFloor));
     if (config.midWindow) {
-        logPower(fft512, end, midWin, kMidLo, kMidHi, re.data(), im.data(), out);
+        logPower(mid512, end, midWin, kMidLo, kMidHi, re.data(), im.data(), out);
         out += kMidHi - kMidLo;
     }
     if (config.lagWindow) lags(end - kLagSpan, out);

@@ -55,9 +55,10 @@ public:
 private:
     void lags(const float* span, float* out);
     FrontEndConfig config;
-    Fft fft1024, fft512, fft256;
+    Fft fft1024;                          // the lag correlations' two real signals at once
+    RealFft long1024, mid512, short256;  // the windows' power
     std::vector<double> longWin, shortWin, midWin;
-    std::vector<double> re, im;  // FFT work buffers (kWindow)
+    std::vector<double> re, im;  // FFT work and output buffers (kWindow)
     // Lag correlations: cos/sin of 2 pi k p / 1024 per [bin][period] (float: the ML thread
     // reads them cold every hop, and half the bytes cost less; sums stay double), and each
     // period's earlier stretch start in the span.

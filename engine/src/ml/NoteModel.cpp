@@ -45,7 +45,8 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, const Layout& layout)
     : session(std::move(s)),
       mem(std::make_unique<Ort::MemoryInfo>(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault))),
       numLayers(layout.layers),
-      hidden(layout.hidden) {
+      hidden(layout.hidden),
+      oneFrame(layout.featuresIn && layout.oneFrame) {
     if (layout.featuresIn) {
         frontEnd = std::make_unique<NoteFrontEnd>(layout.frontEnd);
         work.assign(static_cast<size_t>(kContext) + static_cast<size_t>(kMaxHops) * kHop, 0.0f);
@@ -55,6 +56,7 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, const Layout& layout)
     for (auto& c : ctx) c.assign(kContext, 0.0f);
     for (auto& v : h) v.assign(static_cast<size_t>(numLayers) * hidden, 0.0f);
     restH.assign(static_cast<size_t>(numLayers) * hidden, 0.0f);
+    if (oneFrame) hBefore.assign(restH.size(), 0.0f);
     for (auto& o : outs) o.assign(kMaxHops, 0.0f);
     hopAudio.assign(kHop, 0.0f);
     oneHop = std::make_unique<OneHop>();
@@ -143,14 +145,16 @@ std::string NoteModel::validate(Ort::Session& s, Layout& layout) {
         if (!FrontEndConfig::fromJson(model.get(), found.frontEnd, why)) return why;
         const auto f = inShape("features").second;
         const int want = found.frontEnd.features();
-        if (f.size() != 3 || f[0] != 1 || f[1] > 0 || f[2] != want)
+        if (f.size() != 3 || f[0] != 1 || f[1] > 1 || f[1] == 0 || f[2] != want)
             return "input features must be [1, n, " + std::to_string(want) +
-                   "] (n free; the front end vocalmidi.model names), got " + shapeText(f);
+                   "] (n free, or 1; the front end vocalmidi.model names), got " + shapeText(f);
+        found.oneFrame = f[1] == 1;
         const size_t at = static_cast<size_t>(std::find(outsSeen.begin(), outsSeen.end(), "head") - outsSeen.begin());
         Ort::TypeInfo type = s.GetOutputTypeInfo(at);
         const auto hd = type.GetTensorTypeAndShapeInfo().GetShape();
-        if (hd.size() != 3 || hd[0] != 1 || hd[1] > 0 || hd[2] != kHeadSize)
-            return "output head must be [1, n, " + std::to_string(kHeadSize) + "], got " + shapeText(hd);
+        if (hd.size() != 3 || hd[0] != 1 || (found.oneFrame ? hd[1] != 1 : hd[1] > 0) || hd[2] != kHeadSize)
+            return "output head must be [1, n, " + std::to_string(kHeadSize) + "] with the frames of input features (" +
+                   shapeText(f) + "), got " + shapeText(hd);
     } else {
         const auto audio = inShape("audio").second;
         if (audio.size() != 2 || audio[0] != 1 || audio[1] > 0)
@@ -248,6 +252,7 @@ bool NoteModel::step(const float* audio, int hops, NoteFrame* out, std::string& 
         const int64_t ctxShape[2] = {1, kContext};
         const int64_t hShape[3] = {numLayers, 1, hidden};
         const int64_t outShape[2] = {1, hops};
+        if (oneFrame) return stepHopByHop(hops, out, error);
         if (frontEnd) {
             const int64_t featShape[3] = {1, hops, frontEnd->features()};
             Ort::Value inputs[2] = {
@@ -282,6 +287,39 @@ bool NoteModel::step(const float* audio, int hops, NoteFrame* out, std::string& 
         return false;
     }
     cur = next;
+    return readFrames(hops, out);
+}
+
+bool NoteModel::stepHopByHop(int hops, NoteFrame* out, std::string& error) {
+    // The features of all `hops` are in `feats` (computeFeatures); each call reads its row
+    // and writes its head row, the recurrent state alternating sides.
+    const int first = cur;
+    std::copy(h[first].begin(), h[first].end(), hBefore.begin());
+    const int f = frontEnd->features();
+    const int64_t featShape[3] = {1, 1, f};
+    const int64_t headShape[3] = {1, 1, kHeadSize};
+    const int64_t hShape[3] = {numLayers, 1, hidden};
+    int side = first;
+    try {
+        for (int j = 0; j < hops; ++j, side = 1 - side) {
+            Ort::Value inputs[2] = {
+                Ort::Value::CreateTensor<float>(*mem, feats.data() + static_cast<size_t>(j) * f,
+                                                static_cast<size_t>(f), featShape, 3),
+                Ort::Value::CreateTensor<float>(*mem, h[side].data(), h[side].size(), hShape, 3)};
+            Ort::Value outputs[2] = {
+                Ort::Value::CreateTensor<float>(*mem, head.data() + static_cast<size_t>(j) * kHeadSize, kHeadSize,
+                                                headShape, 3),
+                Ort::Value::CreateTensor<float>(*mem, h[1 - side].data(), h[1 - side].size(), hShape, 3)};
+            session->Run(Ort::RunOptions{nullptr}, kFeatureInputs, inputs, 2, kFeatureOutputs, outputs, 2);
+        }
+    } catch (const Ort::Exception& e) {
+        std::copy(hBefore.begin(), hBefore.end(), h[first].begin());  // as it was; ctx[first] is untouched
+        error = std::string("note model inference failed: ") + e.what();
+        return false;
+    }
+    // computeFeatures put the new context on side 1 - first: the state goes there too.
+    if (side == first) std::copy(h[side].begin(), h[side].end(), h[1 - first].begin());
+    cur = 1 - first;
     return readFrames(hops, out);
 }
 

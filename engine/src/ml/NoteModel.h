@@ -66,6 +66,9 @@ public:
         int layers = 0;
         int hidden = 0;
         bool featuresIn = false;  // note-features/1: the adapter runs the front end
+        // A note-features/1 graph whose frames axis is fixed at 1 (its GRU written out as
+        // MatMuls, which int8 quantisation can reach): a backlog runs one call per hop.
+        bool oneFrame = false;
         FrontEndConfig frontEnd;  // its blocks (featuresIn only)
     };
 
@@ -109,6 +112,7 @@ public:
     int layers() const { return numLayers; }
     int hiddenSize() const { return hidden; }
     bool featuresIn() const { return frontEnd != nullptr; }
+    bool oneFrameGraph() const { return oneFrame; }
 
 private:
     // Copies the last call's `hops` frames from the output buffers (a non-finite frame
@@ -117,6 +121,9 @@ private:
     // note-features/1: the context then `hops` hops of audio into `work`, their features
     // into `feats`, and the new context into ctx[1 - cur].
     void computeFeatures(const float* audio, int hops);
+    // A one-frame graph's backlog: one call per hop over `feats`; the new state ends on the
+    // side computeFeatures wrote the context to, as after one call.
+    bool stepHopByHop(int hops, NoteFrame* out, std::string& error);
     std::unique_ptr<Ort::Session> session;
     std::unique_ptr<Ort::MemoryInfo> mem;
     NoteDecoderConfig decoder;
@@ -140,7 +147,10 @@ private:
     std::unique_ptr<OneHop> oneHop;
     std::vector<float> hopAudio;
     // note-features/1 only (else empty): the front end, its input (context + a backlog)
-    // and its output [kMaxHops, F].
+    // and its output [kMaxHops, F]. A one-frame graph runs a backlog hop by hop
+    // (Layout::oneFrame); hBefore keeps the state a failed backlog call restores.
+    bool oneFrame = false;
+    std::vector<float> hBefore;
     std::unique_ptr<NoteFrontEnd> frontEnd;
     std::vector<float> work;
     std::vector<float> feats;

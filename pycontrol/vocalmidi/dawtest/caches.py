@@ -12,7 +12,7 @@ from pathlib import Path
 
 # The plugin's default model (its "Model" parameter's default), which the broken caches
 # damage: the plugin looks it up by id, so the fake manifest names it with its own file.
-DEFAULT_MODEL = ("vocalnote-s", "vocalnote", "vocalnote-s.onnx")  # id, adapter, file
+DEFAULT_MODEL = ("vocalnote-s", "vocalnote", "vocalnote-s-int8.onnx")  # id, adapter, file
 
 
 def write_broken_cache(root: Path, kind: str, genuine: bytes | None) -> None:

@@ -49,12 +49,12 @@ if TYPE_CHECKING:
     import onnxruntime
 
     from vocalmidi.train.front_end_np import NumpyFrontEnd
-    from vocalmidi.train.model import NoteNet
+    from vocalmidi.train.model import ModelConfig, NoteNet
 
 __all__ = ["CONTRACT_ID", "FEATURES_CONTRACT_ID", "OFFLINE_CONTRACT_ID", "OUTPUTS",
            "ModelOutputs", "OnnxNoteModel", "export_onnx", "head_outputs", "main",
-           "measure_hop_cost", "measure_take_cost", "pad_for_frames", "quantize_int8",
-           "reexport_onnx", "stream_frames"]
+           "measure_hop_cost", "measure_take_cost", "metadata_props", "pad_for_frames",
+           "quantize_int8", "reexport_onnx", "save_model", "stream_frames"]
 
 CONTRACT_ID = "note-model/1"
 # A whole-take model (a backward GRU, see vocalmidi.train.model): the same tensors, but
@@ -235,10 +235,15 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
         _store_half(proto)
     contract = (FEATURES_CONTRACT_ID if features_in
                 else CONTRACT_ID if net.config.causal else OFFLINE_CONTRACT_ID)
-    props = {**(metadata or {}), "vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
-             "vocalmidi.sample_rate": str(SAMPLE_RATE),
-             "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
-             "vocalmidi.model": json.dumps(net.config.as_dict())}
+    return save_model(proto, path, {**(metadata or {}), **metadata_props(net.config, contract)})
+
+
+def save_model(proto: Any, path: str | Path, props: dict[str, str]) -> Path:
+    """Write an exported graph with exactly these metadata props, atomically (a reader of
+    ``path`` sees the old file or the new one, never a part)."""
+    import onnx
+
+    del proto.metadata_props[:]
     for key, value in props.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -248,6 +253,15 @@ def export_onnx(net: NoteNet, path: str | Path, metadata: dict[str, str] | None 
     onnx.save(proto, str(tmp))
     tmp.replace(path)
     return path
+
+
+def metadata_props(config: ModelConfig, contract: str) -> dict[str, str]:
+    """The metadata every exported note model carries: its contract, the hop, rate and
+    lookahead the engine checks, and the network's config (its front end)."""
+    return {"vocalmidi.contract": contract, "vocalmidi.hop": str(HOP),
+            "vocalmidi.sample_rate": str(SAMPLE_RATE),
+            "vocalmidi.lookahead_hops": str(LOOKAHEAD_HOPS),
+            "vocalmidi.model": json.dumps(config.as_dict())}
 
 
 def head_outputs(head: np.ndarray) -> dict[str, np.ndarray]:
@@ -346,14 +360,17 @@ class OnnxNoteModel:
         #: frame's later audio would be missing.
         self.causal = meta["vocalmidi.contract"] != OFFLINE_CONTRACT_ID
         self.metadata: dict[str, str] = dict(meta)
+        #: A one-frame graph (vocalmidi.train.one_frame) takes one hop per call.
+        self.one_frame = False
         #: A features-in graph's front end (numpy), run here before each call.
         self.front_end: NumpyFrontEnd | None = None
         if meta["vocalmidi.contract"] == FEATURES_CONTRACT_ID:
             from vocalmidi.train.front_end_np import NumpyFrontEnd
 
             self.front_end = NumpyFrontEnd.from_config(json.loads(meta["vocalmidi.model"]))
-            width = next(i.shape for i in self.session.get_inputs()
-                         if i.name == INPUT_FEATURES)[-1]
+            shape = next(i.shape for i in self.session.get_inputs() if i.name == INPUT_FEATURES)
+            width = shape[-1]
+            self.one_frame = shape[1] == 1
             if width != self.front_end.features:
                 raise ModelError(f"{path}: input {INPUT_FEATURES} takes {width} features, but "
                                  f"the front end its vocalmidi.model names gives "
@@ -386,11 +403,15 @@ class OnnxNoteModel:
         audio = np.ascontiguousarray(audio, np.float32).reshape(1, -1)
         if self.front_end is not None:  # the context is kept here, not in the graph
             buf = np.concatenate([state[INPUT_CONTEXT], audio], axis=1)
-            feeds = {INPUT_FEATURES: self.front_end(buf[0])[None],
-                     INPUT_HIDDEN: state[INPUT_HIDDEN]}
-            head, h_out = self.session.run([OUTPUT_HEAD, OUTPUT_HIDDEN], feeds)
-            return head_outputs(head[0]), {INPUT_CONTEXT: buf[:, -CONTEXT:].copy(),
-                                           INPUT_HIDDEN: h_out}
+            feats, h_out = self.front_end(buf[0])[None], state[INPUT_HIDDEN]
+            calls = np.split(feats, feats.shape[1], axis=1) if self.one_frame else [feats]
+            heads = []
+            for part in calls:
+                head, h_out = self.session.run([OUTPUT_HEAD, OUTPUT_HIDDEN],
+                                               {INPUT_FEATURES: part, INPUT_HIDDEN: h_out})
+                heads.append(head[0])
+            return head_outputs(np.concatenate(heads)), {INPUT_CONTEXT: buf[:, -CONTEXT:].copy(),
+                                                         INPUT_HIDDEN: h_out}
         feeds = {INPUT_AUDIO: audio, **state}
         if not self.causal:
             feeds[INPUT_KEEP] = np.array([keep], np.int64)

@@ -58,6 +58,10 @@ def net_from_onnx(path: str | Path):  # -> NoteNet (torch imported lazily)
     props = {p.key: p.value for p in proto.metadata_props}
     if "vocalmidi.model" not in props:
         raise UsageError(f"{path} is not an exported note model (no vocalmidi.model metadata)")
+    if "vocalmidi.int8" in props:  # vocalmidi.train.one_frame: no GRU node, rounded weights
+        raise UsageError(f"{path} is the engine's one-frame graph (int8: "
+                         f"{props['vocalmidi.int8']}); start from the float graph it was made "
+                         "from (models/trained/<id>/<id>.onnx)")
     config = ModelConfig.from_dict(json.loads(props["vocalmidi.model"]))
     if not config.causal:  # its graph splits the causal GRU in two: not read back here
         raise UsageError(f"{path} is a whole-take model: fine-tune it from its run's best.pt "

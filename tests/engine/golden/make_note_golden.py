@@ -57,8 +57,9 @@ CLIPS = (
 
 
 def default_model() -> Path:
-    trained = sorted((ROOT / "models" / "trained" / "vocalnote-s").glob("*.onnx"))
-    return trained[0] if trained else ROOT / "build" / "note-model" / "untrained.onnx"
+    # The file the manifest ships (tests/engine/CMakeLists.txt picks the same one).
+    shipped = ROOT / "models" / "trained" / "vocalnote-s" / "vocalnote-s-int8.onnx"
+    return shipped if shipped.exists() else ROOT / "build" / "note-model" / "untrained.onnx"
 
 
 def write_frames(path: Path, audio16: np.ndarray, frames: np.ndarray) -> None:
