@@ -104,6 +104,11 @@ def test_ship_last_epoch_ships_the_last_epoch_with_its_own_dev_figures(
 
     # The shipped file is the features-in graph of the last epoch's network.
     shipped = tmp_path / "shipped" / "tiny.onnx"
+    # ... and beside it the one-frame int8 graph the engine runs, made from it.
+    engine = tmp_path / "shipped" / "tiny-int8.onnx"
+    assert m["engine_file"]["file"] == engine.name and OnnxNoteModel(engine).one_frame
+    assert OnnxNoteModel(engine).metadata["vocalmidi.decoder"] == \
+        OnnxNoteModel(shipped).metadata["vocalmidi.decoder"]
     a, b = net_from_onnx(shipped).state_dict(), net_from_onnx(recipe.out / "last.onnx").state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     meta = OnnxNoteModel(shipped).metadata

@@ -137,7 +137,7 @@ def _quantize_gru(proto, layers: int):
     for i, node in enumerate(products):
         node.name = node.name or f"product_{i}"
     mlp = len(products) - 2 * layers - 1
-    if mlp < 1:
+    if mlp < 0:
         raise ValueError(f"expected the MLP's, {2 * layers} GRU and the head's products, "
                          f"found {len(products)}")
     gru = [n.name for n in products[mlp:mlp + 2 * layers]]

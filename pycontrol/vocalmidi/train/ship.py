@@ -4,8 +4,11 @@
 (``best.onnx``, ``metrics.json``, ``curves.png``), measures the streaming model's CPU
 cost (one hop per call, one thread), tries ONNX Runtime's dynamic int8 quantisation and
 keeps it only if it is faster and as accurate on the dev clips, and writes
-``<id>.onnx``, ``recipe.toml``, ``metrics.json`` and ``curves.png``. It prints the
-file's SHA-256 and size for the manifest entry. The data card is written by hand.
+``<id>.onnx``, ``recipe.toml``, ``metrics.json`` and ``curves.png``. A streaming model
+also gets ``<id>-int8.onnx``, the one-frame int8 graph the engine runs
+(:mod:`vocalmidi.train.one_frame`): the manifest entry names that file, and ``<id>.onnx``
+stays the float weights fine-tunes start from. It prints both files' SHA-256 and size for
+the manifest entry. The data card is written by hand.
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ INT8_MAX_F1_DROP = 0.005  # and lose at most half a point of the dev selection m
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _one_frame_beside(float_file: Path) -> Path:
+    """``<id>-int8.onnx`` beside the float features graph, with its metadata."""
+    import onnx
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+    from vocalmidi.train.one_frame import export_one_frame
+
+    meta = {p.key: p.value for p in onnx.load(str(float_file)).metadata_props}
+    return export_one_frame(net_from_onnx(float_file), float_file.with_name(
+        f"{float_file.stem}-int8.onnx"), meta)
 
 
 def _last_epoch(run: Path, summary: dict[str, Any], tmp: Path) -> tuple[Path, dict[str, Any]]:
@@ -119,10 +134,12 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         dest.mkdir(parents=True, exist_ok=True)
         model_file = dest / f"{name}.onnx"
         features_in = model_cfg.causal and not keep
+        engine_file: Path | None = None  # the one-frame graph beside a features graph
         if features_in:
             # The engine's graph: the front end outside it (note-features/1, computed in
             # C++), the same weights and outputs at about 60 % of the cost per hop.
             reexport_onnx(float_file, model_file, features_in=True)
+            engine_file = _one_frame_beside(model_file)
         else:
             shutil.copyfile(q if keep else float_file, model_file)
     shutil.copyfile(recipe_path, dest / "recipe.toml")
@@ -137,6 +154,10 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         # the int8 rule compares them; a features graph costs less in the engine.
         "graph": {"contract": FEATURES_CONTRACT_ID if features_in else
                   OFFLINE_CONTRACT_ID if not model_cfg.causal else CONTRACT_ID},
+        # What the manifest ships for the engine (a streaming model): the one-frame graph.
+        **({"engine_file": {"file": engine_file.name, "sha256": _sha256(engine_file),
+                            "size": engine_file.stat().st_size, "int8": "gru"}}
+           if engine_file else {}),
         "weights": "int8-dynamic" if keep else
                    "float16" if model_cfg.half_weights else "float32",
         "cost": {**cost, "how": f"{how} (python -m vocalmidi.train.ship)"},
@@ -174,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or Recipe.load(args.config).name
     m = ship(args.config, args.dest or Path("models/trained") / name, name,
              allow_int8=not args.float32, epoch=args.epoch)
-    print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost")}, indent=1))
+    print(json.dumps({k: m[k] for k in ("file", "sha256", "size", "weights", "cost", "engine_file")
+                      if k in m}, indent=1))
     cost_key = next(k for k in ("ms_per_hop", "rtf_per_core") if k in m["int8"])
     print(f"int8: kept={m['int8']['kept']} {cost_key} {m['int8'][cost_key]} "
           f"F1@50 {m['int8']['dev']['f1_50']} (fp32 {m['dev']['f1_50']})")
