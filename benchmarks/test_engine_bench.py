@@ -142,8 +142,8 @@ def test_ml_thread_share_note_model_int8_one_frame_vs_float(
     """Target (issue 14): the ML thread <= 10 % of a core with our note model, Instant.
     The shipped file (vocalnote-s-int8.onnx: one frame per call, the GRU's products int8,
     vocalmidi.train.one_frame) beside the float graph it is made from, interleaved.
-    Session 34 with `vocalmidi profile --realtime demo.wav`: model 410-489 vs 461-585 us a
-    hop, the ML thread ~9.7 vs ~11.2 % of a core."""
+    Session 34: 9.7 vs 10.9 % of a core here; with `vocalmidi profile --realtime demo.wav`
+    (128-sample blocks) 50-60 us a hop less in every interleaved comparison."""
     trained = Path(__file__).resolve().parents[1] / "models/trained/vocalnote-s"
     graphs = {"int8_one_frame": trained / "vocalnote-s-int8.onnx",
               "float": trained / "vocalnote-s.onnx"}

@@ -110,14 +110,19 @@ std::vector<AbsEvent> transcribe(const std::vector<float>& audio, double rate, i
     return runEngine(engine, audio, block);
 }
 
+// A golden clip's audio at `rate`.
+std::vector<float> goldenClipAt(const char* name, double rate) {
+    GoldenClip clip;
+    std::string error;
+    REQUIRE(loadGolden(name, clip, error));
+    return resample(clip.audio, 16000, static_cast<int>(rate));
+}
+
 // Both golden clips at `rate`, each followed by 0.3 s of silence.
 std::vector<float> goldenClipsAt(double rate) {
     std::vector<float> audio;
     for (const char* name : kClips) {
-        GoldenClip clip;
-        std::string error;
-        REQUIRE(loadGolden(name, clip, error));
-        const auto part = resample(clip.audio, 16000, static_cast<int>(rate));
+        const auto part = goldenClipAt(name, rate);
         audio.insert(audio.end(), part.begin(), part.end());
         audio.resize(audio.size() + static_cast<size_t>(rate * 0.3), 0.0f);
     }
@@ -430,11 +435,8 @@ TEST_CASE("note model offline: identical output for any block size", "[notemodel
 }
 
 TEST_CASE("note model realtime: a backlog is analysed late, not dropped", "[notemodel][realtime][load]") {
-    GoldenClip clip;
-    std::string error;
-    REQUIRE(loadGolden(kClips[0], clip, error));
     const double rate = 48000;
-    const auto audio = resample(clip.audio, 16000, static_cast<int>(rate));
+    const auto audio = goldenClipAt(kClips[0], rate);
     const auto offline = ons(transcribe(audio, rate, 128));
     REQUIRE(!offline.empty());
 
@@ -506,11 +508,8 @@ TEST_CASE("note model realtime: the ML thread wakes about once a hop, not on a t
     // rt/HopWakeup: the audio thread wakes the ML thread when the next frame's audio is in.
     // Polling every 2 ms it woke ~3.4 times a 5 ms hop at 128-sample blocks, each wake
     // ~20 us of CPU on this machine. Same notes as offline.
-    GoldenClip clip;
-    std::string error;
-    REQUIRE(loadGolden(kClips[0], clip, error));
     const double rate = 48000;
-    const auto audio = resample(clip.audio, 16000, static_cast<int>(rate));
+    const auto audio = goldenClipAt(kClips[0], rate);
     const auto offline = ons(transcribe(audio, rate, 128, EarlyCorrection::Retrigger));
     for (const int block : {128, 1024}) {
         Engine engine;

@@ -6,16 +6,16 @@ what the repository ships."""
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_front_end_np import sung_clip
 
 from vocalmidi.errors import UsageError
 from vocalmidi.models.hashing import sha256_file
 from vocalmidi.train.export import OnnxNoteModel
-from vocalmidi.train.one_frame import INT8_KEY, export_one_frame
+from vocalmidi.train.one_frame import INT8_KEY, export_one_frame, one_frame_from_file
 
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -23,14 +23,6 @@ pytest.importorskip("onnx")
 REPO = Path(__file__).resolve().parents[2]
 FLOAT = REPO / "models" / "trained" / "vocalnote-s" / "vocalnote-s.onnx"
 SHIPPED = REPO / "models" / "trained" / "vocalnote-s" / "vocalnote-s-int8.onnx"
-GOLDEN = REPO / "tests" / "engine" / "golden"
-
-
-def sung_clip(name: str) -> np.ndarray:
-    """The engine's golden audio at 16 kHz (tests/engine/golden/make_note_golden.py)."""
-    raw = (GOLDEN / f"{name}.golden.bin").read_bytes()
-    count, _ = struct.unpack_from("<ii", raw, 8)
-    return np.frombuffer(raw, "<i2", count, 16).astype(np.float32) / 32767.0
 
 
 def two_clips() -> np.ndarray:
@@ -64,8 +56,7 @@ def test_a_one_frame_graph_streams_in_one_call_and_hop_by_hop_alike() -> None:
         np.testing.assert_array_equal(getattr(whole, name), getattr(hops, name))
 
 
-def test_the_shipped_file_is_what_one_frame_writes_from_the_float_graph(float_net,
-                                                                        tmp_path) -> None:
+def test_the_shipped_file_is_what_one_frame_writes_from_the_float_graph(tmp_path) -> None:
     """The manifest's file is the one-frame int8 form of the float graph beside it, with
     the float graph's decoder thresholds: remade here, it gives the same outputs."""
     manifest = json.loads((REPO / "models" / "manifest.json").read_text())
@@ -74,7 +65,7 @@ def test_the_shipped_file_is_what_one_frame_writes_from_the_float_graph(float_ne
     import onnx
 
     meta = {p.key: p.value for p in onnx.load(str(FLOAT)).metadata_props}
-    remade = OnnxNoteModel(export_one_frame(float_net, tmp_path / "int8.onnx", meta))
+    remade = OnnxNoteModel(one_frame_from_file(FLOAT, tmp_path / "int8.onnx"))
     shipped = OnnxNoteModel(SHIPPED)
     assert shipped.metadata[INT8_KEY] == "gru"
     assert shipped.metadata == remade.metadata

@@ -65,7 +65,9 @@ void Fft::forward(double* re, double* im) const {
 
 RealFft::RealFft(int size)
     : n(size),
-      half(size >= 4 ? size / 2 : throw std::invalid_argument("RealFft: size must be a power of two >= 4")),
+      half(size >= 4 && (size & (size - 1)) == 0
+               ? size / 2
+               : throw std::invalid_argument("RealFft: size must be a power of two >= 4")),
       zRe(static_cast<size_t>(size / 2)),
       zIm(static_cast<size_t>(size / 2)),
       wRe(static_cast<size_t>(size / 2 + 1)),

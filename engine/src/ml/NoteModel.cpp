@@ -46,7 +46,7 @@ NoteModel::NoteModel(std::unique_ptr<Ort::Session> s, const Layout& layout)
       mem(std::make_unique<Ort::MemoryInfo>(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault))),
       numLayers(layout.layers),
       hidden(layout.hidden),
-      oneFrame(layout.featuresIn && layout.oneFrame) {
+      oneFrame(layout.oneFrame) {
     if (layout.featuresIn) {
         frontEnd = std::make_unique<NoteFrontEnd>(layout.frontEnd);
         work.assign(static_cast<size_t>(kContext) + static_cast<size_t>(kMaxHops) * kHop, 0.0f);
@@ -248,11 +248,11 @@ bool NoteModel::step(const float* audio, int hops, NoteFrame* out, std::string& 
             cur = next;
             return readFrames(1, out);
         }
+        if (oneFrame) return stepHopByHop(hops, out, error);
         const int64_t audioShape[2] = {1, static_cast<int64_t>(hops) * kHop};
         const int64_t ctxShape[2] = {1, kContext};
         const int64_t hShape[3] = {numLayers, 1, hidden};
         const int64_t outShape[2] = {1, hops};
-        if (oneFrame) return stepHopByHop(hops, out, error);
         if (frontEnd) {
             const int64_t featShape[3] = {1, hops, frontEnd->features()};
             Ort::Value inputs[2] = {

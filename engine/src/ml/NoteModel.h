@@ -68,6 +68,7 @@ public:
         bool featuresIn = false;  // note-features/1: the adapter runs the front end
         // A note-features/1 graph whose frames axis is fixed at 1 (its GRU written out as
         // MatMuls, which int8 quantisation can reach): a backlog runs one call per hop.
+        // Set by validate() for featuresIn graphs only.
         bool oneFrame = false;
         FrontEndConfig frontEnd;  // its blocks (featuresIn only)
     };

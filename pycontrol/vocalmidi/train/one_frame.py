@@ -32,7 +32,7 @@ from vocalmidi.train.contract import INPUT_FEATURES, INPUT_HIDDEN, OUTPUT_HEAD, 
 if TYPE_CHECKING:
     from vocalmidi.train.model import NoteNet
 
-__all__ = ["INT8_KEY", "export_one_frame", "main"]
+__all__ = ["INT8_KEY", "export_one_frame", "main", "one_frame_from_file"]
 
 #: Metadata key of a one-frame graph: which products are int8 ("gru": the GRU layers'
 #: input and recurrent products; "none": float32 throughout).
@@ -142,16 +142,26 @@ def _quantize_gru(proto, layers: int):
                          f"found {len(products)}")
     gru = [n.name for n in products[mlp:mlp + 2 * layers]]
     with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(proto, str(src))
+        dst = Path(tmp) / "int8.onnx"
         quiet = logging.getLogger().level
         logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process (shapes)
         try:
-            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QUInt8,
+            quantize_dynamic(proto, str(dst), weight_type=QuantType.QUInt8,
                              per_channel=True, nodes_to_quantize=gru)
         finally:
             logging.getLogger().setLevel(quiet)
         return onnx.load(str(dst))
+
+
+def one_frame_from_file(src: str | Path, out: str | Path, int8: str = "gru") -> Path:
+    """:func:`export_one_frame` of a float streaming graph's weights, with its metadata
+    (decoder thresholds, dev metrics...; the contract is set anew)."""
+    import onnx
+
+    from vocalmidi.train.from_onnx import net_from_onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+    return export_one_frame(net_from_onnx(src), out, meta, int8)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,13 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", help="the one-frame graph to write")
     p.add_argument("--int8", choices=INT8_CHOICES, default="gru")
     args = p.parse_args(argv)
-    import onnx
-
-    from vocalmidi.train.from_onnx import net_from_onnx
-
-    # Its decoder thresholds, dev metrics and the rest come along; the contract is set anew.
-    meta = {q.key: q.value for q in onnx.load(args.src).metadata_props}
-    out = export_one_frame(net_from_onnx(args.src), args.out, meta, args.int8)
+    out = one_frame_from_file(args.src, args.out, args.int8)
     print(f"wrote {out} ({out.stat().st_size} bytes, int8: {args.int8})")
     return 0
 

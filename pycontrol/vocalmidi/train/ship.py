@@ -31,18 +31,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _one_frame_beside(float_file: Path) -> Path:
-    """``<id>-int8.onnx`` beside the float features graph, with its metadata."""
-    import onnx
-
-    from vocalmidi.train.from_onnx import net_from_onnx
-    from vocalmidi.train.one_frame import export_one_frame
-
-    meta = {p.key: p.value for p in onnx.load(str(float_file)).metadata_props}
-    return export_one_frame(net_from_onnx(float_file), float_file.with_name(
-        f"{float_file.stem}-int8.onnx"), meta)
-
-
 def _last_epoch(run: Path, summary: dict[str, Any], tmp: Path) -> tuple[Path, dict[str, Any]]:
     """The run's last epoch as the model to ship: ``last.onnx`` (judged during the run
     with the decoder it carries, the recipe's) with its dev metrics written into the
@@ -88,6 +76,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
         reexport_onnx,
     )
     from vocalmidi.train.model import ModelConfig
+    from vocalmidi.train.one_frame import one_frame_from_file
     from vocalmidi.train.trainer import (
         Recipe,
         _load,
@@ -139,7 +128,7 @@ def ship(recipe_path: Path, dest: Path, name: str | None = None,
             # The engine's graph: the front end outside it (note-features/1, computed in
             # C++), the same weights and outputs at about 60 % of the cost per hop.
             reexport_onnx(float_file, model_file, features_in=True)
-            engine_file = _one_frame_beside(model_file)
+            engine_file = one_frame_from_file(model_file, dest / f"{name}-int8.onnx")
         else:
             shutil.copyfile(q if keep else float_file, model_file)
     shutil.copyfile(recipe_path, dest / "recipe.toml")
