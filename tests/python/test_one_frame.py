@@ -67,7 +67,7 @@ def test_the_shipped_file_is_what_one_frame_writes_from_the_float_graph(tmp_path
     meta = {p.key: p.value for p in onnx.load(str(FLOAT)).metadata_props}
     remade = OnnxNoteModel(one_frame_from_file(FLOAT, tmp_path / "int8.onnx"))
     shipped = OnnxNoteModel(SHIPPED)
-    assert shipped.metadata[INT8_KEY] == "gru"
+    assert shipped.metadata[INT8_KEY] == "input+gru"
     assert shipped.metadata == remade.metadata
     for key in ("vocalmidi.decoder", "vocalmidi.decoder.accurate"):
         assert shipped.metadata[key] == meta[key]

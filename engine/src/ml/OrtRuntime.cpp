@@ -1,5 +1,7 @@
 #include "ml/OrtRuntime.h"
 
+#include "ml/HugePageAllocator.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
@@ -20,6 +22,21 @@ Ort::Env& OrtRuntime::env() {
         return e;
     }();
     return *instance;
+}
+
+HugePageAllocator* OrtRuntime::cpuAllocator() {
+    // Registered once with the environment and never freed: sessions hold its blocks until
+    // they close, and the environment outlives them all.
+    static HugePageAllocator* allocator = []() -> HugePageAllocator* {
+        auto* a = new HugePageAllocator();
+        if (OrtStatus* refused = Ort::GetApi().RegisterAllocator(env(), a)) {
+            Ort::GetApi().ReleaseStatus(refused);
+            delete a;  // ONNX Runtime's own allocator serves every session
+            return nullptr;
+        }
+        return a;
+    }();
+    return allocator;
 }
 
 std::vector<std::string> OrtRuntime::availableProviders() {
@@ -72,6 +89,13 @@ Ort::SessionOptions sessionOptions() {
     return opts;
 }
 
+Ort::SessionOptions cpuSessionOptions() {
+    Ort::SessionOptions opts = sessionOptions();
+    if (OrtRuntime::cpuAllocator() != nullptr)
+        opts.AddConfigEntry("session.use_env_allocators", "1");
+    return opts;
+}
+
 }  // namespace
 
 std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, Device requested,
@@ -95,7 +119,7 @@ std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, D
     }
     if (requested == Device::Cuda)
         used.note = "CUDA unavailable (" + why + "), running on the CPU";
-    Ort::SessionOptions opts = sessionOptions();
+    Ort::SessionOptions opts = cpuSessionOptions();
     return std::make_unique<Ort::Session>(e, path.c_str(), opts);
 }
 

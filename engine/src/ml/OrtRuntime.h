@@ -18,10 +18,15 @@ struct DeviceUse {
     std::string note;             // set when Device::Cuda was asked for and the CPU is used
 };
 
+class HugePageAllocator;
+
 class OrtRuntime {
 public:
     // The shared environment; telemetry is switched off before it is first created.
     static Ort::Env& env();
+    // The CPU sessions' allocator (ml/HugePageAllocator.h: weights and tensors on huge
+    // pages), registered with env(); nullptr where ONNX Runtime refused it.
+    static HugePageAllocator* cpuAllocator();
     // Opens a session for one model: one intra-op thread, no spinning (a spinning pool
     // would burn a core between hops); on ONNX Runtime's CUDA provider when `requested` is
     // not Cpu and cudaUnavailable() says nothing, else (or when that provider fails to
