@@ -28,6 +28,10 @@ HugePageAllocator* OrtRuntime::cpuAllocator() {
     // Registered once with the environment and never freed: sessions hold its blocks until
     // they close, and the environment outlives them all.
     static HugePageAllocator* allocator = []() -> HugePageAllocator* {
+        // VOCALMIDI_HUGE_PAGES=0 leaves every session on ONNX Runtime's own allocator.
+        const char* use = std::getenv("VOCALMIDI_HUGE_PAGES");
+        if (use != nullptr && std::strcmp(use, "0") == 0)
+            return nullptr;
         auto* a = new HugePageAllocator();
         if (OrtStatus* refused = Ort::GetApi().RegisterAllocator(env(), a)) {
             Ort::GetApi().ReleaseStatus(refused);
