@@ -24,16 +24,6 @@ namespace {
 
 bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % HugePageAllocator::kAlign == 0; }
 
-// The kernel's THP mode: "always", "madvise" or "never" (empty where it cannot be read).
-std::string thpMode() {
-    std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
-    std::string line;
-    std::getline(f, line);
-    const auto open = line.find('['), close = line.find(']');
-    return open == std::string::npos || close == std::string::npos ? std::string()
-                                                                    : line.substr(open + 1, close - open - 1);
-}
-
 // kB of huge pages backing the mapping that holds `p` (/proc/self/smaps).
 long hugePagesKbAt(const void* p) {
     std::ifstream f("/proc/self/smaps");
@@ -144,13 +134,16 @@ TEST_CASE("huge-page allocator: a note model session's weights lie on huge pages
     INFO("carved " << (a->regionBytesUsed() - before) << " bytes");
     CHECK(a->regionBytesUsed() - before > 256u * 1024);
     // ... and, where the kernel gives huge pages on request, onto them.
-    const std::string mode = thpMode();
+    const std::string mode = HugePageAllocator::kernelMode();
     INFO("THP mode '" << mode << "'");
     if (mode == "madvise" || mode == "always") {
         void* probe = a->allocate(64);
         CHECK(a->hugePagesAsked());
         CHECK(hugePagesKbAt(probe) >= 2048);
         a->release(probe);
+        CHECK(OrtRuntime::hugePagesState() == "on");
+    } else {
+        CHECK(OrtRuntime::hugePagesState().rfind("off", 0) == 0);
     }
 }
 #endif

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -115,6 +116,16 @@ void HugePageAllocator::release(void* p) {
     std::lock_guard<std::mutex> guard(lock);
     *static_cast<void**>(p) = freeLists[h->cls];
     freeLists[h->cls] = p;
+}
+
+std::string HugePageAllocator::kernelMode() {
+    std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");  // "always [madvise] never"
+    std::string line;
+    std::getline(f, line);
+    const auto open = line.find('['), close = line.find(']');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+        return {};
+    return line.substr(open + 1, close - open - 1);
 }
 
 bool HugePageAllocator::inRegion(const void* p) const {

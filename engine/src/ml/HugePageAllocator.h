@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <string>
 
 #include <onnxruntime_cxx_api.h>
 
@@ -40,6 +41,8 @@ public:
     // Whether the region was marked for huge pages (the kernel decides at each fault).
     bool hugePagesAsked() const { return asked; }
     bool inRegion(const void* p) const;
+    // The kernel's THP mode ("always", "madvise", "never"); empty where it cannot be read.
+    static std::string kernelMode();
     size_t regionBytesUsed() const;  // carved so far, free lists included
 
 private:

@@ -43,6 +43,21 @@ HugePageAllocator* OrtRuntime::cpuAllocator() {
     return allocator;
 }
 
+std::string OrtRuntime::hugePagesState() {
+    const HugePageAllocator* a = cpuAllocator();
+    if (a == nullptr) {
+        const char* use = std::getenv("VOCALMIDI_HUGE_PAGES");
+        return use != nullptr && std::strcmp(use, "0") == 0 ? "off (VOCALMIDI_HUGE_PAGES=0)"
+                                                             : "off (ONNX Runtime refused the allocator)";
+    }
+    if (!a->hugePagesAsked())
+        return "off (the kernel refused MADV_HUGEPAGE)";
+    const std::string mode = HugePageAllocator::kernelMode();
+    if (mode != "madvise" && mode != "always")
+        return "off (the kernel's transparent huge pages: " + (mode.empty() ? std::string("unknown") : mode) + ")";
+    return "on";
+}
+
 std::vector<std::string> OrtRuntime::availableProviders() {
     try {
         return Ort::GetAvailableProviders();
