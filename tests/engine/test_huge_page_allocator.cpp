@@ -122,6 +122,19 @@ TEST_CASE("huge-page allocator: the plugin's instances allocate from their ML th
         CHECK(b);
 }
 
+TEST_CASE("huge-page allocator: a graph of variable shapes keeps ONNX Runtime's own memory",
+          "[allocator]") {
+    // SwiftF0 takes any number of samples: its tensors' sizes follow the input, and blocks of
+    // every size would stay in the pool, which never gives memory back.
+    HugePageAllocator* a = OrtRuntime::cpuAllocator();
+    REQUIRE(a != nullptr);
+    const size_t before = a->regionBytesUsed();
+    DeviceUse used;
+    auto session = OrtRuntime::openSession(VOCALMIDI_SWIFTF0_ONNX, Device::Cpu, used);
+    REQUIRE(session);
+    CHECK(a->regionBytesUsed() == before);
+}
+
 #ifdef VOCALMIDI_NOTE_ONNX
 TEST_CASE("huge-page allocator: a note model session's weights lie on huge pages", "[allocator][notemodel]") {
     HugePageAllocator* a = OrtRuntime::cpuAllocator();

@@ -1,5 +1,6 @@
 // ONNX Runtime's CPU memory on transparent huge pages: the prepacked weights and the
-// tensors of every CPU session the engine opens.
+// tensors of the CPU sessions whose inputs have fixed shapes (the one-frame note model the
+// ML thread calls once a hop; OrtRuntime::openSession).
 //
 // Why (docs/measurements.md, session 35): the ML thread calls the note model once a hop,
 // 5 ms apart, and on this machine by then the caches and the TLB hold nothing of the

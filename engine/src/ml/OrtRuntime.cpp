@@ -108,11 +108,17 @@ Ort::SessionOptions sessionOptions() {
     return opts;
 }
 
-Ort::SessionOptions cpuSessionOptions() {
-    Ort::SessionOptions opts = sessionOptions();
-    if (OrtRuntime::cpuAllocator() != nullptr)
-        opts.AddConfigEntry("session.use_env_allocators", "1");
-    return opts;
+// Whether every input of the session has a fixed shape: then each call allocates the same
+// few tensors, and the huge-page pool stays the size of the weights plus one call's tensors.
+// Variable shapes (a file's length, a batch of frames) would leave blocks of every size in
+// the pool, which keeps what it carves until the process ends; and such graphs run back
+// to back, where the caches are warm and huge pages gain little.
+bool fixedShapes(const Ort::Session& session) {
+    for (size_t i = 0; i < session.GetInputCount(); ++i)
+        for (int64_t d : session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape())
+            if (d < 0)
+                return false;
+    return true;
 }
 
 }  // namespace
@@ -138,8 +144,15 @@ std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, D
     }
     if (requested == Device::Cuda)
         used.note = "CUDA unavailable (" + why + "), running on the CPU";
-    Ort::SessionOptions opts = cpuSessionOptions();
-    return std::make_unique<Ort::Session>(e, path.c_str(), opts);
+    auto session = std::make_unique<Ort::Session>(e, path.c_str(), sessionOptions());
+    // A fixed-shape graph (the one-frame note model, called once a hop) is opened again with
+    // its memory on huge pages (ml/HugePageAllocator.h); the first open read its shapes.
+    if (cpuAllocator() != nullptr && fixedShapes(*session)) {
+        Ort::SessionOptions opts = sessionOptions();
+        opts.AddConfigEntry("session.use_env_allocators", "1");
+        session = std::make_unique<Ort::Session>(e, path.c_str(), opts);
+    }
+    return session;
 }
 
 }  // namespace vocalmidi

@@ -24,8 +24,9 @@ class OrtRuntime {
 public:
     // The shared environment; telemetry is switched off before it is first created.
     static Ort::Env& env();
-    // The CPU sessions' allocator (ml/HugePageAllocator.h: weights and tensors on huge
-    // pages), registered with env(); nullptr where ONNX Runtime refused it.
+    // The allocator of CPU sessions whose inputs have fixed shapes (ml/HugePageAllocator.h:
+    // weights and tensors on huge pages), registered with env(); nullptr where ONNX Runtime
+    // refused it or VOCALMIDI_HUGE_PAGES=0.
     static HugePageAllocator* cpuAllocator();
     // "on", or "off (why)": whether the CPU sessions' memory is on huge pages, for the
     // profile report (a cold TLB costs the ML thread ~1 % of a core without them).
