@@ -143,9 +143,8 @@ def test_ml_thread_share_note_model_int8_one_frame_vs_float(
     The shipped file (vocalnote-s-int8.onnx: one frame per call, the first and the GRU's
     products int8, vocalmidi.train.one_frame) beside the float graph it is made from,
     interleaved. Session 34 (the GRU's products only): 9.7 vs 10.9 % of a core here.
-    Session 35 (both on huge pages, ml/HugePageAllocator): 6.5 vs 7.1 %; with `vocalmidi
-    profile --realtime demo.wav` (128-sample blocks) ~110 us a hop less than session 34's
-    file and engine."""
+    Session 35 (the first product int8 too, a smaller graph): with `vocalmidi profile
+    --realtime demo.wav` (128-sample blocks) ~80 us a hop less than session 34's file."""
     trained = Path(__file__).resolve().parents[1] / "models/trained/vocalnote-s"
     graphs = {"int8_one_frame": trained / "vocalnote-s-int8.onnx",
               "float": trained / "vocalnote-s.onnx"}

@@ -497,7 +497,7 @@ std::string Engine::statsJson() const {
     // thread: each retry is counted as a priority inversion.
     j["threads"] = {{"audio_priority_inversions", m.audioParamRetries.load(std::memory_order_relaxed)},
                     {"offline_inline_ml_steps", m.offlineWaits.load(std::memory_order_relaxed)}};
-    j["onnxruntime"] = {{"version", OrtRuntime::versionString()}, {"huge_pages", OrtRuntime::hugePagesState()}};
+    j["onnxruntime"] = {{"version", OrtRuntime::versionString()}};
     return j.dump();
 }
 

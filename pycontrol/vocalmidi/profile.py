@@ -151,7 +151,6 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"{ml.get('catch_up_calls', 0):.0f} catch-up "
         f"calls (longest {ml.get('max_catch_up_hops', 0):.0f} hops); contention: "
         f"{th.get('contention', {}).get('audio_priority_inversions', 0):.0f} audio-thread waits",
-        f"model memory on huge pages: {ml.get('model_memory_on_huge_pages') or 'unknown'}",
     ]
     warnings = report.get("warnings", [])
     lines.append(f"{len(warnings)} figure(s) miss their target" if warnings

@@ -53,12 +53,6 @@ def test_json_report_has_every_figure_beside_its_target(
     assert figures["ml_cpu_share"]["value"] > 0
     assert report["take"]["note_ons"] >= 3
     assert report["threads"]["ml"]["does"] == "resample, model, decoder"
-    # The model's memory lies on huge pages wherever the kernel offers them (ml/HugePageAllocator).
-    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
-    offered = thp.exists() and any(f"[{m}]" in thp.read_text() for m in ("madvise", "always"))
-    state = report["threads"]["ml"]["model_memory_on_huge_pages"]
-    assert (state == "on") if offered else state.startswith("off ("), state
-    assert f"model memory on huge pages: {state}" in format_report(report)
 
 
 def test_text_report_warns_where_a_figure_misses(

@@ -1,7 +1,5 @@
 #include "ml/OrtRuntime.h"
 
-#include "ml/HugePageAllocator.h"
-
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
@@ -22,40 +20,6 @@ Ort::Env& OrtRuntime::env() {
         return e;
     }();
     return *instance;
-}
-
-HugePageAllocator* OrtRuntime::cpuAllocator() {
-    // Registered once with the environment and never freed: sessions hold its blocks until
-    // they close, and the environment outlives them all.
-    static HugePageAllocator* allocator = []() -> HugePageAllocator* {
-        // VOCALMIDI_HUGE_PAGES=0 leaves every session on ONNX Runtime's own allocator.
-        const char* use = std::getenv("VOCALMIDI_HUGE_PAGES");
-        if (use != nullptr && std::strcmp(use, "0") == 0)
-            return nullptr;
-        auto* a = new HugePageAllocator();
-        if (OrtStatus* refused = Ort::GetApi().RegisterAllocator(env(), a)) {
-            Ort::GetApi().ReleaseStatus(refused);
-            delete a;  // ONNX Runtime's own allocator serves every session
-            return nullptr;
-        }
-        return a;
-    }();
-    return allocator;
-}
-
-std::string OrtRuntime::hugePagesState() {
-    const HugePageAllocator* a = cpuAllocator();
-    if (a == nullptr) {
-        const char* use = std::getenv("VOCALMIDI_HUGE_PAGES");
-        return use != nullptr && std::strcmp(use, "0") == 0 ? "off (VOCALMIDI_HUGE_PAGES=0)"
-                                                             : "off (ONNX Runtime refused the allocator)";
-    }
-    if (!a->hugePagesAsked())
-        return "off (the kernel refused MADV_HUGEPAGE)";
-    const std::string mode = HugePageAllocator::kernelMode();
-    if (mode != "madvise" && mode != "always")
-        return "off (the kernel's transparent huge pages: " + (mode.empty() ? std::string("unknown") : mode) + ")";
-    return "on";
 }
 
 std::vector<std::string> OrtRuntime::availableProviders() {
@@ -108,19 +72,6 @@ Ort::SessionOptions sessionOptions() {
     return opts;
 }
 
-// Whether every input of the session has a fixed shape: then each call allocates the same
-// few tensors, and the huge-page pool stays the size of the weights plus one call's tensors.
-// Variable shapes (a file's length, a batch of frames) would leave blocks of every size in
-// the pool, which keeps what it carves until the process ends; and such graphs run back
-// to back, where the caches are warm and huge pages gain little.
-bool fixedShapes(const Ort::Session& session) {
-    for (size_t i = 0; i < session.GetInputCount(); ++i)
-        for (int64_t d : session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape())
-            if (d < 0)
-                return false;
-    return true;
-}
-
 }  // namespace
 
 std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, Device requested,
@@ -144,15 +95,8 @@ std::unique_ptr<Ort::Session> OrtRuntime::openSession(const std::string& path, D
     }
     if (requested == Device::Cuda)
         used.note = "CUDA unavailable (" + why + "), running on the CPU";
-    auto session = std::make_unique<Ort::Session>(e, path.c_str(), sessionOptions());
-    // A fixed-shape graph (the one-frame note model, called once a hop) is opened again with
-    // its memory on huge pages (ml/HugePageAllocator.h); the first open read its shapes.
-    if (cpuAllocator() != nullptr && fixedShapes(*session)) {
-        Ort::SessionOptions opts = sessionOptions();
-        opts.AddConfigEntry("session.use_env_allocators", "1");
-        session = std::make_unique<Ort::Session>(e, path.c_str(), opts);
-    }
-    return session;
+    Ort::SessionOptions opts = sessionOptions();
+    return std::make_unique<Ort::Session>(e, path.c_str(), opts);
 }
 
 }  // namespace vocalmidi

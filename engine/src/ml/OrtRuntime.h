@@ -18,19 +18,10 @@ struct DeviceUse {
     std::string note;             // set when Device::Cuda was asked for and the CPU is used
 };
 
-class HugePageAllocator;
-
 class OrtRuntime {
 public:
     // The shared environment; telemetry is switched off before it is first created.
     static Ort::Env& env();
-    // The allocator of CPU sessions whose inputs have fixed shapes (ml/HugePageAllocator.h:
-    // weights and tensors on huge pages), registered with env(); nullptr where ONNX Runtime
-    // refused it or VOCALMIDI_HUGE_PAGES=0.
-    static HugePageAllocator* cpuAllocator();
-    // "on", or "off (why)": whether the CPU sessions' memory is on huge pages, for the
-    // profile report (a cold TLB costs the ML thread ~1 % of a core without them).
-    static std::string hugePagesState();
     // Opens a session for one model: one intra-op thread, no spinning (a spinning pool
     // would burn a core between hops); on ONNX Runtime's CUDA provider when `requested` is
     // not Cpu and cudaUnavailable() says nothing, else (or when that provider fails to

@@ -131,9 +131,7 @@ std::string ProfileReport::fromStats(const std::string& statsJson) {
                 {"cpu_share", num(s, {"ml", "cpu_share"})},
                 {"frames_analysed", num(s, {"ml", "frames_analysed"})},
                 {"catch_up_calls", num(s, {"ml", "catch_up_calls"})},
-                {"max_catch_up_hops", num(s, {"ml", "max_catch_up_hops"})},
-                {"model_memory_on_huge_pages",
-                 s.contains("onnxruntime") ? s["onnxruntime"].value("huge_pages", "") : ""}}},
+                {"max_catch_up_hops", num(s, {"ml", "max_catch_up_hops"})}}},
         {"contention", {{"audio_priority_inversions", num(s, {"threads", "audio_priority_inversions"})},
                         {"offline_inline_ml_steps", num(s, {"threads", "offline_inline_ml_steps"})}}}};
     r["stats"] = s;
